@@ -1,0 +1,30 @@
+"""schedkit's built-in plugins, one module each, written with the public plugin API.
+
+The list below is the in-tree registry (pkg/scheduler/framework/plugins/registry.go).
+"""
+
+from .default_binder import DefaultBinder
+from .node_affinity import NodeAffinity
+from .node_name import NodeName
+from .node_ports import NodePorts
+from .node_resources_balanced_allocation import NodeResourcesBalancedAllocation
+from .node_resources_fit import NodeResourcesFit
+from .node_unschedulable import NodeUnschedulable
+from .priority_sort import PrioritySort
+from .scheduling_gates import SchedulingGates
+from .taint_toleration import TaintToleration
+
+BUILTIN_PLUGINS = (
+    SchedulingGates,
+    PrioritySort,
+    NodeUnschedulable,
+    NodeName,
+    TaintToleration,
+    NodeAffinity,
+    NodePorts,
+    NodeResourcesFit,
+    NodeResourcesBalancedAllocation,
+    DefaultBinder,
+)
+
+__all__ = [cls.__name__ for cls in BUILTIN_PLUGINS] + ["BUILTIN_PLUGINS"]

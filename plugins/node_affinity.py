@@ -1,0 +1,201 @@
+"""NodeAffinity: nodeSelector and required node affinity (Filter), preferred terms (Score).
+
+Upstream: pkg/scheduler/framework/plugins/nodeaffinity/node_affinity.go; matching in staging
+k8s.io/component-helpers/scheduling/corev1/nodeaffinity/nodeaffinity.go. The plugin arg
+``addedAffinity`` is ANDed on top of every pod's (required) and added to every score (preferred).
+PreFilter returns a PreFilterResult when every required term pins ``metadata.name`` with In.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from schedkit.errors import InputError
+from schedkit.framework.normalize import default_normalize_score
+from schedkit.framework.plugin import NARROW, SKIP, SUCCESS, Code, Kernels, Plugin
+from schedkit.nodeselector import OBJECT_NAME_FIELD, TermTables, term_matches
+from schedkit.objects import NodeAffinity as NodeAffinitySpec
+from schedkit.objects import Requirement, _Fields, parse_node_affinity
+
+ERR_REASON_POD = "node(s) didn't match Pod's node affinity/selector"
+ERR_REASON_ENFORCED = "node(s) didn't match scheduler-enforced node affinity"
+ERR_REASON_CONFLICT = "pod affinity terms conflict"
+
+CODE_POD, CODE_ENFORCED, CODE_CONFLICT = 1, 2, 3
+PRE_SKIP, PRE_SUCCESS, PRE_NARROW, PRE_CONFLICT = 0, 1, 2, 3
+
+
+@njit(cache=True)
+def _any_term(nodes, n, lo, hi, term_list, tables):
+    term_indptr, term_valid, req_key, req_op, req_number, value_indptr, values = tables
+    for k in range(lo, hi):
+        if term_matches(nodes, n, term_list[k], term_indptr, term_valid, req_key, req_op, req_number,
+                        value_indptr, values):
+            return True
+    return False
+
+
+@njit(cache=True)
+def _pre_filter_kernel(nodes, pods, p, state, mask):
+    pre_kind, narrow_indptr, narrow_nodes = state[8], state[9], state[10]
+    kind = pre_kind[p]
+    if kind == PRE_SKIP:
+        return SKIP
+    if kind == PRE_CONFLICT:
+        return CODE_CONFLICT
+    if kind == PRE_NARROW:
+        mask[:] = 0
+        for k in range(narrow_indptr[p], narrow_indptr[p + 1]):
+            mask[narrow_nodes[k]] = 1
+        return NARROW
+    return SUCCESS
+
+
+@njit(cache=True)
+def _filter(nodes, pods, p, n, state):
+    tables = state[0]
+    added_required, selector_term, required_indptr, required_terms, has_required = state[1:6]
+    if added_required.shape[0] > 0 and not _any_term(nodes, n, 0, added_required.shape[0], added_required, tables):
+        return CODE_ENFORCED
+    t = selector_term[p]
+    if t >= 0 and not _any_term(nodes, n, 0, 1, selector_term[p:p + 1], tables):
+        return CODE_POD
+    if has_required[p] and not _any_term(nodes, n, required_indptr[p], required_indptr[p + 1], required_terms, tables):
+        return CODE_POD
+    return 0
+
+
+@njit(cache=True)
+def _pre_score(nodes, pods, p, feasible, count, state):
+    preferred_indptr, added_preferred = state[6][0], state[7][0]
+    if preferred_indptr[p] == preferred_indptr[p + 1] and added_preferred.shape[0] == 0:
+        return SKIP
+    return SUCCESS
+
+
+@njit(cache=True)
+def _weighted(nodes, n, lo, hi, terms, weights, tables):
+    total = 0
+    for k in range(lo, hi):
+        term_indptr, term_valid, req_key, req_op, req_number, value_indptr, values = tables
+        if term_matches(nodes, n, terms[k], term_indptr, term_valid, req_key, req_op, req_number, value_indptr,
+                        values):
+            total += weights[k]
+    return total
+
+
+@njit(cache=True)
+def _score(nodes, pods, p, n, state):
+    tables = state[0]
+    preferred_indptr, preferred_terms, preferred_weights = state[6]
+    added_terms, added_weights = state[7]
+    count = _weighted(nodes, n, 0, added_terms.shape[0], added_terms, added_weights, tables)
+    count += _weighted(nodes, n, preferred_indptr[p], preferred_indptr[p + 1], preferred_terms, preferred_weights,
+                       tables)
+    return count
+
+
+@njit(cache=True)
+def _normalize(nodes, pods, p, feasible, scores, count, state):
+    default_normalize_score(scores, count, False)
+
+
+def _pinned_node_names(spec: NodeAffinitySpec | None) -> set[str] | None:
+    """PreFilter's node names: the union over required terms of the names each pins with
+    ``metadata.name In`` (intersected within a term); None when some term pins none (all nodes)."""
+    if spec is None or not spec.required:
+        return None
+    names: set[str] = set()
+    for term in spec.required:
+        term_names: set[str] | None = None
+        for req in term.match_fields:
+            if req.key == OBJECT_NAME_FIELD and req.operator == "In":
+                term_names = set(req.values) if term_names is None else term_names & set(req.values)
+        if term_names is None:
+            return None
+        names |= term_names
+    return names
+
+
+class NodeAffinity(Plugin):
+    name = "NodeAffinity"
+    kernels = Kernels(pre_filter=_pre_filter_kernel, filter=_filter, pre_score=_pre_score, score=_score,
+                      normalize=_normalize)
+    reason_table = {CODE_POD: ERR_REASON_POD, CODE_ENFORCED: ERR_REASON_ENFORCED, CODE_CONFLICT: ERR_REASON_CONFLICT}
+    failure_status = Code.UnschedulableAndUnresolvable
+
+    def __init__(self, args=None):
+        args = dict(args or {})
+        added = args.pop("addedAffinity", None)
+        if args:
+            raise ValueError(f'strict decoding error: unknown field "{sorted(args)[0]}"')
+        try:
+            self.added = parse_node_affinity(_Fields("", ""), added, "addedAffinity")
+        except InputError as exc:
+            raise ValueError(f"{exc.field}: {exc.message}") from None
+
+    def prepare(self, cluster, pods, pod_columns):
+        tables = TermTables()
+        added_required: list[int] = []
+        added_pref_terms: list[int] = []
+        added_pref_weights: list[int] = []
+        if self.added is not None:
+            for term in self.added.required or ():
+                added_required.append(tables.add_term(cluster, term))
+            if self.added.required == ():
+                added_required.append(tables.add_term(cluster, []))  # no terms: matches no node
+            for pref in self.added.preferred:
+                if pref.weight:
+                    added_pref_terms.append(tables.add_term(cluster, pref.term))
+                    added_pref_weights.append(pref.weight)
+        count = len(pods)
+        selector_term = np.full(count, -1, dtype=np.int64)
+        has_required = np.zeros(count, dtype=np.bool_)
+        required_indptr = np.zeros(count + 1, dtype=np.int64)
+        preferred_indptr = np.zeros(count + 1, dtype=np.int64)
+        pre_kind = np.zeros(count, dtype=np.int64)
+        narrow_indptr = np.zeros(count + 1, dtype=np.int64)
+        required_terms, preferred_terms, preferred_weights, narrow_nodes = [], [], [], []
+        for i, pod in enumerate(pods):
+            spec = pod.node_affinity
+            if pod.node_selector:
+                reqs = [Requirement(k, "In", (v,)) for k, v in pod.node_selector.items()]
+                selector_term[i] = tables.add_term(cluster, reqs, validate=False)
+            if spec is not None and spec.required is not None:
+                has_required[i] = True
+                required_terms.extend(tables.add_term(cluster, term) for term in spec.required)
+            required_indptr[i + 1] = len(required_terms)
+            if spec is not None:
+                for pref in spec.preferred:
+                    if pref.weight:
+                        preferred_terms.append(tables.add_term(cluster, pref.term))
+                        preferred_weights.append(pref.weight)
+            preferred_indptr[i + 1] = len(preferred_terms)
+            # PreFilter: Skip when there is nothing to check; a PreFilterResult for pinned node names.
+            if not has_required[i] and not added_required and not pod.node_selector:
+                pre_kind[i] = PRE_SKIP
+            else:
+                names = _pinned_node_names(spec)
+                if names is None:
+                    pre_kind[i] = PRE_SUCCESS
+                elif not names:
+                    pre_kind[i] = PRE_CONFLICT
+                else:
+                    pre_kind[i] = PRE_NARROW
+                    narrow_nodes.extend(cluster.node_index[name] for name in names if name in cluster.node_index)
+            narrow_indptr[i + 1] = len(narrow_nodes)
+        as_array = lambda values: np.asarray(values, dtype=np.int64)  # noqa: E731
+        return (
+            tables.arrays(),
+            as_array(added_required),
+            selector_term,
+            required_indptr,
+            as_array(required_terms),
+            has_required,
+            (preferred_indptr, as_array(preferred_terms), as_array(preferred_weights)),
+            (as_array(added_pref_terms), as_array(added_pref_weights)),
+            pre_kind,
+            narrow_indptr,
+            as_array(narrow_nodes),
+        )

@@ -1,0 +1,27 @@
+"""NodeName (Filter): a pod with spec.nodeName fits only that node.
+
+Upstream: pkg/scheduler/framework/plugins/nodename/node_name.go.
+"""
+
+from __future__ import annotations
+
+from numba import njit
+
+from schedkit.framework.plugin import Code, Kernels, Plugin
+
+ERR_REASON = "node(s) didn't match the requested node name"
+
+
+@njit(cache=True)
+def _filter(nodes, pods, p, n, state):
+    wanted = pods.node_name[p]
+    if wanted == -1 or wanted == n:
+        return 0
+    return 1
+
+
+class NodeName(Plugin):
+    name = "NodeName"
+    kernels = Kernels(filter=_filter)
+    reason_table = {1: ERR_REASON}
+    failure_status = Code.UnschedulableAndUnresolvable

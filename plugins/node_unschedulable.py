@@ -1,0 +1,37 @@
+"""NodeUnschedulable (Filter): nodes with spec.unschedulable take only pods that tolerate the
+``node.kubernetes.io/unschedulable:NoSchedule`` taint.
+
+Upstream: pkg/scheduler/framework/plugins/nodeunschedulable/node_unschedulable.go.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from schedkit.framework.plugin import Code, Kernels, Plugin
+from schedkit.objects import Taint
+from schedkit.taints import tolerates
+
+ERR_REASON_UNSCHEDULABLE = "node(s) were unschedulable"
+UNSCHEDULABLE_TAINT = Taint("node.kubernetes.io/unschedulable", "", "NoSchedule")
+
+
+@njit(cache=True)
+def _filter(nodes, pods, p, n, state):
+    tolerant = state[0]
+    if nodes.unschedulable[n] and not tolerant[p]:
+        return 1
+    return 0
+
+
+class NodeUnschedulable(Plugin):
+    name = "NodeUnschedulable"
+    kernels = Kernels(filter=_filter)
+    reason_table = {1: ERR_REASON_UNSCHEDULABLE}
+    failure_status = Code.UnschedulableAndUnresolvable
+
+    def prepare(self, cluster, pods, pod_columns):
+        tolerant = np.array([any(tolerates(t, UNSCHEDULABLE_TAINT) for t in pod.tolerations) for pod in pods],
+                            dtype=np.bool_)
+        return (tolerant,)

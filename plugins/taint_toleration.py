@@ -1,0 +1,59 @@
+"""TaintToleration: Filter on NoSchedule/NoExecute taints; Score counts intolerable PreferNoSchedule taints.
+
+Upstream: pkg/scheduler/framework/plugins/tainttoleration/taint_toleration.go and staging
+k8s.io/component-helpers/scheduling/corev1/helpers.go (``FindMatchingUntoleratedTaint``: the node's
+first NoSchedule/NoExecute taint the pod does not tolerate rejects it). Score is reversed by
+NormalizeScore: fewer intolerable PreferNoSchedule taints score higher.
+"""
+
+from __future__ import annotations
+
+from numba import njit
+
+from schedkit.framework.normalize import default_normalize_score
+from schedkit.framework.plugin import Code, Kernels, Plugin
+from schedkit.taints import toleration_tables, tolerated
+
+EFFECT_NO_SCHEDULE, EFFECT_PREFER_NO_SCHEDULE, EFFECT_NO_EXECUTE = 0, 1, 2
+ERR_REASON_UNTOLERATED = "node(s) had untolerated taint(s)"
+
+
+@njit(cache=True)
+def _filter(nodes, pods, p, n, state):
+    tol_indptr, tol_key, tol_op, tol_value, tol_effect = state
+    for t in range(nodes.taint_indptr[n], nodes.taint_indptr[n + 1]):
+        effect = nodes.taint_effect[t]
+        if effect != EFFECT_NO_SCHEDULE and effect != EFFECT_NO_EXECUTE:
+            continue
+        if not tolerated(nodes, t, p, tol_indptr, tol_key, tol_op, tol_value, tol_effect, False):
+            return 1
+    return 0
+
+
+@njit(cache=True)
+def _score(nodes, pods, p, n, state):
+    tol_indptr, tol_key, tol_op, tol_value, tol_effect = state
+    intolerable = 0
+    for t in range(nodes.taint_indptr[n], nodes.taint_indptr[n + 1]):
+        if nodes.taint_effect[t] != EFFECT_PREFER_NO_SCHEDULE:
+            continue
+        if not tolerated(nodes, t, p, tol_indptr, tol_key, tol_op, tol_value, tol_effect, True):
+            intolerable += 1
+    return intolerable
+
+
+@njit(cache=True)
+def _normalize(nodes, pods, p, feasible, scores, count, state):
+    default_normalize_score(scores, count, True)
+
+
+class TaintToleration(Plugin):
+    name = "TaintToleration"
+    kernels = Kernels(filter=_filter, score=_score, normalize=_normalize)
+    failure_status = Code.UnschedulableAndUnresolvable
+
+    # Since v1.35 the reason no longer names the taint (it did as "{key: value}" before).
+    reason_table = {1: ERR_REASON_UNTOLERATED}
+
+    def prepare(self, cluster, pods, pod_columns):
+        return toleration_tables(cluster, pods)

@@ -1,0 +1,122 @@
+"""A cluster as users hand it to schedkit: Nodes, Pods, PriorityClasses and Namespaces from manifests.
+
+``load_cluster`` reads files or directories (``kubectl get nodes,pods -A -o json`` dumps, per-namespace
+PodLists, hand-written YAML) into plain objects; ``schedkit.state`` turns them into columns.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import InputError
+from .manifests import SourcedObject, load_objects
+from .objects import Node, Pod, parse_node, parse_pod
+
+
+@dataclass
+class Cluster:
+    nodes: list[Node]
+    pods: list[Pod]  # every pod that holds or wants resources (not Succeeded/Failed)
+    namespaces: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> labels
+    priority_classes: dict[str, int] = field(default_factory=dict)
+    others: list[SourcedObject] = field(default_factory=list)  # Services, ReplicaSets, ... for later plugins
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def running_pods(self) -> list[Pod]:
+        return [pod for pod in self.pods if pod.node_name]
+
+    @property
+    def pending_pods(self) -> list[Pod]:
+        return [pod for pod in self.pods if not pod.node_name]
+
+
+def _where(item: SourcedObject) -> str:
+    return item.field
+
+
+def _priority_classes(objects: list[SourcedObject]) -> dict[str, int]:
+    classes: dict[str, int] = {}
+    for item in objects:
+        if item.obj.get("kind") != "PriorityClass":
+            continue
+        meta = item.obj.get("metadata") or {}
+        name, value = meta.get("name"), item.obj.get("value")
+        if not isinstance(name, str) or isinstance(value, bool) or not isinstance(value, int):
+            raise InputError("a PriorityClass needs metadata.name and an integer value", item.source, _where(item))
+        classes[name] = value
+        if item.obj.get("globalDefault") is True:
+            classes[""] = value
+    return classes
+
+
+def parse_pods(objects: list[SourcedObject], priority_classes: dict[str, int] | None = None) -> list[Pod]:
+    """Pods among ``objects`` (other kinds ignored), Succeeded/Failed ones dropped."""
+    pods = []
+    for item in objects:
+        if item.obj.get("kind") == "Pod":
+            pod = parse_pod(item.obj, item.source, _where(item), priority_classes)
+            if pod.holds_resources:
+                pods.append(pod)
+    return pods
+
+
+def cluster_from_objects(objects: list[SourcedObject]) -> Cluster:
+    priority_classes = _priority_classes(objects)
+    nodes: list[Node] = []
+    pod_objects: list[SourcedObject] = []
+    namespaces: dict[str, dict[str, str]] = {}
+    others: list[SourcedObject] = []
+    for item in objects:
+        kind = item.obj.get("kind")
+        if not isinstance(kind, str) or not kind:
+            raise InputError("object has no kind", item.source, _where(item) or None)
+        if kind == "Node":
+            nodes.append(parse_node(item.obj, item.source, _where(item)))
+        elif kind == "Pod":
+            pod_objects.append(item)
+        elif kind == "Namespace":
+            meta = item.obj.get("metadata") or {}
+            namespaces[str(meta.get("name", ""))] = dict(meta.get("labels") or {})
+        elif kind != "PriorityClass":
+            others.append(item)
+    seen: dict[str, Node] = {}
+    for node in nodes:
+        if node.name in seen:
+            raise InputError(f"duplicate Node {node.name!r}", node.source)
+        seen[node.name] = node
+    cluster = Cluster(nodes, [], namespaces, priority_classes, others)
+    pods = parse_pods(pod_objects, priority_classes)
+    keys: set[str] = set()
+    for pod in pods:
+        if pod.key in keys:
+            raise InputError(f"duplicate Pod {pod.key!r}", pod.source)
+        keys.add(pod.key)
+        if pod.node_name and pod.node_name not in seen:
+            cluster.warnings.append(f"pod {pod.key} runs on node {pod.node_name!r}, which is not in the input; ignored")
+            continue
+        cluster.pods.append(pod)
+    return cluster
+
+
+def load_cluster(paths: str | list[str]) -> Cluster:
+    """Nodes and pods (and PriorityClasses, Namespaces) from files or directories."""
+    return cluster_from_objects(load_objects(paths))
+
+
+def load_pods(paths: str | list[str], priority_classes: dict[str, int] | None = None) -> list[Pod]:
+    objects = load_objects(paths)
+    pods = parse_pods(objects, {**_priority_classes(objects), **(priority_classes or {})})
+    if not pods:
+        where = paths if isinstance(paths, str) else ", ".join(paths)
+        raise InputError("no Pod objects found", where)
+    return pods
+
+
+def warn(message: str) -> None:
+    print(f"schedkit: warning: {message}", file=sys.stderr)
+
+
+__all__ = ["Cluster", "load_cluster", "load_pods", "cluster_from_objects", "parse_pods", "Any"]

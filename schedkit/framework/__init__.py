@@ -1,0 +1,1 @@
+"""The scheduling framework: plugin API, registry, configuration, profiles and the compiled loop."""

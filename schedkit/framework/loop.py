@@ -1,0 +1,372 @@
+"""The scheduling loop, generated per profile and compiled with numba.
+
+Upstream's cycle (pkg/scheduler/schedule_one.go ``schedulePod``; framework/runtime/framework.go
+``Run*Plugins``) for a queue of pods, with every enabled plugin's kernel called directly: no Python
+call per pod per plugin. The source is generated from the profile's plugin lists so each kernel call
+is a direct, inlinable call; it is written once to the user cache folder under a content hash so
+numba's ``cache=True`` keeps the compiled loop across processes. The same source runs as plain Python
+when any kernel is a Python function, and explain runs it on one pod with recording switched on: one
+source of truth for batch, explain and Python plugins.
+
+Per pod: PreFilter (Skip, a PreFilterResult narrowing the nodes, or rejection); Filter over nodes in
+snapshot order from ``nextStartNodeIndex`` until ``numFeasibleNodesToFind`` fit, each node stopping at
+its first failing plugin; with one feasible node no scoring; else PreScore, Score, NormalizeScore,
+the [0, 100] check, weights, sum and ``selectHost``; then assume, Reserve and Permit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import os
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from . import runtime
+from .plugin import Plugin, is_compiled
+
+HISTOGRAM_WIDTH = 64  # distinct (plugin, code) failure pairs kept per pod
+
+ERR_SCORE_RANGE = 1
+ERR_HISTOGRAM_FULL = 2
+
+LOOP_ARGS = (
+    "nodes, pods, order, percentage, find_one, rng, start, do_reserve, examine_all, score_all, explain, "
+    "out_node, out_nominated, out_reject_plugin, out_reject_code, hist_plugin, hist_code, hist_count, "
+    "hist_len, ex_fail_plugin, ex_fail_code, ex_state, ex_raw, ex_norm, ex_skip, ex_total, err"
+)
+
+# ex_state values (explain): how far a node got.
+NOT_EXAMINED, INFEASIBLE, FEASIBLE_SCORED, FEASIBLE_NOT_SCORED = 0, 1, 2, 3
+
+
+@dataclass
+class LoopSpec:
+    """Which plugin (by index in the profile's plugin list) runs at which point, in order."""
+
+    plugins: list[Plugin]
+    pre_filter: list[int] = field(default_factory=list)
+    filter: list[int] = field(default_factory=list)
+    post_filter: list[int] = field(default_factory=list)
+    pre_score: list[int] = field(default_factory=list)
+    score: list[tuple[int, int]] = field(default_factory=list)  # (plugin, weight)
+    reserve: list[int] = field(default_factory=list)
+    permit: list[int] = field(default_factory=list)
+
+    def kernel_refs(self) -> list[tuple[str, int, str]]:
+        """(global name, plugin index, kernel attribute) for every kernel the loop calls."""
+        refs = []
+        for i in self.pre_filter:
+            refs.append((f"K{i}_pre_filter", i, "pre_filter"))
+        for i in self.filter:
+            refs.append((f"K{i}_filter", i, "filter"))
+        for i in self.post_filter:
+            refs.append((f"K{i}_post_filter", i, "post_filter"))
+        for i in self.pre_score:
+            refs.append((f"K{i}_pre_score", i, "pre_score"))
+        for i, _ in self.score:
+            refs.append((f"K{i}_score", i, "score"))
+            if self.plugins[i].kernels.normalize is not None:
+                refs.append((f"K{i}_normalize", i, "normalize"))
+        for i in self.reserve:
+            refs.append((f"K{i}_reserve", i, "reserve"))
+            refs.append((f"K{i}_unreserve", i, "unreserve"))
+        for i in self.permit:
+            refs.append((f"K{i}_permit", i, "permit"))
+        return refs
+
+    def compiled(self) -> bool:
+        return all(is_compiled(getattr(self.plugins[i].kernels, attr)) for _, i, attr in self.kernel_refs())
+
+
+def _lines(indent: int, text: str) -> list[str]:
+    pad = " " * indent
+    return [pad + line if line else "" for line in text.strip("\n").splitlines()]
+
+
+def generate_body(spec: LoopSpec) -> str:
+    """The loop function's source (without decorator or imports)."""
+    states = ", ".join(f"S{i}" for i in range(len(spec.plugins)))
+    out: list[str] = [f"def schedule_loop({LOOP_ARGS}, {states}):"]
+    add = out.extend
+    add(_lines(4, """
+N = nodes.allocatable.shape[0]
+H = hist_plugin.shape[1]
+feasible = np.empty(max(N, 1), np.int64)
+total = np.empty(max(N, 1), np.int64)
+scores = np.empty(max(N, 1), np.int64)
+mask = np.zeros(max(N, 1), np.uint8)
+allowed = np.zeros(max(N, 1), np.uint8)
+cand = np.empty(max(N, 1), np.int64)
+lp = np.empty(H, np.int64)
+lc = np.empty(H, np.int64)
+ln = np.empty(H, np.int64)
+for q in range(order.shape[0]):
+    p = order[q]
+    out_node[p] = -1
+    out_nominated[p] = -1
+    out_reject_plugin[p] = -1
+    out_reject_code[p] = 0
+    hist_len[p] = 0
+    if N == 0:
+        continue
+    narrowed = False
+    reject_plugin = -1
+    reject_code = 0
+"""))
+    for i in spec.filter:
+        add(_lines(8, f"run_f{i} = True"))
+    for i in spec.pre_filter:
+        skip = f"run_f{i} = False" if i in spec.filter else "pass"
+        add(_lines(8, f"""
+if reject_plugin < 0:
+    r = K{i}_pre_filter(nodes, pods, p, S{i}, mask)
+    if r == -1:
+        {skip}
+    elif r == -2:
+        if not narrowed:
+            for n in range(N):
+                allowed[n] = mask[n]
+            narrowed = True
+        else:
+            for n in range(N):
+                allowed[n] = allowed[n] & mask[n]
+    elif r != 0:
+        reject_plugin = {i}
+        reject_code = r
+"""))
+    add(_lines(8, """
+if reject_plugin >= 0:
+    out_reject_plugin[p] = reject_plugin
+    out_reject_code[p] = reject_code
+    continue
+nc = N
+if narrowed:
+    nc = 0
+    for n in range(N):
+        if allowed[n] != 0:
+            cand[nc] = n
+            nc += 1
+    if nc == 0:
+        out_reject_plugin[p] = -2
+        continue
+to_find = num_feasible_nodes_to_find(percentage, nc)
+if find_one:
+    to_find = 1
+fc = 0
+hl = 0
+processed = 0
+first = start[0] % nc
+for j in range(nc):
+    n = (first + j) % nc
+    if narrowed:
+        n = cand[n]
+    if fc >= to_find and not score_all:
+        if not examine_all:
+            break
+    else:
+        processed += 1
+    code = 0
+    failed = -1
+"""))
+    for i in spec.filter:
+        add(_lines(12, f"""
+if code == 0 and run_f{i}:
+    code = K{i}_filter(nodes, pods, p, n, S{i})
+    if code != 0:
+        failed = {i}
+"""))
+    add(_lines(12, """
+if explain:
+    ex_fail_plugin[n] = failed
+    ex_fail_code[n] = code
+    if code != 0:
+        ex_state[n] = 1
+    elif fc >= to_find and not score_all:
+        ex_state[n] = 3
+    else:
+        ex_state[n] = 2
+if code == 0:
+    if fc < to_find or score_all:
+        feasible[fc] = n
+        fc += 1
+elif fc < to_find or score_all:
+    if hl >= 0:
+        hl = hist_add(lp, lc, ln, hl, failed, code)
+        if hl < 0:
+            err[0] = 2
+            return
+"""))
+    add(_lines(8, """
+if do_reserve:
+    start[0] = (start[0] + processed) % N
+chosen = -1
+if fc == 1 and not score_all:
+    chosen = feasible[0]
+elif fc >= 1:
+    for j in range(fc):
+        total[j] = 0
+"""))
+    score_ids = {i for i, _ in spec.score}
+    for i in spec.pre_score:
+        if i in score_ids:
+            add(_lines(12, f"run_s{i} = K{i}_pre_score(nodes, pods, p, feasible, fc, S{i}) != -1"))
+        else:
+            add(_lines(12, f"K{i}_pre_score(nodes, pods, p, feasible, fc, S{i})"))
+    for slot, (i, weight) in enumerate(spec.score):
+        guard = f"run_s{i}" if i in spec.pre_score else "True"
+        normalize = (
+            f"K{i}_normalize(nodes, pods, p, feasible, scores, fc, S{i})"
+            if spec.plugins[i].kernels.normalize is not None else "pass"
+        )
+        add(_lines(12, f"""
+if {guard}:
+    for j in range(fc):
+        scores[j] = K{i}_score(nodes, pods, p, feasible[j], S{i})
+    if explain:
+        for j in range(fc):
+            ex_raw[{slot}, feasible[j]] = scores[j]
+    {normalize}
+    for j in range(fc):
+        if scores[j] < 0 or scores[j] > 100:
+            err[0] = 1
+            err[1] = {i}
+            err[2] = scores[j]
+            err[3] = feasible[j]
+            return
+        total[j] += {weight} * scores[j]
+        if explain:
+            ex_norm[{slot}, feasible[j]] = scores[j]
+elif explain:
+    ex_skip[{slot}] = 1
+"""))
+    add(_lines(12, """
+if explain:
+    for j in range(fc):
+        ex_total[feasible[j]] = total[j]
+chosen = select_host(feasible, total, fc, rng)
+"""))
+    add(_lines(8, """
+if chosen < 0:
+    for k in range(hl):
+        hist_plugin[p, k] = lp[k]
+        hist_code[p, k] = lc[k]
+        hist_count[p, k] = ln[k]
+    hist_len[p] = hl
+"""))
+    for i in spec.post_filter:
+        add(_lines(8, f"""
+if chosen < 0 and out_nominated[p] < 0:
+    out_nominated[p] = K{i}_post_filter(nodes, pods, p, S{i})
+"""))
+    add(_lines(8, """
+if chosen >= 0 and do_reserve:
+    assume(nodes, pods, p, chosen, 1)
+"""))
+    for i in spec.reserve:
+        add(_lines(12, f"K{i}_reserve(nodes, pods, p, chosen, S{i})"))
+    for i in spec.permit:
+        undo = [f"K{j}_unreserve(nodes, pods, p, chosen, S{j})" for j in reversed(spec.reserve)]
+        add(_lines(12, f"""
+if chosen >= 0:
+    r = K{i}_permit(nodes, pods, p, chosen, S{i})
+    if r != 0:
+"""))
+        add(_lines(20, "\n".join(undo + [
+            "assume(nodes, pods, p, chosen, -1)",
+            f"out_reject_plugin[p] = {i}",
+            "out_reject_code[p] = r",
+            "chosen = -1",
+        ])))
+    add(_lines(8, "out_node[p] = chosen"))
+    return "\n".join(out) + "\n"
+
+
+def _module_source(spec: LoopSpec, body: str) -> str:
+    header = [
+        "# Generated by schedkit.framework.loop for one profile's plugin lists. Do not edit.",
+        "import numpy as np",
+        "from numba import njit",
+        "from schedkit.framework.loop import resolve_kernel",
+        "from schedkit.framework.runtime import num_feasible_nodes_to_find, select_host, hist_add, assume",
+    ]
+    for name, i, attr in spec.kernel_refs():
+        cls = type(spec.plugins[i])
+        header.append(f"{name} = resolve_kernel({cls.__module__!r}, {cls.__qualname__!r}, {attr!r})")
+    return "\n".join(header) + "\n\n\n@njit(cache=True, nogil=True)\n" + body
+
+
+def resolve_kernel(module: str, qualname: str, attr: str) -> Callable:
+    obj: Any = importlib.import_module(module)
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    return getattr(obj.kernels, attr)
+
+
+def cache_dir() -> str:
+    base = os.environ.get("SCHEDKIT_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "schedkit"
+    )
+    return os.path.join(base, "loops")
+
+
+def _stamp(module_name: str) -> str:
+    """What numba's cache cannot see: the kernels' source files. Their size and mtime go into the
+    generated file's name, so editing a plugin recompiles the loop instead of reusing a stale one."""
+    module = sys.modules.get(module_name)
+    path = getattr(module, "__file__", None)
+    if not path or not os.path.exists(path):
+        return module_name
+    info = os.stat(path)
+    return f"{path}:{info.st_size}:{info.st_mtime_ns}"
+
+
+def _importable(spec: LoopSpec) -> bool:
+    for _, i, _ in spec.kernel_refs():
+        cls = type(spec.plugins[i])
+        if cls.__module__ == "__main__" or "<locals>" in cls.__qualname__:
+            return False
+    return True
+
+
+def build_loop(spec: LoopSpec) -> tuple[Callable, bool]:
+    """The loop function for ``spec`` and whether it is compiled."""
+    body = generate_body(spec)
+    if not spec.compiled():
+        namespace: dict[str, Any] = {"np": np, **runtime.PYTHON}
+        for name, i, attr in spec.kernel_refs():
+            namespace[name] = getattr(spec.plugins[i].kernels, attr)
+        exec(compile(body, "<schedkit loop (python)>", "exec"), namespace)  # noqa: S102
+        return namespace["schedule_loop"], False
+    if not _importable(spec):
+        from numba import njit
+
+        namespace = {"np": np, **runtime.COMPILED}
+        for name, i, attr in spec.kernel_refs():
+            namespace[name] = getattr(spec.plugins[i].kernels, attr)
+        exec(compile(body, "<schedkit loop>", "exec"), namespace)  # noqa: S102
+        return njit(nogil=True)(namespace["schedule_loop"]), True
+    source = _module_source(spec, body)
+    modules = sorted({type(spec.plugins[i]).__module__ for _, i, _ in spec.kernel_refs()} | {"schedkit.framework.runtime"})
+    digest = hashlib.sha256((source + "|".join(_stamp(m) for m in modules)).encode()).hexdigest()[:20]
+    folder = cache_dir()
+    os.makedirs(folder, exist_ok=True)
+    module_name = f"schedkit_loop_{digest}"
+    path = os.path.join(folder, module_name + ".py")
+    if not os.path.exists(path):
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        with os.fdopen(fd, "w") as handle:
+            handle.write(source)
+        os.replace(tmp, path)
+    if module_name in sys.modules:
+        return sys.modules[module_name].schedule_loop, True
+    spec_obj = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec_obj)
+    sys.modules[module_name] = module
+    spec_obj.loader.exec_module(module)
+    return module.schedule_loop, True

@@ -1,0 +1,197 @@
+"""The plugin API: what a plugin declares and the signatures of its kernels.
+
+Follows the shape of upstream's framework interfaces (staging ``k8s.io/kube-scheduler/framework/
+interface.go``): each extension point is a separate, optional kernel, and a plugin implements only
+what it needs. Kernels are plain functions over columns; decorate them with ``numba.njit(cache=True)``
+and the whole scheduling loop runs compiled. Plain-Python kernels work too (the loop then runs as
+Python: slower, same semantics).
+
+Kernel signatures (``nodes``: ``schedkit.state.NodeColumns``; ``pods``: ``PodColumns``; ``p``: the
+pod's row; ``n``: a node's row; ``state``: the tuple the plugin's ``prepare`` returned):
+
+=============  ===================================================  ==========================================
+kernel         signature                                            returns
+=============  ===================================================  ==========================================
+pre_filter     (nodes, pods, p, state, mask)                        SUCCESS, SKIP, NARROW (after writing 1/0
+                                                                    per node into ``mask``: a PreFilterResult),
+                                                                    or a positive code: pod fits no node
+filter         (nodes, pods, p, n, state)                           SUCCESS or a positive failure code
+post_filter    (nodes, pods, p, state)                              a node row to nominate, or -1
+pre_score      (nodes, pods, p, feasible, count, state)             SUCCESS or SKIP
+score          (nodes, pods, p, n, state)                           int64 score
+normalize      (nodes, pods, p, feasible, scores, count, state)     None; rewrites ``scores[:count]``
+reserve        (nodes, pods, p, n, state)                           None; update the plugin's own columns
+unreserve      (nodes, pods, p, n, state)                           None; undo ``reserve``
+permit         (nodes, pods, p, n, state)                           SUCCESS or a positive rejection code
+=============  ===================================================  ==========================================
+
+``feasible`` holds the rows of the nodes that passed Filter, ``count`` how many. Failure codes are the
+plugin's own small integers; ``Plugin.reasons(code)`` turns one into upstream's reason strings and
+``Plugin.status(code)`` into its status code. Queue sort and bind are per batch, in Python:
+``queue_order`` and ``bind``.
+"""
+
+from __future__ import annotations
+
+import enum
+import inspect
+from dataclasses import dataclass, fields
+from typing import Any, Callable, ClassVar
+
+import numpy as np
+
+SUCCESS = 0
+SKIP = -1
+NARROW = -2
+
+
+class Code(enum.IntEnum):
+    """Status codes in upstream's order (staging kube-scheduler/framework/interface.go)."""
+
+    Success = 0
+    Error = 1
+    Unschedulable = 2
+    UnschedulableAndUnresolvable = 3
+    Wait = 4
+    Skip = 5
+    Pending = 6
+
+
+KERNEL_SIGNATURES: dict[str, tuple[str, ...]] = {
+    "pre_filter": ("nodes", "pods", "p", "state", "mask"),
+    "filter": ("nodes", "pods", "p", "n", "state"),
+    "post_filter": ("nodes", "pods", "p", "state"),
+    "pre_score": ("nodes", "pods", "p", "feasible", "count", "state"),
+    "score": ("nodes", "pods", "p", "n", "state"),
+    "normalize": ("nodes", "pods", "p", "feasible", "scores", "count", "state"),
+    "reserve": ("nodes", "pods", "p", "n", "state"),
+    "unreserve": ("nodes", "pods", "p", "n", "state"),
+    "permit": ("nodes", "pods", "p", "n", "state"),
+}
+
+# Upstream's extension point names, for configuration and messages.
+EXTENSION_POINTS = {
+    "preEnqueue": "pre_enqueue",
+    "queueSort": "queue_order",
+    "preFilter": "pre_filter",
+    "filter": "filter",
+    "postFilter": "post_filter",
+    "preScore": "pre_score",
+    "score": "score",
+    "reserve": "reserve",
+    "permit": "permit",
+    "bind": "bind",
+}
+
+
+@dataclass(frozen=True)
+class Kernels:
+    """The kernels a plugin implements; None where it does not implement that extension point."""
+
+    pre_filter: Callable | None = None
+    filter: Callable | None = None
+    post_filter: Callable | None = None
+    pre_score: Callable | None = None
+    score: Callable | None = None
+    normalize: Callable | None = None
+    reserve: Callable | None = None
+    unreserve: Callable | None = None
+    permit: Callable | None = None
+
+    def items(self) -> list[tuple[str, Callable]]:
+        return [(f.name, getattr(self, f.name)) for f in fields(self) if getattr(self, f.name) is not None]
+
+
+def is_compiled(kernel: Callable) -> bool:
+    """A numba dispatcher (``@njit``), as opposed to a plain Python function."""
+    return hasattr(kernel, "py_func") and hasattr(kernel, "signatures")
+
+
+def python_function(kernel: Callable) -> Callable:
+    return kernel.py_func if is_compiled(kernel) else kernel
+
+
+class Plugin:
+    """Base class of every plugin, built-in or not.
+
+    Subclasses set ``name`` and ``kernels`` and, where needed, override ``prepare`` (the per-cluster,
+    per-batch state tuple the kernels receive), ``reasons``/``status`` (decode a failure code),
+    ``queue_order`` (QueueSort) and ``bind`` (Bind). ``__init__`` receives the plugin's args from the
+    configuration's ``pluginConfig`` (a dict, possibly empty) and must raise ``ValueError`` for bad args.
+    """
+
+    name: ClassVar[str] = ""
+    kernels: ClassVar[Kernels] = Kernels()
+    # Reason strings by failure code, for plugins whose codes map to one fixed reason each.
+    reason_table: ClassVar[dict[int, str]] = {}
+    # Status of every failure code unless ``status`` is overridden.
+    failure_status: ClassVar[Code] = Code.Unschedulable
+
+    def __init__(self, args: dict[str, Any] | None = None) -> None:
+        if args:
+            raise ValueError(f"plugin {self.name} takes no arguments, got {sorted(args)}")
+
+    # -- per batch -------------------------------------------------------------------------------
+    def prepare(self, cluster: Any, pods: list[Any], pod_columns: Any) -> tuple:
+        """The state tuple passed to every kernel: numpy arrays (node-side, pod-side and scratch).
+
+        ``cluster`` is a ``ClusterState`` (its running pods included), ``pods`` the batch's Pod
+        objects in row order. Called once per batch, never per pod.
+        """
+        return (np.zeros(0, dtype=np.int64),)
+
+    # -- decoding --------------------------------------------------------------------------------
+    def reasons(self, code: int) -> list[str]:
+        """Upstream's reason strings for a failure code returned by pre_filter/filter/permit."""
+        return [self.reason_table[code]]
+
+    def status(self, code: int) -> Code:
+        return self.failure_status
+
+    # -- Python-level extension points --------------------------------------------------------------
+    pre_enqueue: ClassVar[Callable | None] = None  # (pod) -> message or None: None lets the pod into the queue
+    queue_order: ClassVar[Callable | None] = None  # (pods: list[Pod]) -> list[int], for QueueSort plugins
+    bind: ClassVar[Callable | None] = None  # (pod, node_name) -> None, for Bind plugins
+
+    # -- what it implements ------------------------------------------------------------------------
+    @classmethod
+    def extension_points(cls) -> list[str]:
+        points = []
+        kernels = {name for name, _ in cls.kernels.items()}
+        for point, attr in EXTENSION_POINTS.items():
+            if attr in kernels or (attr in ("pre_enqueue", "queue_order", "bind")
+                                   and getattr(cls, attr, None) is not None):
+                points.append(point)
+        return points
+
+
+def validate_plugin_class(cls: Any) -> None:
+    """Checks made at registration, so a broken plugin fails early with its name and the problem."""
+    from ..errors import PluginError
+
+    label = getattr(cls, "__qualname__", repr(cls))
+    if not (isinstance(cls, type) and issubclass(cls, Plugin)):
+        raise PluginError(f"plugin {label}: must be a subclass of schedkit.Plugin")
+    if not isinstance(cls.name, str) or not cls.name:
+        raise PluginError(f"plugin {label}: must set a non-empty `name`")
+    if not isinstance(cls.kernels, Kernels):
+        raise PluginError(f"plugin {cls.name}: `kernels` must be a schedkit.Kernels(...)")
+    for point, kernel in cls.kernels.items():
+        if not callable(kernel):
+            raise PluginError(f"plugin {cls.name}: kernel {point} is not callable")
+        expected = KERNEL_SIGNATURES[point]
+        try:
+            params = tuple(inspect.signature(python_function(kernel)).parameters)
+        except (TypeError, ValueError):
+            raise PluginError(f"plugin {cls.name}: cannot read the signature of kernel {point}") from None
+        if len(params) != len(expected):
+            raise PluginError(
+                f"plugin {cls.name}: kernel {point}{tuple(params)} must take {len(expected)} arguments "
+                f"({', '.join(expected)})".replace("'", "")
+            )
+    if cls.kernels.normalize is not None and cls.kernels.score is None:
+        raise PluginError(f"plugin {cls.name}: has normalize but no score kernel")
+    if (cls.kernels.reserve is None) != (cls.kernels.unreserve is None):
+        raise PluginError(f"plugin {cls.name}: reserve and unreserve must be implemented together")
+    if not cls.extension_points():
+        raise PluginError(f"plugin {cls.name}: implements no extension point")

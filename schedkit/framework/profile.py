@@ -1,0 +1,215 @@
+"""A Profile: the plugins of one schedulerName, instantiated and ordered per extension point.
+
+Follows NewFramework in pkg/scheduler/framework/runtime/framework.go: plugins per extension point from
+the merged configuration, then ``expandMultiPointPlugins`` (override plugins first, then multiPoint-only
+plugins, then the rest), one QueueSort plugin, at least one Bind plugin, and ``getScoreWeights``
+(the Score point's weight beats multiPoint's; 0 means 1).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import InputError, PluginError
+from .config import CONFIG_POINTS, PluginRef, ProfileConfig
+from .loop import LoopSpec
+from .plugin import Plugin
+from .registry import NOT_YET_IMPLEMENTED, Registry, default_registry
+
+# Config extension point -> (upstream interface name, how a plugin class shows it implements it).
+POINT_INTERFACES = {
+    "preFilter": ("PreFilterPlugin", "pre_filter"),
+    "filter": ("FilterPlugin", "filter"),
+    "postFilter": ("PostFilterPlugin", "post_filter"),
+    "reserve": ("ReservePlugin", "reserve"),
+    "preScore": ("PreScorePlugin", "pre_score"),
+    "score": ("ScorePlugin", "score"),
+    "preBind": ("PreBindPlugin", None),
+    "bind": ("BindPlugin", "bind"),
+    "postBind": ("PostBindPlugin", None),
+    "permit": ("PermitPlugin", "permit"),
+    "preEnqueue": ("PreEnqueuePlugin", "pre_enqueue"),
+    "queueSort": ("QueueSortPlugin", "queue_order"),
+}
+
+MAX_NODE_SCORE = 100
+MAX_TOTAL_SCORE = 2**63 - 1
+
+
+def implements(cls: type[Plugin], point: str) -> bool:
+    attr = POINT_INTERFACES[point][1]
+    if attr is None:
+        return False
+    if attr in ("bind", "queue_order", "pre_enqueue"):
+        return getattr(cls, attr, None) is not None
+    return getattr(cls.kernels, attr) is not None
+
+
+class _OrderedSet(dict):
+    def add(self, key: str) -> None:
+        self[key] = None
+
+
+@dataclass
+class Profile:
+    scheduler_name: str
+    plugins: list[Plugin]  # instances, each once, in first-use order
+    points: dict[str, list[int]]  # config extension point -> plugin indices in run order
+    weights: dict[int, int]  # score plugin index -> weight
+    percentage_of_nodes_to_score: int
+    not_modelled: list[str] = field(default_factory=list)  # upstream plugins in the config schedkit skips
+    _loop: Any = None
+    _compiled: bool = False
+
+    def plugin_index(self, name: str) -> int:
+        for i, plugin in enumerate(self.plugins):
+            if plugin.name == name:
+                return i
+        raise KeyError(name)
+
+    @property
+    def queue_sort(self) -> Plugin:
+        return self.plugins[self.points["queueSort"][0]]
+
+    def loop_spec(self) -> LoopSpec:
+        return LoopSpec(
+            plugins=self.plugins,
+            pre_filter=list(self.points["preFilter"]),
+            filter=list(self.points["filter"]),
+            post_filter=list(self.points["postFilter"]),
+            pre_score=list(self.points["preScore"]),
+            score=[(i, self.weights[i]) for i in self.points["score"]],
+            reserve=list(self.points["reserve"]),
+            permit=list(self.points["permit"]),
+        )
+
+    def loop(self):
+        """The compiled (or Python) scheduling loop for this profile, built once."""
+        if self._loop is None:
+            from .loop import build_loop
+
+            self._loop, self._compiled = build_loop(self.loop_spec())
+        return self._loop
+
+    @property
+    def compiled(self) -> bool:
+        self.loop()
+        return self._compiled
+
+
+def build_profile(
+    config: ProfileConfig,
+    global_percentage: int = 0,
+    registry: Registry | None = None,
+    source: str = "",
+    instances: dict[str, Plugin] | None = None,
+) -> Profile:
+    """Instantiate a profile's plugins. ``instances`` shares plugin objects (and so their state) across
+    the profiles of one scheduler when a plugin has the same args in each."""
+    registry = registry or default_registry()
+    instances = instances if instances is not None else {}
+    prefix = f"creating profile for scheduler name {config.scheduler_name}"
+
+    def fail(ref: PluginRef | None, message: str) -> InputError:
+        return InputError(message, source or None, (ref.path if ref and ref.path else config.path))
+
+    def known(ref: PluginRef, interface: str) -> bool:
+        if ref.name in registry:
+            return True
+        if ref.name in NOT_YET_IMPLEMENTED:
+            if ref.name not in not_modelled:
+                not_modelled.append(ref.name)
+            return False
+        raise fail(ref, f'{prefix}: {interface} "{ref.name}" does not exist')
+
+    not_modelled: list[str] = []
+    plugins: list[Plugin] = []
+    index_of: dict[str, int] = {}
+
+    def instance(name: str) -> int:
+        if name in index_of:
+            return index_of[name]
+        cls = registry.get(name)
+        args = config.plugin_config.get(name) or {}
+        key = f"{name}:{json.dumps(args, sort_keys=True, default=str)}"
+        if key not in instances:
+            try:
+                instances[key] = cls(args)
+            except (ValueError, TypeError, KeyError) as exc:
+                where = config.plugin_config_paths.get(name, config.path)
+                raise InputError(f'{prefix}: initializing plugin "{name}": {exc}', source or None, where + ".args"
+                                 if name in config.plugin_config_paths else where) from None
+        index_of[name] = len(plugins)
+        plugins.append(instances[key])
+        return index_of[name]
+
+    for name, path in config.plugin_config_paths.items():
+        if name not in registry and name not in NOT_YET_IMPLEMENTED:
+            raise InputError(f'{prefix}: pluginConfig names plugin "{name}", which does not exist', source or None, path)
+
+    points: dict[str, list[int]] = {}
+    for point in CONFIG_POINTS:
+        interface = POINT_INTERFACES[point][0]
+        plugin_set = config.plugins[point]
+        enabled = _OrderedSet()
+        for ref in plugin_set.enabled:
+            if not known(ref, interface):
+                continue
+            cls = registry.get(ref.name)
+            if not implements(cls, point):
+                raise fail(ref, f'{prefix}: plugin "{ref.name}" does not extend {interface} plugin')
+            if ref.name in enabled:
+                raise fail(ref, f'{prefix}: plugin "{ref.name}" already registered as "{interface}"')
+            enabled.add(ref.name)
+        disabled = {ref.name for ref in plugin_set.disabled}
+        multi = config.plugins["multiPoint"]
+        if multi.enabled and "*" not in disabled:
+            overrides, multi_enabled = _OrderedSet(), _OrderedSet()
+            for ref in multi.enabled:
+                if not known(ref, interface):
+                    continue
+                if not implements(registry.get(ref.name), point) or ref.name in disabled:
+                    continue
+                if ref.name in enabled:
+                    overrides.add(ref.name)
+                    continue
+                if ref.name in multi_enabled:
+                    raise fail(ref, f'{prefix}: plugin "{ref.name}" already registered as "{interface}"')
+                multi_enabled.add(ref.name)
+            rest = [name for name in enabled if name not in overrides]
+            order = list(overrides) + list(multi_enabled) + rest
+        else:
+            order = list(enabled)
+        points[point] = [instance(name) for name in order]
+
+    if len(points["queueSort"]) != 1:
+        raise fail(None, f"{prefix}: only one queue sort plugin required for profile with scheduler name "
+                         f'"{config.scheduler_name}", but got {len(points["queueSort"])}')
+    if not points["bind"]:
+        raise fail(None, f'{prefix}: at least one bind plugin is needed for profile with scheduler name "{config.scheduler_name}"')
+
+    weights: dict[int, int] = {}
+    total = 0
+    score_set = set(points["score"])
+    for ref in config.plugins["score"].enabled + config.plugins["multiPoint"].enabled:
+        i = index_of.get(ref.name)
+        if i is None or i not in score_set or i in weights:
+            continue
+        weight = ref.weight or 1
+        if weight < 0:
+            # Upstream accepts a negative weight silently; it can only be a mistake, so say so.
+            raise fail(ref, f"{prefix}: plugin \"{ref.name}\" weight {weight} is negative: weights must be 1 or more")
+        if weight * MAX_NODE_SCORE > MAX_TOTAL_SCORE - total:
+            raise fail(ref, f"{prefix}: total score of Score plugins could overflow")
+        total += weight * MAX_NODE_SCORE
+        weights[i] = weight
+    for i in points["score"]:
+        if i not in weights:
+            raise PluginError(f'{prefix}: score plugin "{plugins[i].name}" is not configured with weight')
+
+    percentage = config.percentage_of_nodes_to_score
+    if percentage is None:
+        percentage = global_percentage
+    return Profile(config.scheduler_name, plugins, points, weights, percentage, not_modelled)

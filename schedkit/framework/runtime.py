@@ -1,0 +1,133 @@
+"""Compiled helpers the scheduling loop calls: node sampling, host selection, accounting.
+
+Sources: pkg/scheduler/schedule_one.go (``numFeasibleNodesToFind``, ``selectHost``) and
+pkg/scheduler/framework/types.go (``NodeInfo.AddPod``). Every function here has a plain-Python twin
+(``.py_func``) that the Python path of the loop uses, so both paths share one definition.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+# schedule_one.go
+MIN_FEASIBLE_NODES_TO_FIND = 100
+MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND = 5
+
+MASK64 = (1 << 64) - 1
+
+
+@njit(cache=True)
+def num_feasible_nodes_to_find(percentage, num_all_nodes):
+    """How many feasible nodes to look for before scoring (percentage 0 = upstream's adaptive rule)."""
+    if num_all_nodes < MIN_FEASIBLE_NODES_TO_FIND:
+        return num_all_nodes
+    adaptive = percentage
+    if adaptive <= 0:
+        # Go's integer division: both operands are non-negative here, so // is the same.
+        adaptive = 50 - num_all_nodes // 125
+        if adaptive < MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND:
+            adaptive = MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND
+    elif adaptive >= 100:
+        return num_all_nodes
+    num_nodes = num_all_nodes * adaptive // 100
+    if num_nodes < MIN_FEASIBLE_NODES_TO_FIND:
+        return MIN_FEASIBLE_NODES_TO_FIND
+    return num_nodes
+
+
+@njit(cache=True)
+def rand_intn(rng, n):
+    """A uniform int in [0, n) from a splitmix64 stream kept in ``rng[0]`` (uint64).
+
+    Upstream draws from Go's math/rand; no seed reproduces that stream, so schedkit uses its own seeded
+    generator and the Python reference uses the same one (``python_rand_intn``).
+    """
+    z = rng[0] + np.uint64(0x9E3779B97F4A7C15)
+    rng[0] = z
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z = z ^ (z >> np.uint64(31))
+    return np.int64(z % np.uint64(n))
+
+
+def python_rand_intn(rng, n):
+    """``rand_intn`` in Python integers (numpy scalars would warn on the intended wrap-around)."""
+    z = (int(rng[0]) + 0x9E3779B97F4A7C15) & MASK64
+    rng[0] = z
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
+    z ^= z >> 31
+    return z % n
+
+
+@njit(cache=True)
+def select_host(feasible, total, count, rng):
+    """selectHost: the highest total score; ties broken uniformly at random by reservoir sampling
+    (the k-th tied node replaces the pick with probability 1/k), in feasible-list order."""
+    best = total[0]
+    selected = feasible[0]
+    ties = 1
+    for j in range(1, count):
+        if total[j] > best:
+            best = total[j]
+            selected = feasible[j]
+            ties = 1
+        elif total[j] == best:
+            ties += 1
+            if rand_intn(rng, ties) == 0:
+                selected = feasible[j]
+    return selected
+
+
+def python_select_host(feasible, total, count, rng):
+    best, selected, ties = total[0], feasible[0], 1
+    for j in range(1, count):
+        if total[j] > best:
+            best, selected, ties = total[j], feasible[j], 1
+        elif total[j] == best:
+            ties += 1
+            if python_rand_intn(rng, ties) == 0:
+                selected = feasible[j]
+    return selected
+
+
+@njit(cache=True)
+def hist_add(plugins, codes, counts, length, plugin, code):
+    """Count one node's failure (plugin, code) into a small distinct-pairs histogram; returns the new
+    length, or -1 when the histogram is full."""
+    for k in range(length):
+        if plugins[k] == plugin and codes[k] == code:
+            counts[k] += 1
+            return length
+    if length >= plugins.shape[0]:
+        return -1
+    plugins[length] = plugin
+    codes[length] = code
+    counts[length] = 1
+    return length + 1
+
+
+@njit(cache=True)
+def assume(nodes, pods, p, n, sign):
+    """NodeInfo.AddPod (sign 1) / RemovePod (sign -1) for the columns the framework owns."""
+    for r in range(pods.requests.shape[1]):
+        nodes.requested[n, r] += sign * pods.requests[p, r]
+    nodes.nonzero_requested[n, 0] += sign * pods.nonzero_requests[p, 0]
+    nodes.nonzero_requested[n, 1] += sign * pods.nonzero_requests[p, 1]
+    nodes.pod_count[n] += sign
+
+
+# Names the generated loop uses, bound to compiled or Python implementations.
+COMPILED = {
+    "num_feasible_nodes_to_find": num_feasible_nodes_to_find,
+    "select_host": select_host,
+    "hist_add": hist_add,
+    "assume": assume,
+}
+PYTHON = {
+    "num_feasible_nodes_to_find": num_feasible_nodes_to_find.py_func,
+    "select_host": python_select_host,
+    "hist_add": hist_add.py_func,
+    "assume": assume.py_func,
+}

@@ -1,0 +1,340 @@
+"""Run profiles over a cluster: batch scheduling and per-pod explanations.
+
+The queue is built once in Python (PreEnqueue, profile lookup by schedulerName, QueueSort), then the
+profile's loop schedules the whole queue inside compiled code. Messages for unschedulable pods are
+built afterwards from the loop's per-pod failure histograms, in FitError.Error()'s format
+(pkg/scheduler/framework/types.go): ``0/N nodes are available: <count reason>, ... .``
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..cluster import Cluster
+from ..objects import Pod
+from ..state import ClusterState, PodColumns, build_state
+from .config import SchedulerConfig, load_config
+from .loop import ERR_HISTOGRAM_FULL, ERR_SCORE_RANGE, HISTOGRAM_WIDTH
+from .plugin import Plugin
+from .profile import Profile, build_profile
+from .registry import Registry
+from ..errors import PluginError
+
+NO_NODES_MESSAGE = "no nodes available to schedule pods"
+
+
+@dataclass
+class Assignment:
+    pod: str  # namespace/name
+    node: str | None
+    message: str | None
+    nominated_node: str | None = None
+
+
+@dataclass
+class ScheduleResult:
+    assignments: list[Assignment]
+    seconds: float  # wall time of the compiled loop(s)
+    compile_seconds: float  # building and compiling (or loading from cache) the loop(s)
+    compiled: bool
+
+    @property
+    def scheduled(self) -> int:
+        return sum(1 for a in self.assignments if a.node is not None)
+
+    @property
+    def unschedulable(self) -> int:
+        return len(self.assignments) - self.scheduled
+
+    @property
+    def pods_per_second(self) -> float:
+        return len(self.assignments) / self.seconds if self.seconds > 0 else float("inf")
+
+
+@dataclass
+class NodeExplanation:
+    name: str
+    feasible: bool
+    failed_plugin: str | None
+    reasons: list[str]
+    scores: dict[str, dict[str, int]]
+    total_score: int | None
+    scored: bool  # False when the node was feasible but past the percentageOfNodesToScore cutoff
+    examined: bool
+
+
+@dataclass
+class Explanation:
+    pod: str
+    scheduler_name: str
+    selected_node: str | None
+    message: str | None
+    nodes: list[NodeExplanation]
+    skipped_score_plugins: list[str] = field(default_factory=list)
+    not_modelled: list[str] = field(default_factory=list)
+    scoring_skipped: bool = False  # one feasible node: upstream picks it without scoring
+
+
+class _Outputs:
+    """Arrays the loop writes; explain buffers are sized 0 unless explaining."""
+
+    def __init__(self, num_pods: int, num_nodes: int, num_scores: int, explain: bool):
+        self.node = np.full(num_pods, -1, dtype=np.int64)
+        self.nominated = np.full(num_pods, -1, dtype=np.int64)
+        self.reject_plugin = np.full(num_pods, -1, dtype=np.int64)
+        self.reject_code = np.zeros(num_pods, dtype=np.int64)
+        self.hist_plugin = np.zeros((num_pods, HISTOGRAM_WIDTH), dtype=np.int64)
+        self.hist_code = np.zeros((num_pods, HISTOGRAM_WIDTH), dtype=np.int64)
+        self.hist_count = np.zeros((num_pods, HISTOGRAM_WIDTH), dtype=np.int64)
+        self.hist_len = np.zeros(num_pods, dtype=np.int64)
+        n = num_nodes if explain else 0
+        s = num_scores if explain else 0
+        self.ex_fail_plugin = np.full(n, -1, dtype=np.int64)
+        self.ex_fail_code = np.zeros(n, dtype=np.int64)
+        self.ex_state = np.zeros(n, dtype=np.int64)
+        self.ex_raw = np.zeros((s, n), dtype=np.int64)
+        self.ex_norm = np.zeros((s, n), dtype=np.int64)
+        self.ex_skip = np.zeros(s, dtype=np.int64)
+        self.ex_total = np.zeros(n, dtype=np.int64)
+        self.err = np.zeros(4, dtype=np.int64)
+
+    def args(self) -> tuple:
+        return (
+            self.node, self.nominated, self.reject_plugin, self.reject_code, self.hist_plugin, self.hist_code,
+            self.hist_count, self.hist_len, self.ex_fail_plugin, self.ex_fail_code, self.ex_state, self.ex_raw,
+            self.ex_norm, self.ex_skip, self.ex_total, self.err,
+        )
+
+
+class Scheduler:
+    """Every profile of one KubeSchedulerConfiguration, sharing plugin instances where args match."""
+
+    def __init__(self, config: SchedulerConfig | None = None, registry: Registry | None = None):
+        self.config = config or load_config(None)
+        instances: dict[str, Plugin] = {}
+        self.profiles: dict[str, Profile] = {}
+        for profile_config in self.config.profiles:
+            self.profiles[profile_config.scheduler_name] = build_profile(
+                profile_config, self.config.percentage_of_nodes_to_score, registry, self.config.source, instances
+            )
+        sorts = {type(p.queue_sort) for p in self.profiles.values()}
+        if len(sorts) > 1:
+            raise PluginError("profiles[1].plugins.queueSort: queueSort must be the same for all profiles",
+                              self.config.source or None)
+        self.next_start_node_index = np.zeros(1, dtype=np.int64)
+
+    @classmethod
+    def from_file(cls, path: str | None, registry: Registry | None = None) -> "Scheduler":
+        return cls(load_config(path), registry)
+
+    # -- queue -------------------------------------------------------------------------------------
+    def _gate_message(self, profile: Profile, pod: Pod) -> str | None:
+        for i in profile.points["preEnqueue"]:
+            message = profile.plugins[i].pre_enqueue(pod)
+            if message:
+                return message
+        return None
+
+    def _queue(self, pods: list[Pod]) -> tuple[list[int], dict[int, str]]:
+        """Rows of the pods that enter the active queue, in QueueSort order; messages for the rest."""
+        held: dict[int, str] = {}
+        candidates: list[int] = []
+        for row, pod in enumerate(pods):
+            profile = self.profiles.get(pod.scheduler_name)
+            if profile is None:
+                held[row] = (f'no profile for schedulerName "{pod.scheduler_name}": kube-scheduler leaves the pod '
+                             "pending for another scheduler")
+                continue
+            message = self._gate_message(profile, pod)
+            if message:
+                held[row] = message
+                continue
+            candidates.append(row)
+        if not candidates:
+            return [], held
+        sort_plugin = next(iter(self.profiles.values())).queue_sort
+        order = sort_plugin.queue_order([pods[row] for row in candidates])
+        return [candidates[i] for i in order], held
+
+    # -- running -------------------------------------------------------------------------------------
+    def _prepare(self, state: ClusterState, pods: list[Pod], columns: PodColumns) -> dict[int, tuple]:
+        prepared: dict[int, tuple] = {}
+        for profile in self.profiles.values():
+            for plugin in profile.plugins:
+                if id(plugin) not in prepared:
+                    prepared[id(plugin)] = plugin.prepare(state, pods, columns)
+        return prepared
+
+    def _run(self, profile: Profile, state: ClusterState, columns: PodColumns, order: np.ndarray,
+             prepared: dict[int, tuple], outputs: _Outputs, rng: np.ndarray, *, do_reserve: bool = True,
+             examine_all: bool = False, score_all: bool = False, explain: bool = False) -> None:
+        loop = profile.loop()
+        states = [prepared[id(plugin)] for plugin in profile.plugins]
+        has_scoring = bool(profile.points["score"])
+        loop(state.nodes, columns, order, profile.percentage_of_nodes_to_score, not has_scoring, rng,
+             self.next_start_node_index, do_reserve, examine_all, score_all, explain, *outputs.args(), *states)
+        if outputs.err[0] == ERR_SCORE_RANGE:
+            plugin = profile.plugins[outputs.err[1]].name
+            raise PluginError(
+                f'applying score defaultWeights on Score plugins: plugin "{plugin}" returns an invalid score '
+                f"{outputs.err[2]}, it should in the range of [0, 100] after normalizing")
+        if outputs.err[0] == ERR_HISTOGRAM_FULL:
+            raise PluginError(f"more than {HISTOGRAM_WIDTH} distinct filter failure codes for one pod")
+
+    def _message(self, profile: Profile, state: ClusterState, outputs: _Outputs, row: int) -> str:
+        num_nodes = state.num_nodes
+        if num_nodes == 0:
+            return NO_NODES_MESSAGE
+        plugin_index, code = int(outputs.reject_plugin[row]), int(outputs.reject_code[row])
+        if plugin_index >= 0:
+            plugin = profile.plugins[plugin_index]
+            if code < 0:  # Permit rejected the chosen node
+                return f"0/1 nodes are available: {', '.join(plugin.reasons(-code))}."
+            return f"0/{num_nodes} nodes are available: {', '.join(plugin.reasons(code))}."
+        counts: dict[str, int] = {}
+        failed_nodes = 0
+        for k in range(int(outputs.hist_len[row])):
+            plugin = profile.plugins[int(outputs.hist_plugin[row, k])]
+            count = int(outputs.hist_count[row, k])
+            failed_nodes += count
+            for reason in plugin.reasons(int(outputs.hist_code[row, k])):
+                counts[reason] = counts.get(reason, 0) + count
+        if plugin_index == -2 or (outputs.reject_code[row] > 0 and plugin_index == -1):
+            pass
+        narrowed = [profile.plugins[i].name for i in range(len(profile.plugins)) if (int(outputs.reject_code[row]) >> i) & 1]
+        if plugin_index == -2:  # the PreFilterResults of several plugins share no node
+            names = sorted(narrowed)
+            text = (f"node(s) didn't satisfy plugin {names[0]}" if len(names) == 1
+                    else f"node(s) didn't satisfy plugin(s) [{' '.join(names)}] simultaneously")
+            return f"0/{num_nodes} nodes are available: {text}."
+        if narrowed and failed_nodes < num_nodes:
+            reason = f"node(s) didn't satisfy plugin(s) [{' '.join(sorted(narrowed))}]"
+            counts[reason] = counts.get(reason, 0) + num_nodes - failed_nodes
+        parts = sorted(f"{count} {reason}" for reason, count in counts.items())
+        message = f"0/{num_nodes} nodes are available:"
+        if parts:
+            message += f" {', '.join(parts)}."
+        return message
+
+    def schedule(self, cluster: Cluster, pods: list[Pod] | None = None, seed: int = 0) -> ScheduleResult:
+        """Schedule ``pods`` (default: the cluster's pending pods) in queue order, one after another,
+        each seeing the placements before it."""
+        pods = cluster.pending_pods if pods is None else pods
+        start = time.perf_counter()
+        state = build_state(cluster, pods)
+        columns = state.pod_columns(pods)
+        queue, held = self._queue(pods)
+        prepared = self._prepare(state, pods, columns)
+        outputs = _Outputs(len(pods), state.num_nodes, 0, explain=False)
+        rng = np.array([seed], dtype=np.uint64)
+        # Compile (or load from cache) each profile's loop by running it on an empty queue.
+        compile_start = time.perf_counter()
+        compiled = True
+        for profile in self.profiles.values():
+            self._run(profile, state, columns, np.zeros(0, dtype=np.int64), prepared, outputs, rng)
+            compiled = compiled and profile.compiled
+        compile_seconds = time.perf_counter() - compile_start
+        del start
+        loop_start = time.perf_counter()
+        # Consecutive pods of one profile run in one compiled call.
+        segment: list[int] = []
+        segment_profile: Profile | None = None
+        for row in queue + [-1]:
+            profile = self.profiles[pods[row].scheduler_name] if row >= 0 else None
+            if segment and profile is not segment_profile:
+                self._run(segment_profile, state, columns, np.asarray(segment, dtype=np.int64), prepared, outputs, rng)
+                segment = []
+            segment_profile = profile
+            if row >= 0:
+                segment.append(row)
+        seconds = time.perf_counter() - loop_start
+        assignments: list[Assignment] = []
+        for row, pod in enumerate(pods):
+            if row in held:
+                assignments.append(Assignment(pod.key, None, held[row]))
+                continue
+            node = int(outputs.node[row])
+            profile = self.profiles[pod.scheduler_name]
+            if node >= 0:
+                binder = profile.plugins[profile.points["bind"][0]]
+                binder.bind(pod, state.node_names[node])
+                assignments.append(Assignment(pod.key, state.node_names[node], None))
+            else:
+                nominated = int(outputs.nominated[row])
+                assignments.append(Assignment(
+                    pod.key, None, self._message(profile, state, outputs, row),
+                    state.node_names[nominated] if nominated >= 0 else None))
+        return ScheduleResult(assignments, seconds, compile_seconds, compiled)
+
+    def explain(self, cluster: Cluster, pod: Pod, seed: int = 0, score_all: bool = False) -> Explanation:
+        """What the scheduler would do with ``pod`` on ``cluster`` now, plugin by plugin.
+
+        Runs the profile's loop on this one pod with recording on and without reserving. Every node is
+        filtered for display; only the nodes the real cycle would examine decide. ``score_all`` scores
+        every node whether or not it passed Filter (upstream's plugin unit tests do that).
+        """
+        others = [p for p in cluster.pods if p.key != pod.key]
+        cluster = Cluster(cluster.nodes, others, cluster.namespaces, cluster.priority_classes, cluster.others)
+        state = build_state(cluster, [pod])
+        profile = self.profiles.get(pod.scheduler_name)
+        if profile is None:
+            return Explanation(pod.key, pod.scheduler_name, None,
+                               f'no profile for schedulerName "{pod.scheduler_name}": kube-scheduler leaves the pod '
+                               "pending for another scheduler", [], not_modelled=[])
+        names_in_input = [node.name for node in cluster.nodes]
+        gate = self._gate_message(profile, pod)
+        if gate:
+            return Explanation(pod.key, pod.scheduler_name, None, gate, [
+                NodeExplanation(name, False, None, [], {}, None, False, False) for name in names_in_input
+            ], not_modelled=list(profile.not_modelled))
+        columns = state.pod_columns([pod])
+        prepared = self._prepare(state, [pod], columns)
+        score_slots = profile.points["score"]
+        outputs = _Outputs(1, state.num_nodes, len(score_slots), explain=True)
+        rng = np.array([seed], dtype=np.uint64)
+        self._run(profile, state, columns, np.zeros(1, dtype=np.int64), prepared, outputs, rng,
+                  do_reserve=False, examine_all=True, score_all=score_all, explain=True)
+        chosen = int(outputs.node[0])
+        nodes = []
+        for name in names_in_input:
+            n = state.node_index[name]
+            status = int(outputs.ex_state[n]) if state.num_nodes else 0
+            failed = int(outputs.ex_fail_plugin[n])
+            feasible = status in (2, 3)
+            reasons: list[str] = []
+            failed_name = None
+            if status == 1 and failed >= 0:
+                failed_name = profile.plugins[failed].name
+                reasons = profile.plugins[failed].reasons(int(outputs.ex_fail_code[n]))
+            scores: dict[str, dict[str, int]] = {}
+            total = None
+            scored = status == 2 and (outputs.hist_len[0] >= 0)
+            if (status == 2 or score_all) and not (chosen >= 0 and _single_feasible(outputs) and not score_all):
+                for slot, i in enumerate(score_slots):
+                    if outputs.ex_skip[slot]:
+                        continue
+                    scores[profile.plugins[i].name] = {
+                        "raw": int(outputs.ex_raw[slot, n]),
+                        "normalized": int(outputs.ex_norm[slot, n]),
+                        "weight": profile.weights[i],
+                    }
+                total = int(outputs.ex_total[n])
+            if status == 0 and outputs.reject_plugin[0] >= 0:
+                plugin = profile.plugins[int(outputs.reject_plugin[0])]
+                failed_name, reasons = plugin.name, plugin.reasons(int(outputs.reject_code[0]))
+            nodes.append(NodeExplanation(name, feasible, failed_name, reasons, scores, total, scored, status != 0))
+        message = None if chosen >= 0 else self._message(profile, state, outputs, 0)
+        skipped = [profile.plugins[i].name for slot, i in enumerate(score_slots) if outputs.ex_skip[slot]]
+        return Explanation(pod.key, pod.scheduler_name, state.node_names[chosen] if chosen >= 0 else None, message,
+                           nodes, skipped, list(profile.not_modelled), _single_feasible(outputs) and not score_all)
+
+
+def _single_feasible(outputs: _Outputs) -> bool:
+    return int(np.count_nonzero(outputs.ex_state == 2)) == 1
+
+
+__all__ = ["Scheduler", "ScheduleResult", "Assignment", "Explanation", "NodeExplanation", "Any"]
