@@ -9,6 +9,7 @@ every later stage works with integers: cpu in millicores, everything else in uni
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -251,7 +252,31 @@ def parse_node(obj: dict[str, Any], source: str = "", base: str = "") -> Node:
     )
 
 
-def _requirements(f: _Fields, raw: Any, path: str) -> tuple[Requirement, ...]:
+_QUALIFIED_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+QUALIFIED_NAME_ERROR = (
+    "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "
+    "alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is "
+    "'([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"
+)
+
+
+def qualified_name_error(key: str) -> str | None:
+    """apimachinery IsQualifiedName: an optional DNS-subdomain prefix and '/', then a name of at most 63
+    characters; the message for the first problem found, None when valid."""
+    prefix, slash, name = key.rpartition("/")
+    if slash and (not prefix or len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix)):
+        return "prefix part must be a lowercase RFC 1123 subdomain"
+    if not name:
+        return "name part must be non-empty"
+    if len(name) > 63:
+        return "name part must be no more than 63 characters"
+    if not _QUALIFIED_NAME.match(name):
+        return QUALIFIED_NAME_ERROR
+    return None
+
+
+def _requirements(f: _Fields, raw: Any, path: str, label_keys: bool = True) -> tuple[Requirement, ...]:
     result = []
     for i, req in enumerate(f.sequence(raw, path)):
         rp = f"{path}[{i}]"
@@ -260,7 +285,11 @@ def _requirements(f: _Fields, raw: Any, path: str) -> tuple[Requirement, ...]:
         if operator not in SELECTOR_OPERATORS:
             raise f.error(rp + ".operator", f"unsupported value {operator!r}: must be one of {', '.join(SELECTOR_OPERATORS)}")
         values = tuple(f.string(v, f"{rp}.values[{j}]") for j, v in enumerate(f.sequence(req.get("values"), rp + ".values")))
-        result.append(Requirement(f.string(req.get("key"), rp + ".key"), operator, values))
+        key = f.string(req.get("key"), rp + ".key")
+        problem = qualified_name_error(key) if label_keys else None
+        if problem:  # API validation (ValidateNodeSelectorRequirement) rejects such pods
+            raise f.error(rp + ".key", f'Invalid value: "{key}": {problem}')
+        result.append(Requirement(key, operator, values))
     return tuple(result)
 
 
@@ -268,7 +297,7 @@ def parse_node_selector_term(f: _Fields, raw: Any, path: str) -> NodeSelectorTer
     raw = f.mapping(raw, path)
     return NodeSelectorTerm(
         _requirements(f, raw.get("matchExpressions"), path + ".matchExpressions"),
-        _requirements(f, raw.get("matchFields"), path + ".matchFields"),
+        _requirements(f, raw.get("matchFields"), path + ".matchFields", label_keys=False),
     )
 
 
@@ -354,9 +383,9 @@ def pod_requests(
             _add(need, sidecars)
         _max_into(init_need, need)
     _max_into(total, init_need)
-    for name in (CPU, MEMORY):
-        if name in pod_level:
-            total[name] = pod_level[name]
+    for name, quantity in pod_level.items():  # IsSupportedPodLevelResource: cpu, memory, hugepages-*
+        if name in (CPU, MEMORY) or name.startswith("hugepages-"):
+            total[name] = quantity
     _add(total, overhead)
     return total
 
