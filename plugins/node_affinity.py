@@ -124,6 +124,10 @@ class NodeAffinity(Plugin):
                       normalize=_normalize)
     reason_table = {CODE_POD: ERR_REASON_POD, CODE_ENFORCED: ERR_REASON_ENFORCED, CODE_CONFLICT: ERR_REASON_CONFLICT}
     failure_status = Code.UnschedulableAndUnresolvable
+    node_local = True
+
+    def signature(self, pod):
+        return (tuple(sorted(pod.node_selector.items())), pod.node_affinity)
 
     def __init__(self, args=None):
         args = dict(args or {})

@@ -25,3 +25,7 @@ class NodeName(Plugin):
     kernels = Kernels(filter=_filter)
     reason_table = {1: ERR_REASON}
     failure_status = Code.UnschedulableAndUnresolvable
+    node_local = True
+
+    def signature(self, pod):
+        return pod.node_name

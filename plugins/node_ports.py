@@ -70,6 +70,10 @@ class NodePorts(Plugin):
     name = "NodePorts"
     kernels = Kernels(pre_filter=_pre_filter, filter=_filter, reserve=_reserve, unreserve=_unreserve)
     reason_table = {1: ERR_REASON}
+    node_local = True  # a node's conflicts depend only on the ports used on that node
+
+    def signature(self, pod):
+        return pod.host_ports
 
     def prepare(self, cluster, pods, pod_columns):
         ips, protocols = Interner(), Interner()

@@ -71,6 +71,10 @@ def _score(nodes, pods, p, n, state):
 class NodeResourcesBalancedAllocation(Plugin):
     name = "NodeResourcesBalancedAllocation"
     kernels = Kernels(pre_score=_pre_score, score=_score)
+    node_local = True
+
+    def signature(self, pod):
+        return tuple(sorted(pod.requests.items()))
 
     def __init__(self, args=None):
         args = dict(args or {})

@@ -117,6 +117,10 @@ def _string_list(args: dict, key: str) -> list[str]:
 class NodeResourcesFit(Plugin):
     name = "NodeResourcesFit"
     kernels = Kernels(filter=_filter, score=_score)
+    node_local = True
+
+    def signature(self, pod):
+        return (tuple(sorted(pod.requests.items())), pod.nonzero_cpu, pod.nonzero_memory)
 
     def __init__(self, args=None):
         args = dict(args or {})

@@ -30,6 +30,10 @@ class NodeUnschedulable(Plugin):
     kernels = Kernels(filter=_filter)
     reason_table = {1: ERR_REASON_UNSCHEDULABLE}
     failure_status = Code.UnschedulableAndUnresolvable
+    node_local = True
+
+    def signature(self, pod):
+        return any(tolerates(t, UNSCHEDULABLE_TAINT) for t in pod.tolerations)
 
     def prepare(self, cluster, pods, pod_columns):
         tolerant = np.array([any(tolerates(t, UNSCHEDULABLE_TAINT) for t in pod.tolerations) for pod in pods],

@@ -54,6 +54,10 @@ class TaintToleration(Plugin):
 
     # Since v1.35 the reason no longer names the taint (it did as "{key: value}" before).
     reason_table = {1: ERR_REASON_UNTOLERATED}
+    node_local = True
+
+    def signature(self, pod):
+        return pod.tolerations
 
     def prepare(self, cluster, pods, pod_columns):
         return toleration_tables(cluster, pods)

@@ -38,7 +38,7 @@ ERR_HISTOGRAM_FULL = 2
 LOOP_ARGS = (
     "nodes, pods, order, percentage, find_one, rng, start, do_reserve, examine_all, score_all, explain, "
     "out_node, out_nominated, out_reject_plugin, out_reject_code, hist_plugin, hist_code, hist_count, "
-    "hist_len, ex_fail_plugin, ex_fail_code, ex_state, ex_raw, ex_norm, ex_skip, ex_total, err"
+    "hist_len, ex_fail_plugin, ex_fail_code, ex_state, ex_raw, ex_norm, ex_skip, ex_total, err, sig"
 )
 
 # ex_state values (explain): how far a node got.
@@ -80,6 +80,13 @@ class LoopSpec:
             refs.append((f"K{i}_permit", i, "permit"))
         return refs
 
+    def cache_filters(self) -> bool:
+        """Filter results can be reused across same-signature pods when every filter plugin is node-local."""
+        return all(self.plugins[i].node_local for i in self.filter)
+
+    def cached_scores(self) -> set[int]:
+        return {i for i, _ in self.score if self.plugins[i].node_local}
+
     def compiled(self) -> bool:
         return all(is_compiled(getattr(self.plugins[i].kernels, attr)) for _, i, attr in self.kernel_refs())
 
@@ -94,18 +101,36 @@ def generate_body(spec: LoopSpec) -> str:
     states = ", ".join(f"S{i}" for i in range(len(spec.plugins)))
     out: list[str] = [f"def schedule_loop({LOOP_ARGS}, {states}):"]
     add = out.extend
+    cache_filters = spec.cache_filters()
+    cached_scores = spec.cached_scores()
     add(_lines(4, """
 N = nodes.allocatable.shape[0]
 H = hist_plugin.shape[1]
-feasible = np.empty(max(N, 1), np.int64)
-total = np.empty(max(N, 1), np.int64)
-scores = np.empty(max(N, 1), np.int64)
-mask = np.zeros(max(N, 1), np.uint8)
-allowed = np.zeros(max(N, 1), np.uint8)
-cand = np.empty(max(N, 1), np.int64)
+M = max(N, 1)
+feasible = np.empty(M, np.int64)
+total = np.empty(M, np.int64)
+scores = np.empty(M, np.int64)
+fresh = np.zeros(M, np.bool_)
+mask = np.zeros(M, np.uint8)
+allowed = np.zeros(M, np.uint8)
+cand = np.empty(M, np.int64)
 lp = np.empty(H, np.int64)
 lc = np.empty(H, np.int64)
 ln = np.empty(H, np.int64)
+# Results cached across consecutive pods with the same signature: a node-local plugin's answer for a
+# node changes only when that node changes (its stamp moves on at every assume).
+node_stamp = np.zeros(M, np.int64)
+clock = 0
+epoch = 0
+current_sig = -1
+filter_epoch = np.full(M, -1, np.int64)
+filter_stamp = np.zeros(M, np.int64)
+filter_code = np.zeros(M, np.int64)
+filter_plugin = np.zeros(M, np.int64)
+score_epoch = np.full(M, -1, np.int64)
+score_stamp = np.zeros(M, np.int64)
+score_cache = np.zeros((max(ex_raw.shape[0], SCORE_SLOTS), M), np.int64)
+static_cache = np.zeros(M, np.int64)
 for q in range(order.shape[0]):
     p = order[q]
     out_node[p] = -1
@@ -115,10 +140,15 @@ for q in range(order.shape[0]):
     hist_len[p] = 0
     if N == 0:
         continue
+    use_cache = sig[p] >= 0 and not explain
+    if not use_cache or sig[p] != current_sig:
+        epoch += 1
+        current_sig = sig[p]
     narrowed = False
+    narrow_bits = 0
     reject_plugin = -1
     reject_code = 0
-"""))
+""".replace("SCORE_SLOTS", str(max(len(spec.score), 1)))))
     for i in spec.filter:
         add(_lines(8, f"run_f{i} = True"))
     for i in spec.pre_filter:
@@ -129,6 +159,7 @@ if reject_plugin < 0:
     if r == -1:
         {skip}
     elif r == -2:
+        narrow_bits |= 1 << {i}
         if not narrowed:
             for n in range(N):
                 allowed[n] = mask[n]
@@ -145,6 +176,7 @@ if reject_plugin >= 0:
     out_reject_plugin[p] = reject_plugin
     out_reject_code[p] = reject_code
     continue
+out_reject_code[p] = narrow_bits
 nc = N
 if narrowed:
     nc = 0
@@ -174,13 +206,31 @@ for j in range(nc):
     code = 0
     failed = -1
 """))
+    filters = []
     for i in spec.filter:
-        add(_lines(12, f"""
+        filters.append(_lines(4, f"""
 if code == 0 and run_f{i}:
     code = K{i}_filter(nodes, pods, p, n, S{i})
     if code != 0:
         failed = {i}
 """))
+    flat = [line for block in filters for line in block]
+    if cache_filters:
+        add(_lines(12, """
+if use_cache and filter_epoch[n] == epoch and filter_stamp[n] == node_stamp[n]:
+    code = filter_code[n]
+    failed = filter_plugin[n]
+else:
+"""))
+        add([" " * 12 + line if line else "" for line in flat])
+        add(_lines(16, """
+filter_epoch[n] = epoch
+filter_stamp[n] = node_stamp[n]
+filter_code[n] = code
+filter_plugin[n] = failed
+"""))
+    else:
+        add([" " * 8 + line if line else "" for line in flat])
     add(_lines(12, """
 if explain:
     ex_fail_plugin[n] = failed
@@ -211,6 +261,8 @@ if fc == 1 and not score_all:
 elif fc >= 1:
     for j in range(fc):
         total[j] = 0
+        n = feasible[j]
+        fresh[j] = use_cache and score_epoch[n] == epoch and score_stamp[n] == node_stamp[n]
 """))
     score_ids = {i for i, _ in spec.score}
     for i in spec.pre_score:
@@ -218,34 +270,98 @@ elif fc >= 1:
             add(_lines(12, f"run_s{i} = K{i}_pre_score(nodes, pods, p, feasible, fc, S{i}) != -1"))
         else:
             add(_lines(12, f"K{i}_pre_score(nodes, pods, p, feasible, fc, S{i})"))
+    # Node-local plugins without NormalizeScore need no other node to finish a node's score: their
+    # weighted sum is computed (or reused from the cache) in one pass per node.
+    static = [(slot, i, weight) for slot, (i, weight) in enumerate(spec.score)
+              if i in cached_scores and spec.plugins[i].kernels.normalize is None]
+    static_ids = {i for _, i, _ in static}
+    if static:
+        add(_lines(12, """
+for j in range(fc):
+    n = feasible[j]
+    if fresh[j]:
+        total[j] = static_cache[n]
+        continue
+    acc = 0
+"""))
+        for slot, i, weight in static:
+            guard = f"run_s{i}" if i in spec.pre_score else "True"
+            add(_lines(16, f"""
+if {guard}:
+    sc = K{i}_score(nodes, pods, p, n, S{i})
+    if sc < 0 or sc > 100:
+        err[0] = 1
+        err[1] = {i}
+        err[2] = sc
+        err[3] = n
+        return
+    acc += {weight} * sc
+    if explain:
+        ex_raw[{slot}, n] = sc
+        ex_norm[{slot}, n] = sc
+"""))
+        add(_lines(16, """
+total[j] = acc
+static_cache[n] = acc
+"""))
+        for slot, i, _ in static:
+            if i in spec.pre_score:
+                add(_lines(12, f"""
+if explain and not run_s{i}:
+    ex_skip[{slot}] = 1
+"""))
     for slot, (i, weight) in enumerate(spec.score):
+        if i in static_ids:
+            continue
         guard = f"run_s{i}" if i in spec.pre_score else "True"
         normalize = (
             f"K{i}_normalize(nodes, pods, p, feasible, scores, fc, S{i})"
             if spec.plugins[i].kernels.normalize is not None else "pass"
         )
+        if i in cached_scores:
+            compute = f"""
+for j in range(fc):
+    n = feasible[j]
+    if fresh[j]:
+        scores[j] = score_cache[{slot}, n]
+    else:
+        scores[j] = K{i}_score(nodes, pods, p, n, S{i})
+        score_cache[{slot}, n] = scores[j]
+"""
+        else:
+            compute = f"""
+for j in range(fc):
+    scores[j] = K{i}_score(nodes, pods, p, feasible[j], S{i})
+"""
+        add(_lines(12, f"if {guard}:"))
+        add(_lines(16, compute))
+        add(_lines(16, f"""
+if explain:
+    for j in range(fc):
+        ex_raw[{slot}, feasible[j]] = scores[j]
+{normalize}
+for j in range(fc):
+    if scores[j] < 0 or scores[j] > 100:
+        err[0] = 1
+        err[1] = {i}
+        err[2] = scores[j]
+        err[3] = feasible[j]
+        return
+    total[j] += {weight} * scores[j]
+if explain:
+    for j in range(fc):
+        ex_norm[{slot}, feasible[j]] = scores[j]
+"""))
         add(_lines(12, f"""
-if {guard}:
-    for j in range(fc):
-        scores[j] = K{i}_score(nodes, pods, p, feasible[j], S{i})
-    if explain:
-        for j in range(fc):
-            ex_raw[{slot}, feasible[j]] = scores[j]
-    {normalize}
-    for j in range(fc):
-        if scores[j] < 0 or scores[j] > 100:
-            err[0] = 1
-            err[1] = {i}
-            err[2] = scores[j]
-            err[3] = feasible[j]
-            return
-        total[j] += {weight} * scores[j]
-        if explain:
-            ex_norm[{slot}, feasible[j]] = scores[j]
 elif explain:
     ex_skip[{slot}] = 1
 """))
     add(_lines(12, """
+if use_cache:
+    for j in range(fc):
+        n = feasible[j]
+        score_epoch[n] = epoch
+        score_stamp[n] = node_stamp[n]
 if explain:
     for j in range(fc):
         ex_total[feasible[j]] = total[j]
@@ -267,6 +383,8 @@ if chosen < 0 and out_nominated[p] < 0:
     add(_lines(8, """
 if chosen >= 0 and do_reserve:
     assume(nodes, pods, p, chosen, 1)
+    clock += 1
+    node_stamp[chosen] = clock
 """))
     for i in spec.reserve:
         add(_lines(12, f"K{i}_reserve(nodes, pods, p, chosen, S{i})"))
@@ -279,8 +397,10 @@ if chosen >= 0:
 """))
         add(_lines(20, "\n".join(undo + [
             "assume(nodes, pods, p, chosen, -1)",
+            "clock += 1",
+            "node_stamp[chosen] = clock",
             f"out_reject_plugin[p] = {i}",
-            "out_reject_code[p] = r",
+            "out_reject_code[p] = -r",
             "chosen = -1",
         ])))
     add(_lines(8, "out_node[p] = chosen"))

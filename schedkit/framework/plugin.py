@@ -126,6 +126,11 @@ class Plugin:
     reason_table: ClassVar[dict[int, str]] = {}
     # Status of every failure code unless ``status`` is overridden.
     failure_status: ClassVar[Code] = Code.Unschedulable
+    # True promises that Filter and Score for (pod, node) depend only on the pod's ``signature`` and on
+    # node n's own columns and this plugin's state for node n, and that Reserve changes only node n's
+    # state. The loop then reuses answers across consecutive pods with equal signatures, recomputing
+    # only nodes that changed (upstream's pod signatures, OpportunisticBatching, serve the same end).
+    node_local: ClassVar[bool] = False
 
     def __init__(self, args: dict[str, Any] | None = None) -> None:
         if args:
@@ -139,6 +144,10 @@ class Plugin:
         objects in row order. Called once per batch, never per pod.
         """
         return (np.zeros(0, dtype=np.int64),)
+
+    def signature(self, pod: Any) -> Any:
+        """A hashable summary of everything this plugin reads from the pod, or None (never cache)."""
+        return None
 
     # -- decoding --------------------------------------------------------------------------------
     def reasons(self, code: int) -> list[str]:

@@ -169,14 +169,29 @@ class Scheduler:
                     prepared[id(plugin)] = plugin.prepare(state, pods, columns)
         return prepared
 
+    def _signatures(self, profile: Profile, pods: list[Pod]) -> np.ndarray:
+        """Per pod, an id equal for pods every node-local plugin sees alike; -1 where some plugin cannot say."""
+        spec = profile.loop_spec()
+        used = sorted({i for _, i, _ in spec.kernel_refs() if profile.plugins[i].node_local})
+        ids: dict[tuple, int] = {}
+        sig = np.full(len(pods), -1, dtype=np.int64)
+        for row, pod in enumerate(pods):
+            parts = tuple(profile.plugins[i].signature(pod) for i in used)
+            if all(part is not None for part in parts):
+                sig[row] = ids.setdefault(parts, len(ids))
+        return sig
+
     def _run(self, profile: Profile, state: ClusterState, columns: PodColumns, order: np.ndarray,
-             prepared: dict[int, tuple], outputs: _Outputs, rng: np.ndarray, *, do_reserve: bool = True,
-             examine_all: bool = False, score_all: bool = False, explain: bool = False) -> None:
+             prepared: dict[int, tuple], outputs: _Outputs, rng: np.ndarray, sig: np.ndarray | None = None, *,
+             do_reserve: bool = True, examine_all: bool = False, score_all: bool = False,
+             explain: bool = False) -> None:
         loop = profile.loop()
+        if sig is None:
+            sig = np.full(columns.requests.shape[0], -1, dtype=np.int64)
         states = [prepared[id(plugin)] for plugin in profile.plugins]
         has_scoring = bool(profile.points["score"])
         loop(state.nodes, columns, order, profile.percentage_of_nodes_to_score, not has_scoring, rng,
-             self.next_start_node_index, do_reserve, examine_all, score_all, explain, *outputs.args(), *states)
+             self.next_start_node_index, do_reserve, examine_all, score_all, explain, *outputs.args(), sig, *states)
         if outputs.err[0] == ERR_SCORE_RANGE:
             plugin = profile.plugins[outputs.err[1]].name
             raise PluginError(
@@ -203,14 +218,9 @@ class Scheduler:
             failed_nodes += count
             for reason in plugin.reasons(int(outputs.hist_code[row, k])):
                 counts[reason] = counts.get(reason, 0) + count
-        if plugin_index == -2 or (outputs.reject_code[row] > 0 and plugin_index == -1):
-            pass
         narrowed = [profile.plugins[i].name for i in range(len(profile.plugins)) if (int(outputs.reject_code[row]) >> i) & 1]
-        if plugin_index == -2:  # the PreFilterResults of several plugins share no node
-            names = sorted(narrowed)
-            text = (f"node(s) didn't satisfy plugin {names[0]}" if len(names) == 1
-                    else f"node(s) didn't satisfy plugin(s) [{' '.join(names)}] simultaneously")
-            return f"0/{num_nodes} nodes are available: {text}."
+        # With a PreFilterResult, nodes outside it (none at all when its names match no node) carry
+        # "didn't satisfy plugin(s)" (findNodesThatFitPod's absent-node status).
         if narrowed and failed_nodes < num_nodes:
             reason = f"node(s) didn't satisfy plugin(s) [{' '.join(sorted(narrowed))}]"
             counts[reason] = counts.get(reason, 0) + num_nodes - failed_nodes
@@ -239,6 +249,7 @@ class Scheduler:
             compiled = compiled and profile.compiled
         compile_seconds = time.perf_counter() - compile_start
         del start
+        signatures = {name: self._signatures(profile, pods) for name, profile in self.profiles.items()}
         loop_start = time.perf_counter()
         # Consecutive pods of one profile run in one compiled call.
         segment: list[int] = []
@@ -246,7 +257,8 @@ class Scheduler:
         for row in queue + [-1]:
             profile = self.profiles[pods[row].scheduler_name] if row >= 0 else None
             if segment and profile is not segment_profile:
-                self._run(segment_profile, state, columns, np.asarray(segment, dtype=np.int64), prepared, outputs, rng)
+                self._run(segment_profile, state, columns, np.asarray(segment, dtype=np.int64), prepared, outputs, rng,
+                          signatures[segment_profile.scheduler_name])
                 segment = []
             segment_profile = profile
             if row >= 0:

@@ -1,0 +1,58 @@
+"""Workload generators shared by the benchmark suite and the command line, so the two cannot drift.
+
+Shapes follow upstream's scheduler_perf (test/integration/scheduler_perf/config/performance-config.yaml
+and templates/node-default.yaml, pod-default.yaml): nodes with 4 CPU, 32Gi and 110 pods; pods
+requesting 100m CPU and 500Mi.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from schedkit.cluster import Cluster, cluster_from_objects
+from schedkit.manifests import SourcedObject
+from schedkit.objects import Pod
+
+NODE_ALLOCATABLE = {"cpu": "4", "memory": "32Gi", "pods": "110"}
+POD_REQUESTS = {"cpu": "100m", "memory": "500Mi"}
+
+
+def node_manifest(i: int, zone: str | None = None) -> dict:
+    labels = {"kubernetes.io/hostname": f"scheduler-perf-node-{i}"}
+    if zone is not None:
+        labels["topology.kubernetes.io/zone"] = zone
+    return {"apiVersion": "v1", "kind": "Node", "metadata": {"name": f"scheduler-perf-node-{i}", "labels": labels},
+            "status": {"allocatable": dict(NODE_ALLOCATABLE), "capacity": dict(NODE_ALLOCATABLE)}}
+
+
+def pod_manifest(name: str, node: str | None = None, namespace: str = "default") -> dict:
+    spec: dict = {"containers": [{"name": "pause", "image": "registry.k8s.io/pause:3.10",
+                                  "resources": {"requests": dict(POD_REQUESTS)}}]}
+    if node:
+        spec["nodeName"] = node
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": namespace}, "spec": spec}
+
+
+@dataclass
+class Workload:
+    name: str
+    cluster: Cluster
+    measured: list[Pod]  # the pods whose scheduling is timed
+
+
+def scheduling_basic(nodes: int = 5000, running: int = 1000, measured: int = 10000) -> Workload:
+    """SchedulingBasic: ``running`` pods placed round-robin, then ``measured`` plain pods to schedule."""
+    objects = [SourcedObject(node_manifest(i), "<bench>", "") for i in range(nodes)]
+    objects += [SourcedObject(pod_manifest(f"init-{i}", f"scheduler-perf-node-{i % nodes}"), "<bench>", "")
+                for i in range(running)]
+    objects += [SourcedObject(pod_manifest(f"measured-{i}"), "<bench>", "") for i in range(measured)]
+    cluster = cluster_from_objects(objects)
+    pending = cluster.pending_pods
+    return Workload("SchedulingBasic", cluster, pending)
+
+
+def config_with_percentage(percentage: int | None) -> dict:
+    config = {"apiVersion": "kubescheduler.config.k8s.io/v1", "kind": "KubeSchedulerConfiguration"}
+    if percentage is not None:
+        config["percentageOfNodesToScore"] = percentage
+    return config

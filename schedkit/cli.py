@@ -1,0 +1,100 @@
+"""The ``schedkit`` command: explain one scheduling decision, schedule a batch of pending pods."""
+
+from __future__ import annotations
+
+import sys
+from typing import Callable
+
+import click
+
+from . import KUBERNETES_VERSION, __version__
+from .cluster import load_cluster, load_pods, warn
+from .errors import InputError
+from .framework.scheduler import Scheduler
+from .output import (dumps_json, explanation_json, explanation_table, schedule_csv, schedule_json, schedule_table,
+                     write_atomically)
+
+
+def _fail(message: str) -> None:
+    click.echo(f"schedkit: error: {message}", err=True)
+    sys.exit(2)
+
+
+def _guard(run: Callable[[], None]) -> None:
+    """User errors are one line on stderr and exit code 2, never a traceback."""
+    try:
+        run()
+    except InputError as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        _fail("interrupted; no output was written")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, message=f"schedkit %(version)s (kube-scheduler v{KUBERNETES_VERSION} semantics)")
+def main() -> None:
+    """schedkit: where would these pods go, and why? kube-scheduler's decisions, computed in seconds."""
+
+
+@main.command()
+@click.option("--cluster", "cluster_path", required=True, multiple=True,
+              help="Nodes and running pods: a file or directory of manifests, e.g. `kubectl get nodes,pods -A -o json`.")
+@click.option("--pod", "pod_path", required=True, help="The pod to explain (a Pod manifest, YAML or JSON).")
+@click.option("--config", "config_path", default=None, help="A KubeSchedulerConfiguration file (default: upstream's profile).")
+@click.option("--output", "-o", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for breaking ties between top-scoring nodes.")
+def explain(cluster_path: tuple[str, ...], pod_path: str, config_path: str | None, output: str, seed: int) -> None:
+    """Show what kube-scheduler would do with one pod, node by node and plugin by plugin."""
+
+    def run() -> None:
+        scheduler = Scheduler.from_file(config_path)
+        cluster = load_cluster(list(cluster_path))
+        for message in cluster.warnings:
+            warn(message)
+        pods = load_pods(pod_path, cluster.priority_classes)
+        if len(pods) != 1:
+            raise InputError(f"expected exactly one Pod, found {len(pods)}", pod_path)
+        explanation = scheduler.explain(cluster, pods[0], seed=seed)
+        click.echo(dumps_json(explanation_json(explanation)) if output == "json" else explanation_table(explanation),
+                   nl=False)
+
+    _guard(run)
+
+
+@main.command()
+@click.option("--cluster", "cluster_path", required=True, multiple=True,
+              help="Nodes and running pods (files or directories of manifests).")
+@click.option("--pods", "pods_path", default=None, multiple=True,
+              help="Pods to schedule (default: the pending pods in the cluster input).")
+@click.option("--config", "config_path", default=None, help="A KubeSchedulerConfiguration file.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for breaking ties between top-scoring nodes.")
+@click.option("--output", "-o", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.option("--out", "out_path", default=None, help="Write the output to this file instead of stdout.")
+def schedule(cluster_path: tuple[str, ...], pods_path: tuple[str, ...], config_path: str | None, seed: int,
+             output: str, out_path: str | None) -> None:
+    """Schedule every pending pod in queue order and report where each one lands."""
+
+    def run() -> None:
+        scheduler = Scheduler.from_file(config_path)
+        cluster = load_cluster(list(cluster_path))
+        for message in cluster.warnings:
+            warn(message)
+        pods = load_pods(list(pods_path), cluster.priority_classes) if pods_path else cluster.pending_pods
+        result = scheduler.schedule(cluster, pods, seed=seed)
+        if output == "json":
+            text = dumps_json(schedule_json(result))
+        elif output == "csv":
+            text = schedule_csv(result)
+        else:
+            text = schedule_table(result)
+        if out_path:
+            write_atomically(out_path, text)
+            click.echo(f"{result.scheduled} scheduled, {result.unschedulable} unschedulable; wrote {out_path}", err=True)
+        else:
+            click.echo(text, nl=False)
+
+    _guard(run)
+
+
+if __name__ == "__main__":
+    main()

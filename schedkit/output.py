@@ -1,0 +1,130 @@
+"""Render explanations and schedules as tables, JSON and CSV; write files atomically."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from typing import Any
+
+from .framework.scheduler import Explanation, ScheduleResult
+
+
+def explanation_json(explanation: Explanation) -> dict[str, Any]:
+    return {
+        "pod": explanation.pod,
+        "schedulerName": explanation.scheduler_name,
+        "selectedNode": explanation.selected_node,
+        "message": explanation.message,
+        "nodes": [
+            {
+                "name": node.name,
+                "feasible": node.feasible,
+                "failedPlugin": node.failed_plugin,
+                "reasons": node.reasons,
+                "scores": node.scores,
+                "totalScore": node.total_score,
+                "examined": node.examined,
+            }
+            for node in explanation.nodes
+        ],
+        "skippedScorePlugins": explanation.skipped_score_plugins,
+        "scoringSkipped": explanation.scoring_skipped,
+        "notModelled": explanation.not_modelled,
+    }
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()]
+    for row in rows:
+        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+    return "\n".join(lines)
+
+
+def explanation_table(explanation: Explanation) -> str:
+    plugins: list[str] = []
+    weights: dict[str, int] = {}
+    for node in explanation.nodes:
+        for name, score in node.scores.items():
+            if name not in weights:
+                plugins.append(name)
+                weights[name] = score["weight"]
+    headers = ["NODE", "FEASIBLE", "FILTER"] + [f"{p} (x{weights[p]})" for p in plugins] + ["TOTAL"]
+    rows = []
+    for node in explanation.nodes:
+        if node.feasible:
+            verdict = "yes" if node.examined else "yes"
+            detail = "" if node.total_score is not None or explanation.scoring_skipped else "not scored (past percentageOfNodesToScore)"
+        else:
+            verdict = "no" if node.examined else "-"
+            detail = f"{node.failed_plugin}: {', '.join(node.reasons)}" if node.failed_plugin else ""
+        cells = []
+        for name in plugins:
+            score = node.scores.get(name)
+            cells.append("" if score is None else f"{score['normalized']} (raw {score['raw']})")
+        total = "" if node.total_score is None else str(node.total_score)
+        rows.append([node.name, verdict, detail, *cells, total])
+    out = [f"Pod {explanation.pod} (schedulerName {explanation.scheduler_name})", ""]
+    if explanation.nodes:
+        out.append(_table(headers, rows))
+        out.append("")
+    if explanation.selected_node:
+        out.append(f"Selected node: {explanation.selected_node}")
+        if explanation.scoring_skipped:
+            out.append("Only one feasible node: kube-scheduler picks it without scoring.")
+    else:
+        out.append(f"Unschedulable: {explanation.message}")
+    if explanation.skipped_score_plugins:
+        out.append(f"Score plugins skipped by PreScore: {', '.join(explanation.skipped_score_plugins)}")
+    if explanation.not_modelled:
+        out.append(f"Not modelled by schedkit yet (left out of this profile): {', '.join(explanation.not_modelled)}")
+    return "\n".join(out) + "\n"
+
+
+def schedule_json(result: ScheduleResult) -> dict[str, Any]:
+    return {
+        "assignments": [{"pod": a.pod, "node": a.node, "message": a.message} for a in result.assignments],
+        "scheduled": result.scheduled,
+        "unschedulable": result.unschedulable,
+        "podsPerSecond": round(result.pods_per_second, 1),
+        "compileSeconds": round(result.compile_seconds, 3),
+    }
+
+
+def schedule_csv(result: ScheduleResult) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["pod", "node", "message"])
+    for a in result.assignments:
+        writer.writerow([a.pod, a.node or "", a.message or ""])
+    return buffer.getvalue()
+
+
+def schedule_table(result: ScheduleResult) -> str:
+    rows = [[a.pod, a.node or "-", a.message or ""] for a in result.assignments]
+    out = [_table(["POD", "NODE", "MESSAGE"], rows), ""]
+    out.append(f"{result.scheduled} scheduled, {result.unschedulable} unschedulable; "
+               f"{result.pods_per_second:,.0f} pods/s (compile {result.compile_seconds:.2f} s"
+               f"{'' if result.compiled else ', Python plugins: not compiled'})")
+    return "\n".join(out) + "\n"
+
+
+def dumps_json(data: Any) -> str:
+    return json.dumps(data, indent=2) + "\n"
+
+
+def write_atomically(path: str, text: str) -> None:
+    """Write to a temporary file beside ``path`` and rename it: an interrupted run leaves no partial file."""
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".schedkit-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
