@@ -1,0 +1,64 @@
+"""A complete third-party plugin, as documented in docs/plugins.md and tested in tests/test_plugin_api.py.
+
+PreferCheapNodes (Score): prefer nodes whose label ``example.com/hourly-cost`` (an integer, cents per
+hour) is low. Nodes without the label score 0. It also filters out nodes labelled
+``example.com/retiring=true`` (Filter), to show a filter with its own reason string.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from schedkit import Code, Kernels, Plugin
+from schedkit.nodeselector import node_label
+
+RETIRING = 1  # our failure code
+
+
+@njit(cache=True)
+def _filter(nodes, pods, p, n, state):
+    retiring_key, true_value = state[0][0], state[0][1]
+    if node_label(nodes, n, retiring_key) == true_value:
+        return RETIRING
+    return 0
+
+
+@njit(cache=True)
+def _score(nodes, pods, p, n, state):
+    cost_key = state[0][2]
+    value = node_label(nodes, n, cost_key)
+    if value < 0 or not nodes.value_is_int[value]:
+        return 0
+    return max(nodes.value_int[value], 0)  # raw cost; NormalizeScore turns it into 0..100, cheapest highest
+
+
+@njit(cache=True)
+def _normalize(nodes, pods, p, feasible, scores, count, state):
+    highest = 0
+    for j in range(count):
+        highest = max(highest, scores[j])
+    for j in range(count):
+        scores[j] = 100 if highest == 0 else 100 - scores[j] * 100 // highest
+
+
+class PreferCheapNodes(Plugin):
+    name = "PreferCheapNodes"
+    kernels = Kernels(filter=_filter, score=_score, normalize=_normalize)
+    reason_table = {RETIRING: "node(s) are retiring"}
+    failure_status = Code.UnschedulableAndUnresolvable
+    node_local = True  # answers depend only on the node's own labels
+
+    def __init__(self, args=None):
+        args = dict(args or {})
+        self.cost_label = args.pop("costLabel", "example.com/hourly-cost")
+        if args:
+            raise ValueError(f"unknown args {sorted(args)}")
+
+    def signature(self, pod):
+        return ()  # the pod does not matter to this plugin
+
+    def prepare(self, cluster, pods, pod_columns):
+        keys = np.array([cluster.label_keys("example.com/retiring"), cluster.label_values("true"),
+                         cluster.label_keys(self.cost_label)], dtype=np.int64)
+        return (keys,)
