@@ -63,7 +63,13 @@ def _reserve(nodes, pods, p, n, state):
 def _unreserve(nodes, pods, p, n, state):
     pod_indptr, pod_proto, pod_ip, pod_port, used_node, used_proto, used_ip, used_port, used_count, conflict = state
     # Reserve appended this pod's rows last; Unreserve runs before any other pod reserves.
-    used_count[0] -= pod_indptr[p + 1] - pod_indptr[p]
+    for k in range(pod_indptr[p], pod_indptr[p + 1]):
+        u = used_count[0] - 1
+        used_node[u] = 0
+        used_proto[u] = 0
+        used_ip[u] = 0
+        used_port[u] = 0
+        used_count[0] = u
 
 
 class NodePorts(Plugin):

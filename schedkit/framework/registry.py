@@ -43,6 +43,15 @@ class Registry:
         self._plugins[cls.name] = cls
         return cls
 
+    @classmethod
+    def with_builtins(cls, *extra: type[Plugin]) -> "Registry":
+        """A new registry holding the built-in plugins and ``extra`` (no entry points)."""
+        registry = cls()
+        registry._entry_points_loaded = True
+        for plugin in (*_in_tree(), *extra):
+            registry.register(plugin)
+        return registry
+
     def unregister(self, name: str) -> None:
         self._plugins.pop(name, None)
 

@@ -1,0 +1,171 @@
+"""The plugin author's API: registration checks, compiled and plain-Python plugins, the documented
+example plugin, entry points and schedkit.testing.check_plugin."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import sys
+
+import numpy as np
+import pytest
+
+from schedkit import Kernels, Plugin, PluginError
+from schedkit.framework import registry as registry_module
+from schedkit.framework.config import parse_config
+from schedkit.framework.registry import Registry
+from schedkit.framework.scheduler import Scheduler
+from schedkit.plugins import BUILTIN_PLUGINS
+from schedkit.testing import check_plugin, make_cluster, make_pod
+
+DOCS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs")
+sys.path.insert(0, DOCS)
+from example_plugin import PreferCheapNodes  # noqa: E402
+
+BASE = {"apiVersion": "kubescheduler.config.k8s.io/v1", "kind": "KubeSchedulerConfiguration"}
+
+
+def cost_cluster():
+    nodes = [
+        {"metadata": {"name": name, "labels": labels}, "status": {"allocatable": {"cpu": "4", "memory": "8Gi", "pods": "10"}}}
+        for name, labels in [
+            ("cheap", {"example.com/hourly-cost": "10"}),
+            ("pricey", {"example.com/hourly-cost": "90"}),
+            ("retired", {"example.com/hourly-cost": "1", "example.com/retiring": "true"}),
+        ]
+    ]
+    return make_cluster(nodes)
+
+
+def pod(name="p", cpu="100m"):
+    return make_pod({"metadata": {"name": name, "namespace": "default"},
+                     "spec": {"containers": [{"name": "c", "resources": {"requests": {"cpu": cpu}}}]}})
+
+
+def cheap_config(weight=5):
+    return parse_config({**BASE, "profiles": [{"plugins": {"multiPoint": {"enabled": [
+        {"name": "PreferCheapNodes", "weight": weight}]}}}]})
+
+
+def test_the_documented_example_plugin_filters_scores_and_explains():
+    scheduler = Scheduler(cheap_config(), Registry.with_builtins(PreferCheapNodes))
+    explanation = scheduler.explain(cost_cluster(), pod())
+    by_name = {node.name: node for node in explanation.nodes}
+    assert by_name["retired"].failed_plugin == "PreferCheapNodes"
+    assert by_name["retired"].reasons == ["node(s) are retiring"]
+    # Raw scores are the costs; NormalizeScore maps them to 100 - 100*cost/max.
+    assert by_name["cheap"].scores["PreferCheapNodes"] == {"raw": 10, "normalized": 89, "weight": 5}
+    assert by_name["pricey"].scores["PreferCheapNodes"] == {"raw": 90, "normalized": 0, "weight": 5}
+    assert explanation.selected_node == "cheap"
+
+
+def test_check_plugin_accepts_every_builtin_and_the_example():
+    for cls in (*BUILTIN_PLUGINS, PreferCheapNodes):
+        if cls.kernels.items():
+            check_plugin(cls, examples=8)
+
+
+class OutOfRange(Plugin):
+    name = "OutOfRange"
+
+    @staticmethod
+    def _score(nodes, pods, p, n, state):
+        return 250
+
+    kernels = Kernels(score=_score)
+
+
+def test_check_plugin_reports_a_score_outside_0_100():
+    with pytest.raises(AssertionError, match="outside \\[0, 100\\]"):
+        check_plugin(OutOfRange, examples=2)
+
+
+def test_the_framework_rejects_a_score_outside_0_100_like_upstream():
+    scheduler = Scheduler(parse_config({**BASE, "profiles": [{"plugins": {"multiPoint": {"enabled": [
+        {"name": "OutOfRange"}]}}}]}), Registry.with_builtins(OutOfRange))
+    with pytest.raises(PluginError, match='plugin "OutOfRange" returns an invalid score 250'):
+        scheduler.schedule(cost_cluster(), [pod()])
+
+
+def _python_twin(cls):
+    """The same plugin with plain-Python kernels."""
+    kernels = Kernels(**{name: kernel.py_func for name, kernel in cls.kernels.items()})
+    return type(cls.__name__ + "Py", (cls,), {"kernels": kernels})
+
+
+def test_plain_python_plugins_run_the_same_cycle_and_agree_with_compiled_ones():
+    PyCheap = _python_twin(PreferCheapNodes)
+    PyCheap.name = "PreferCheapNodes"
+    cluster = cost_cluster()
+    pods = [pod(f"p{i}", cpu=f"{500 * (i % 3 + 1)}m") for i in range(12)]
+    compiled = Scheduler(cheap_config(), Registry.with_builtins(PreferCheapNodes)).schedule(cluster, pods, seed=3)
+    python_scheduler = Scheduler(cheap_config(), Registry.with_builtins(PyCheap))
+    python = python_scheduler.schedule(cluster, pods, seed=3)
+    assert compiled.compiled and not python.compiled
+    assert [(a.node, a.message) for a in python.assignments] == [(a.node, a.message) for a in compiled.assignments]
+    assert any(a.message for a in compiled.assignments)  # the cluster fills up: messages are compared too
+
+
+class Broken(Plugin):
+    name = "Broken"
+
+
+def test_registration_errors_name_the_plugin_and_the_problem():
+    registry = Registry()
+    with pytest.raises(PluginError, match="plugin Broken: implements no extension point"):
+        registry.register(Broken)
+
+    def two_args(nodes, pods):
+        return 0
+
+    bad_arity = type("BadArity", (Plugin,), {"name": "BadArity", "kernels": Kernels(filter=two_args)})
+    with pytest.raises(PluginError, match=r"plugin BadArity: kernel filter\(nodes, pods\) must take 5 arguments"):
+        registry.register(bad_arity)
+    no_name = type("NoName", (Plugin,), {"kernels": Kernels(filter=lambda nodes, pods, p, n, state: 0)})
+    with pytest.raises(PluginError, match="must set a non-empty `name`"):
+        registry.register(no_name)
+    reserve_only = type("ReserveOnly", (Plugin,), {"name": "ReserveOnly",
+                                                   "kernels": Kernels(reserve=lambda nodes, pods, p, n, state: None)})
+    with pytest.raises(PluginError, match="reserve and unreserve must be implemented together"):
+        registry.register(reserve_only)
+    registry.register(PreferCheapNodes)
+    clone = type("Clone", (PreferCheapNodes,), {})
+    with pytest.raises(PluginError, match="plugin PreferCheapNodes: a plugin with this name is already registered"):
+        registry.register(clone)
+    with pytest.raises(PluginError, match="must be a subclass of schedkit.Plugin"):
+        registry.register(object)
+
+
+def test_plugins_from_the_entry_point_group_are_registered(monkeypatch):
+    entry = importlib.metadata.EntryPoint(name="cheap", value="example_plugin:PreferCheapNodes",
+                                          group="schedkit.plugins")
+    monkeypatch.setattr(registry_module, "entry_points", lambda group: [entry] if group == "schedkit.plugins" else [])
+    registry = Registry()
+    assert "PreferCheapNodes" in registry
+    broken = importlib.metadata.EntryPoint(name="nope", value="no_such_module:Plugin", group="schedkit.plugins")
+    monkeypatch.setattr(registry_module, "entry_points", lambda group: [broken])
+    with pytest.raises(PluginError, match="entry point nope \\(no_such_module:Plugin\\): cannot be loaded"):
+        "x" in Registry()
+
+
+def test_reserve_updates_plugin_owned_state_between_pods_in_a_batch():
+    # NodePorts owns the used-ports table: the second pod wanting hostPort 80 cannot share a node.
+    nodes = [{"metadata": {"name": f"n{i}"}, "status": {"allocatable": {"cpu": "4", "memory": "8Gi", "pods": "10"}}}
+             for i in range(2)]
+    cluster = make_cluster(nodes)
+    pods = [make_pod({"metadata": {"name": f"web-{i}"}, "spec": {"containers": [
+        {"name": "c", "ports": [{"containerPort": 80, "hostPort": 80}]}]}}) for i in range(3)]
+    result = Scheduler().schedule(cluster, pods)
+    placed = [a.node for a in result.assignments]
+    assert sorted(placed[:2]) == ["n0", "n1"]
+    assert placed[2] is None
+    assert result.assignments[2].message == (
+        "0/2 nodes are available: 2 node(s) didn't have free ports for the requested pod ports.")
+
+
+def test_batch_state_is_not_left_changed_in_the_cluster_objects():
+    cluster = cost_cluster()
+    before = [dict(node.allocatable) for node in cluster.nodes]
+    Scheduler().schedule(cluster, [pod(f"p{i}") for i in range(5)])
+    assert [dict(node.allocatable) for node in cluster.nodes] == before
+    assert np.all([len(cluster.running_pods) == 0])
