@@ -234,7 +234,6 @@ class Scheduler:
         """Schedule ``pods`` (default: the cluster's pending pods) in queue order, one after another,
         each seeing the placements before it."""
         pods = cluster.pending_pods if pods is None else pods
-        start = time.perf_counter()
         state = build_state(cluster, pods)
         columns = state.pod_columns(pods)
         queue, held = self._queue(pods)
@@ -248,7 +247,6 @@ class Scheduler:
             self._run(profile, state, columns, np.zeros(0, dtype=np.int64), prepared, outputs, rng)
             compiled = compiled and profile.compiled
         compile_seconds = time.perf_counter() - compile_start
-        del start
         signatures = {name: self._signatures(profile, pods) for name, profile in self.profiles.items()}
         loop_start = time.perf_counter()
         # Consecutive pods of one profile run in one compiled call.
@@ -311,6 +309,8 @@ class Scheduler:
         self._run(profile, state, columns, np.zeros(1, dtype=np.int64), prepared, outputs, rng,
                   do_reserve=False, examine_all=True, score_all=score_all, explain=True)
         chosen = int(outputs.node[0])
+        narrowed = sorted(profile.plugins[i].name for i in range(len(profile.plugins))
+                          if outputs.reject_plugin[0] < 0 and (int(outputs.reject_code[0]) >> i) & 1)
         nodes = []
         for name in names_in_input:
             n = state.node_index[name]
@@ -324,7 +324,6 @@ class Scheduler:
                 reasons = profile.plugins[failed].reasons(int(outputs.ex_fail_code[n]))
             scores: dict[str, dict[str, int]] = {}
             total = None
-            scored = status == 2 and (outputs.hist_len[0] >= 0)
             if (status == 2 or score_all) and not (chosen >= 0 and _single_feasible(outputs) and not score_all):
                 for slot, i in enumerate(score_slots):
                     if outputs.ex_skip[slot]:
@@ -338,7 +337,10 @@ class Scheduler:
             if status == 0 and outputs.reject_plugin[0] >= 0:
                 plugin = profile.plugins[int(outputs.reject_plugin[0])]
                 failed_name, reasons = plugin.name, plugin.reasons(int(outputs.reject_code[0]))
-            nodes.append(NodeExplanation(name, feasible, failed_name, reasons, scores, total, scored, status != 0))
+            elif status == 0 and narrowed:  # outside the PreFilterResult
+                failed_name = narrowed[0] if len(narrowed) == 1 else None
+                reasons = [f"node(s) didn't satisfy plugin(s) [{' '.join(narrowed)}]"]
+            nodes.append(NodeExplanation(name, feasible, failed_name, reasons, scores, total, status == 2, status != 0))
         message = None if chosen >= 0 else self._message(profile, state, outputs, 0)
         skipped = [profile.plugins[i].name for slot, i in enumerate(score_slots) if outputs.ex_skip[slot]]
         return Explanation(pod.key, pod.scheduler_name, state.node_names[chosen] if chosen >= 0 else None, message,
