@@ -11,8 +11,9 @@ from . import KUBERNETES_VERSION, __version__
 from .cluster import load_cluster, load_pods, warn
 from .errors import InputError
 from .framework.scheduler import Scheduler
-from .output import (dumps_json, explanation_json, explanation_table, schedule_csv, schedule_json, schedule_table,
-                     write_atomically)
+from .output import (check_output_path, dumps_json, explanation_json, explanation_table, schedule_csv, schedule_json,
+                     schedule_table, write_atomically)
+
 
 
 def _fail(message: str) -> None:
@@ -75,6 +76,8 @@ def schedule(cluster_path: tuple[str, ...], pods_path: tuple[str, ...], config_p
     """Schedule every pending pod in queue order and report where each one lands."""
 
     def run() -> None:
+        if out_path:
+            check_output_path(out_path)
         scheduler = Scheduler.from_file(config_path)
         cluster = load_cluster(list(cluster_path))
         for message in cluster.warnings:

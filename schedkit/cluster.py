@@ -83,9 +83,9 @@ def cluster_from_objects(objects: list[SourcedObject]) -> Cluster:
         elif kind != "PriorityClass":
             others.append(item)
     seen: dict[str, Node] = {}
-    for node in nodes:
+    for node, item in zip(nodes, (o for o in objects if o.obj.get("kind") == "Node")):
         if node.name in seen:
-            raise InputError(f"duplicate Node {node.name!r}", node.source)
+            raise InputError(f"duplicate Node {node.name!r}", item.source, _where(item) or None)
         seen[node.name] = node
     cluster = Cluster(nodes, [], namespaces, priority_classes, others)
     pods = parse_pods(pod_objects, priority_classes)
@@ -109,6 +109,11 @@ def load_cluster(paths: str | list[str]) -> Cluster:
 def load_pods(paths: str | list[str], priority_classes: dict[str, int] | None = None) -> list[Pod]:
     objects = load_objects(paths)
     pods = parse_pods(objects, {**_priority_classes(objects), **(priority_classes or {})})
+    keys: set[str] = set()
+    for pod in pods:
+        if pod.key in keys:
+            raise InputError(f"duplicate Pod {pod.key!r}", pod.source)
+        keys.add(pod.key)
     if not pods:
         where = paths if isinstance(paths, str) else ", ".join(paths)
         raise InputError("no Pod objects found", where)

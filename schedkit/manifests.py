@@ -46,8 +46,12 @@ def _parse_documents(path: str) -> list[Any]:
             return [json.loads(text)]
         except json.JSONDecodeError as exc:
             raise InputError(f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", source=path) from None
+        except RecursionError:
+            raise InputError("malformed JSON: nested too deeply", source=path) from None
     try:
         return [doc for doc in yaml.load_all(text, Loader=_SafeLoader) if doc is not None]
+    except RecursionError:
+        raise InputError("malformed YAML: nested too deeply", source=path) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""

@@ -201,11 +201,14 @@ class _Fields:
         return result
 
 
+INT64_MAX = 2**63 - 1
+
+
 def to_units(resource: str, quantity: Fraction) -> int:
-    """cpu as MilliValue(), everything else as Value(): both round up (resource.Quantity)."""
-    if resource == CPU:
-        return math.ceil(quantity * 1000)
-    return math.ceil(quantity)
+    """cpu as MilliValue(), everything else as Value(): both round up (resource.Quantity). Values past
+    int64 are clamped to its maximum, as newer apimachinery does (v1.36 wraps around instead)."""
+    units = math.ceil(quantity * 1000) if resource == CPU else math.ceil(quantity)
+    return max(min(units, INT64_MAX), -INT64_MAX)
 
 
 def parse_node(obj: dict[str, Any], source: str = "", base: str = "") -> Node:

@@ -89,6 +89,7 @@ def schedule_json(result: ScheduleResult) -> dict[str, Any]:
         "assignments": [{"pod": a.pod, "node": a.node, "message": a.message} for a in result.assignments],
         "scheduled": result.scheduled,
         "unschedulable": result.unschedulable,
+        "notQueued": result.not_queued,
         "podsPerSecond": round(result.pods_per_second, 1),
         "compileSeconds": round(result.compile_seconds, 3),
     }
@@ -106,7 +107,8 @@ def schedule_csv(result: ScheduleResult) -> str:
 def schedule_table(result: ScheduleResult) -> str:
     rows = [[a.pod, a.node or "-", a.message or ""] for a in result.assignments]
     out = [_table(["POD", "NODE", "MESSAGE"], rows), ""]
-    out.append(f"{result.scheduled} scheduled, {result.unschedulable} unschedulable; "
+    held = f", {result.not_queued} not queued" if result.not_queued else ""
+    out.append(f"{result.scheduled} scheduled, {result.unschedulable} unschedulable{held}; "
                f"{result.pods_per_second:,.0f} pods/s (compile {result.compile_seconds:.2f} s"
                f"{'' if result.compiled else ', Python plugins: not compiled'})")
     return "\n".join(out) + "\n"
@@ -116,15 +118,36 @@ def dumps_json(data: Any) -> str:
     return json.dumps(data, indent=2) + "\n"
 
 
+def check_output_path(path: str) -> None:
+    """Fail before any work when ``path`` cannot be written: a directory, or in a missing folder."""
+    from .errors import InputError
+
+    if os.path.isdir(path):
+        raise InputError("is a directory; --out needs a file name", path)
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise InputError(f"folder {folder} does not exist", path)
+    if not os.access(folder, os.W_OK):
+        raise InputError(f"folder {folder} is not writable", path)
+
+
 def write_atomically(path: str, text: str) -> None:
     """Write to a temporary file beside ``path`` and rename it: an interrupted run leaves no partial file."""
+    from .errors import InputError
+
+    check_output_path(path)
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".schedkit-", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".schedkit-", suffix=".tmp")
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror}", path) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise InputError(f"cannot write: {exc.strerror}", path) from None
         raise

@@ -589,8 +589,8 @@ def reference_explain(scheduler, cluster: Cluster, pod: Pod, seed: int = 0) -> d
         name = node.name
         if result.reject is not None:
             nodes[name] = _node_entry(False, result.reject[0], [result.reject[1]])
-        elif name not in result.status:  # left out by a PreFilterResult
-            nodes[name] = _node_entry(False, None, ["node(s) didn't satisfy plugin(s) [NodeAffinity]"])
+        elif name not in result.status:  # left out by NodeAffinity's PreFilterResult
+            nodes[name] = _node_entry(False, "NodeAffinity", ["node(s) didn't satisfy plugin(s) [NodeAffinity]"])
         elif result.status[name] is not None:
             nodes[name] = _node_entry(False, *result.status[name])
         elif name in result.scores:

@@ -33,6 +33,7 @@ class Assignment:
     node: str | None
     message: str | None
     nominated_node: str | None = None
+    queued: bool = True  # False: never entered the queue (scheduling gates, or no profile for its schedulerName)
 
 
 @dataclass
@@ -48,7 +49,11 @@ class ScheduleResult:
 
     @property
     def unschedulable(self) -> int:
-        return len(self.assignments) - self.scheduled
+        return sum(1 for a in self.assignments if a.node is None and a.queued)
+
+    @property
+    def not_queued(self) -> int:
+        return sum(1 for a in self.assignments if not a.queued)
 
     @property
     def pods_per_second(self) -> float:
@@ -239,7 +244,7 @@ class Scheduler:
         queue, held = self._queue(pods)
         prepared = self._prepare(state, pods, columns)
         outputs = _Outputs(len(pods), state.num_nodes, 0, explain=False)
-        rng = np.array([seed], dtype=np.uint64)
+        rng = np.array([seed % 2**64], dtype=np.uint64)
         # Compile (or load from cache) each profile's loop by running it on an empty queue.
         compile_start = time.perf_counter()
         compiled = True
@@ -262,11 +267,10 @@ class Scheduler:
             if row >= 0:
                 segment.append(row)
         seconds = time.perf_counter() - loop_start
+        # Reported in the order the pods were scheduled (queue order), then the pods that never queued.
         assignments: list[Assignment] = []
-        for row, pod in enumerate(pods):
-            if row in held:
-                assignments.append(Assignment(pod.key, None, held[row]))
-                continue
+        for row in queue:
+            pod = pods[row]
             node = int(outputs.node[row])
             profile = self.profiles[pod.scheduler_name]
             if node >= 0:
@@ -278,6 +282,8 @@ class Scheduler:
                 assignments.append(Assignment(
                     pod.key, None, self._message(profile, state, outputs, row),
                     state.node_names[nominated] if nominated >= 0 else None))
+        for row, message in sorted(held.items()):
+            assignments.append(Assignment(pods[row].key, None, message, queued=False))
         return ScheduleResult(assignments, seconds, compile_seconds, compiled)
 
     def explain(self, cluster: Cluster, pod: Pod, seed: int = 0, score_all: bool = False) -> Explanation:
@@ -291,11 +297,13 @@ class Scheduler:
         cluster = Cluster(cluster.nodes, others, cluster.namespaces, cluster.priority_classes, cluster.others)
         state = build_state(cluster, [pod])
         profile = self.profiles.get(pod.scheduler_name)
+        names_in_input = [node.name for node in cluster.nodes]
         if profile is None:
             return Explanation(pod.key, pod.scheduler_name, None,
                                f'no profile for schedulerName "{pod.scheduler_name}": kube-scheduler leaves the pod '
-                               "pending for another scheduler", [], not_modelled=[])
-        names_in_input = [node.name for node in cluster.nodes]
+                               "pending for another scheduler", [
+                                   NodeExplanation(name, False, None, [], {}, None, False, False) for name in names_in_input
+                               ], not_modelled=[])
         gate = self._gate_message(profile, pod)
         if gate:
             return Explanation(pod.key, pod.scheduler_name, None, gate, [
@@ -305,7 +313,7 @@ class Scheduler:
         prepared = self._prepare(state, [pod], columns)
         score_slots = profile.points["score"]
         outputs = _Outputs(1, state.num_nodes, len(score_slots), explain=True)
-        rng = np.array([seed], dtype=np.uint64)
+        rng = np.array([seed % 2**64], dtype=np.uint64)
         self._run(profile, state, columns, np.zeros(1, dtype=np.int64), prepared, outputs, rng,
                   do_reserve=False, examine_all=True, score_all=score_all, explain=True)
         chosen = int(outputs.node[0])
