@@ -23,6 +23,7 @@ def explanation_json(explanation: Explanation) -> dict[str, Any]:
                 "name": node.name,
                 "feasible": node.feasible,
                 "failedPlugin": node.failed_plugin,
+                "status": node.status,
                 "reasons": node.reasons,
                 "scores": node.scores,
                 "totalScore": node.total_score,

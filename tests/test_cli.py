@@ -122,7 +122,10 @@ def test_explain_json_keys_and_shapes(nodes, pod):
     assert "PodTopologySpread" in data["notModelled"]
     assert [n["name"] for n in data["nodes"]] == ["n1", "n2", "n3"]
     for node in data["nodes"]:
-        assert set(node) == {"name", "feasible", "failedPlugin", "reasons", "scores", "totalScore", "examined"}
+        assert set(node) == {"name", "feasible", "failedPlugin", "status", "reasons", "scores", "totalScore",
+                             "examined"}
+        assert node["status"] in (None, "Unschedulable", "UnschedulableAndUnresolvable")
+        assert (node["status"] is None) == node["feasible"]
         assert isinstance(node["feasible"], bool)
         assert isinstance(node["reasons"], list)
         assert isinstance(node["scores"], dict)

@@ -169,3 +169,48 @@ def test_batch_state_is_not_left_changed_in_the_cluster_objects():
     Scheduler().schedule(cluster, [pod(f"p{i}") for i in range(5)])
     assert [dict(node.allocatable) for node in cluster.nodes] == before
     assert np.all([len(cluster.running_pods) == 0])
+
+
+REJECT_N0 = 1
+
+
+def _permit(nodes, pods, p, n, state):
+    return REJECT_N0 if n == state[0][0] else 0
+
+
+def _post_filter(nodes, pods, p, state):
+    return state[0][0]  # nominate that node
+
+
+class RejectFirstNode(Plugin):
+    """Permit rejects the node in row 0; PostFilter nominates it (plain-Python kernels)."""
+
+    name = "RejectFirstNode"
+    kernels = Kernels(permit=_permit, post_filter=_post_filter)
+    reason_table = {REJECT_N0: "node n0 is reserved for someone else"}
+
+    def prepare(self, cluster, pods, pod_columns):
+        return (np.array([cluster.node_index["n0"]], dtype=np.int64),)
+
+
+def test_permit_rejection_unreserves_and_reports_like_upstream():
+    nodes = [{"metadata": {"name": "n0"}, "status": {"allocatable": {"cpu": "4", "memory": "8Gi", "pods": "10"}}},
+             {"metadata": {"name": "n1"}, "status": {"allocatable": {"cpu": "1", "memory": "8Gi", "pods": "10"}}}]
+    config = parse_config({**BASE, "profiles": [{"plugins": {"multiPoint": {"enabled": [{"name": "RejectFirstNode"}]}}}]})
+    scheduler = Scheduler(config, Registry.with_builtins(RejectFirstNode))
+    pods = [make_pod({"metadata": {"name": f"p{i}"}, "spec": {"containers": [
+        {"name": "c", "resources": {"requests": {"cpu": "2"}}}]}}) for i in range(3)]
+    result = scheduler.schedule(make_cluster(nodes), pods)
+    # Only n0 fits 2 cpu; Permit rejects it each time, and the rejected pod's cpu is given back, so
+    # every pod sees n0 empty again.
+    assert [a.node for a in result.assignments] == [None, None, None]
+    assert {a.message for a in result.assignments} == {"0/1 nodes are available: node n0 is reserved for someone else."}
+    # With a 1-cpu pod, n1 also fits; a Permit rejection of n0 does not affect a pod that lands on n1.
+    small = make_pod({"metadata": {"name": "small"}, "spec": {"containers": [
+        {"name": "c", "resources": {"requests": {"cpu": "500m", "memory": "6Gi"}}}]}})
+    too_big = make_pod({"metadata": {"name": "big"}, "spec": {"containers": [
+        {"name": "c", "resources": {"requests": {"cpu": "8"}}}]}})
+    result = scheduler.schedule(make_cluster(nodes), [too_big, small])
+    by_pod = {a.pod: a for a in result.assignments}
+    assert by_pod["default/big"].nominated_node == "n0"  # PostFilter ran for the pod that fit nowhere
+    assert by_pod["default/big"].message == "0/2 nodes are available: 2 Insufficient cpu."

@@ -70,6 +70,7 @@ class NodeExplanation:
     total_score: int | None
     scored: bool  # False when the node was feasible but past the percentageOfNodesToScore cutoff
     examined: bool
+    status: str | None = None  # the failing status code: "Unschedulable" or "UnschedulableAndUnresolvable"
 
 
 @dataclass
@@ -327,9 +328,11 @@ class Scheduler:
             feasible = status in (2, 3)
             reasons: list[str] = []
             failed_name = None
+            code_name = None
             if status == 1 and failed >= 0:
                 failed_name = profile.plugins[failed].name
                 reasons = profile.plugins[failed].reasons(int(outputs.ex_fail_code[n]))
+                code_name = profile.plugins[failed].status(int(outputs.ex_fail_code[n])).name
             scores: dict[str, dict[str, int]] = {}
             total = None
             if (status == 2 or score_all) and not (chosen >= 0 and _single_feasible(outputs) and not score_all):
@@ -345,10 +348,13 @@ class Scheduler:
             if status == 0 and outputs.reject_plugin[0] >= 0:
                 plugin = profile.plugins[int(outputs.reject_plugin[0])]
                 failed_name, reasons = plugin.name, plugin.reasons(int(outputs.reject_code[0]))
+                code_name = plugin.status(int(outputs.reject_code[0])).name
             elif status == 0 and narrowed:  # outside the PreFilterResult
                 failed_name = narrowed[0] if len(narrowed) == 1 else None
                 reasons = [f"node(s) didn't satisfy plugin(s) [{' '.join(narrowed)}]"]
-            nodes.append(NodeExplanation(name, feasible, failed_name, reasons, scores, total, status == 2, status != 0))
+                code_name = "UnschedulableAndUnresolvable"
+            nodes.append(NodeExplanation(name, feasible, failed_name, reasons, scores, total, status == 2, status != 0,
+                                         code_name))
         message = None if chosen >= 0 else self._message(profile, state, outputs, 0)
         skipped = [profile.plugins[i].name for slot, i in enumerate(score_slots) if outputs.ex_skip[slot]]
         return Explanation(pod.key, pod.scheduler_name, state.node_names[chosen] if chosen >= 0 else None, message,
