@@ -577,11 +577,9 @@ def _node_entry(feasible=False, plugin=None, reasons=None, scores=None, total=No
 def reference_explain(scheduler, cluster: Cluster, pod: Pod, seed: int = 0) -> dict:
     """What one cycle does with ``pod`` (other pods of the cluster in place, nothing reserved)."""
     profile = scheduler.profiles.get(pod.scheduler_name)
-    if profile is None:
-        return {"selectedNode": None, "message": no_profile_message(pod), "nodes": {}}
-    if gate_message(profile, pod):
-        return {"selectedNode": None, "message": gate_message(profile, pod),
-                "nodes": {n.name: _node_entry() for n in cluster.nodes}}
+    held = no_profile_message(pod) if profile is None else gate_message(profile, pod)
+    if held:  # the pod never enters a scheduling cycle
+        return {"selectedNode": None, "message": held, "nodes": {n.name: _node_entry() for n in cluster.nodes}}
     others = Cluster(cluster.nodes, [p for p in cluster.pods if p.key != pod.key])
     result = run_cycle(profile, snapshot_order(cluster.nodes), initial_usage(others), pod, BatchState(0, [seed]))
     nodes = {}

@@ -281,7 +281,11 @@ def scenarios(draw, min_nodes: int = 3, max_nodes: int = 12, max_pods: int = 15,
 # --- comparisons -------------------------------------------------------------------------------------
 
 def fast_schedule(sched: Scheduler, cluster, pods, seed: int):
-    return [(a.pod, a.node, a.message) for a in sched.schedule(cluster, pods, seed).assignments]
+    """(pod, node, message) in the input order of ``pods`` (the Scheduler reports queue order)."""
+    assignments = sched.schedule(cluster, pods, seed).assignments
+    by_key = {a.pod: (a.pod, a.node, a.message) for a in assignments}
+    assert len(by_key) == len(assignments) == len(pods), "every pod is reported exactly once"
+    return [by_key[pod.key] for pod in pods]
 
 
 def fast_explain(sched: Scheduler, cluster, pod, seed: int) -> dict:
