@@ -68,8 +68,8 @@ def _filter(nodes, pods, p, n, state):
 
 @njit(cache=True)
 def _pre_score(nodes, pods, p, feasible, count, state):
-    preferred_indptr, added_preferred = state[6][0], state[7][0]
-    if preferred_indptr[p] == preferred_indptr[p + 1] and added_preferred.shape[0] == 0:
+    has_preferred, has_added_preferred = state[11], state[12]
+    if not has_preferred[p] and not has_added_preferred[0]:
         return SKIP
     return SUCCESS
 
@@ -159,6 +159,8 @@ class NodeAffinity(Plugin):
         required_indptr = np.zeros(count + 1, dtype=np.int64)
         preferred_indptr = np.zeros(count + 1, dtype=np.int64)
         pre_kind = np.zeros(count, dtype=np.int64)
+        has_preferred = np.array([pod.node_affinity is not None and pod.node_affinity.has_preferred for pod in pods],
+                                 dtype=np.bool_)
         narrow_indptr = np.zeros(count + 1, dtype=np.int64)
         required_terms, preferred_terms, preferred_weights, narrow_nodes = [], [], [], []
         for i, pod in enumerate(pods):
@@ -202,4 +204,7 @@ class NodeAffinity(Plugin):
             pre_kind,
             narrow_indptr,
             as_array(narrow_nodes),
+            has_preferred,
+            # New(): the added preferred terms count when the list is non-empty, whatever the weights.
+            np.array([self.added is not None and len(self.added.preferred) > 0], dtype=np.bool_),
         )

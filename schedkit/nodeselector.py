@@ -48,10 +48,18 @@ class TermTables:
         number = 0
         values: list[int] = []
         if is_field:
-            if req.key != OBJECT_NAME_FIELD or req.operator not in ("In", "NotIn") or len(req.values) != 1:
+            if req.operator not in ("In", "NotIn") or len(req.values) != 1:
                 return False
-            op = OP_NAME_IN if req.operator == "In" else OP_NAME_NOT_IN
-            values = [state.node_index.get(req.values[0], -1)]
+            if req.key != OBJECT_NAME_FIELD:
+                # The node's field set holds only metadata.name, so any other key reads as "": the
+                # requirement is constantly true or false (the API server rejects such pods anyway).
+                if (req.values[0] == "") == (req.operator == "In"):
+                    return True  # always holds: nothing to check
+                op = OP_NAME_IN
+                values = [-1]  # matches no node
+            else:
+                op = OP_NAME_IN if req.operator == "In" else OP_NAME_NOT_IN
+                values = [state.node_index.get(req.values[0], -1)]
         else:
             op = OPERATOR_CODES[req.operator]
             if op in (OP_IN, OP_NOT_IN) and not req.values:

@@ -76,6 +76,9 @@ class NodeAffinity:
     # None: no requiredDuringSchedulingIgnoredDuringExecution (no constraint); () matches no node.
     required: tuple[NodeSelectorTerm, ...] | None
     preferred: tuple[PreferredSchedulingTerm, ...]
+    # Whether preferredDuringScheduling... was given at all (even empty): upstream's PreScore skips only
+    # when it is absent (nodeaffinity.go getPodPreferredNodeAffinity).
+    has_preferred: bool = False
 
 
 @dataclass(frozen=True)
@@ -119,7 +122,8 @@ class Pod:
     tolerations: tuple[Toleration, ...]
     host_ports: tuple[HostPort, ...]
     scheduling_gates: tuple[str, ...] = ()
-    images: tuple[str, ...] = ()
+    images: tuple[str, ...] = ()  # init containers' then containers' images
+    image_volumes: tuple[str, ...] = ()  # spec.volumes[].image.reference
     deletion_timestamp: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False)  # the manifest, for later plugins
     source: str = ""
@@ -326,7 +330,8 @@ def parse_node_affinity(f: _Fields, raw: Any, path: str) -> NodeAffinity | None:
         if not 1 <= weight <= 100 and weight != 0:
             raise f.error(tp + ".weight", f"must be in the range 1-100, got {weight}")
         preferred.append(PreferredSchedulingTerm(weight, parse_node_selector_term(f, term.get("preference"), tp + ".preference")))
-    return NodeAffinity(required, tuple(preferred))
+    has_preferred = raw.get("preferredDuringSchedulingIgnoredDuringExecution") is not None
+    return NodeAffinity(required, tuple(preferred), has_preferred)
 
 
 def _container_resources(f: _Fields, container: dict, path: str) -> tuple[dict[str, Fraction], dict[str, Fraction]]:
@@ -431,19 +436,25 @@ def parse_pod(
                     )
                 )
     init_containers = []
+    init_images = []
     for i, c in enumerate(f.sequence(spec.get("initContainers"), p("spec.initContainers"))):
         cp = p(f"spec.initContainers[{i}]")
         c = f.mapping(c, cp)
         requests, _ = _container_resources(f, c, cp)
         restartable = f.string(c.get("restartPolicy"), cp + ".restartPolicy") == "Always"
         init_containers.append((requests, restartable))
-        images.append(f.string(c.get("image"), cp + ".image"))
+        init_images.append(f.string(c.get("image"), cp + ".image"))
         if restartable:  # a sidecar's ports are held for the pod's life, as a container's
             for j, port in enumerate(f.sequence(c.get("ports"), cp + ".ports")):
                 port = f.mapping(port, f"{cp}.ports[{j}]")
                 host_port = f.integer(port.get("hostPort"), f"{cp}.ports[{j}].hostPort")
                 if host_port > 0:
                     ports.append(HostPort(port.get("protocol") or "TCP", port.get("hostIP") or "0.0.0.0", host_port))
+    image_volumes = []
+    for i, volume in enumerate(f.sequence(spec.get("volumes"), p("spec.volumes"))):
+        image = f.mapping(f.mapping(volume, p(f"spec.volumes[{i}]")).get("image"), p(f"spec.volumes[{i}].image"))
+        if image:
+            image_volumes.append(f.string(image.get("reference"), p(f"spec.volumes[{i}].image.reference")))
     overhead = f.resource_list(spec.get("overhead"), p("spec.overhead"))
     pod_level = f.resource_list(f.mapping(spec.get("resources"), p("spec.resources")).get("requests"), p("spec.resources.requests"))
 
@@ -503,7 +514,8 @@ def parse_pod(
         tolerations=tuple(tolerations),
         host_ports=tuple(ports),
         scheduling_gates=gates,
-        images=tuple(images),
+        images=tuple(init_images + images),
+        image_volumes=tuple(image_volumes),
         deletion_timestamp=meta.get("deletionTimestamp"),
         raw=obj,
         source=source,

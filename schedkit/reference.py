@@ -20,7 +20,19 @@ from dataclasses import dataclass, field
 
 from .cluster import Cluster
 from .framework.runtime import python_rand_intn
-from .objects import CPU, EPHEMERAL_STORAGE, MEMORY, PODS, HostPort, Node, NodeSelectorTerm, Pod, Requirement, Taint, Toleration
+from .objects import (
+    CPU,
+    EPHEMERAL_STORAGE,
+    MEMORY,
+    PODS,
+    HostPort,
+    Node,
+    NodeSelectorTerm,
+    Pod,
+    Requirement,
+    Taint,
+    Toleration,
+)
 from .resources import is_extended, is_scalar
 from .state import snapshot_order
 
@@ -222,9 +234,9 @@ def node_affinity_filter(plugin, pod, node, usage):
         return [R_ENFORCED]
     if any(node.labels.get(k) != v for k, v in pod.node_selector.items()):
         return [R_AFFINITY]
-    if pod.node_affinity and pod.node_affinity.required is not None:
-        if not any_term_matches(pod.node_affinity.required, node):
-            return [R_AFFINITY]
+    required = pod.node_affinity.required if pod.node_affinity else None
+    if required is not None and not any_term_matches(required, node):
+        return [R_AFFINITY]
     return []
 
 
@@ -275,7 +287,9 @@ FILTER = {
 
 PRE_SCORE_SKIP = {
     "NodeResourcesBalancedAllocation": lambda plugin, pod: all(pod.requests.get(r, 0) == 0 for r in plugin.resources),
-    "NodeAffinity": lambda plugin, pod: (not (pod.node_affinity and pod.node_affinity.preferred)
+    # Skip only when the pod has no preferredDuringScheduling... list at all (an empty or all-weight-0
+    # list still scores every node 0) and addedAffinity has no preferred terms.
+    "NodeAffinity": lambda plugin, pod: (not (pod.node_affinity and pod.node_affinity.has_preferred)
                                          and not (plugin.added is not None and plugin.added.preferred)),
 }
 
@@ -598,4 +612,4 @@ def reference_explain(scheduler, cluster: Cluster, pod: Pod, seed: int = 0) -> d
     return {"selectedNode": result.node, "message": result.message, "nodes": nodes}
 
 
-__all__ = ["reference_schedule", "reference_explain", "run_cycle", "num_feasible_nodes_to_find"]
+__all__ = ["num_feasible_nodes_to_find", "reference_explain", "reference_schedule", "run_cycle"]

@@ -10,15 +10,21 @@ an explanation.
 
 from __future__ import annotations
 
+import glob
+import os
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from schedkit import reference as ref
 from schedkit.framework.config import parse_config
+from schedkit.framework.registry import default_registry
 from schedkit.framework.scheduler import Scheduler
 from schedkit.reference import reference_explain, reference_schedule
+from schedkit.state import snapshot_order
 from schedkit.testing import make_cluster, make_pod
 
 ZONE = "topology.kubernetes.io/zone"
@@ -206,6 +212,7 @@ TOLERATIONS = st.sampled_from([
     {"key": "spot", "operator": "Exists", "effect": "PreferNoSchedule"},
     {"key": "spot", "value": ""},
     {"key": "node.kubernetes.io/unschedulable", "operator": "Exists", "effect": "NoSchedule"},
+    {"operator": "Exists", "effect": "NoExecute"},
     {"key": "dedicated", "operator": "Gt", "value": "1"},
 ])
 
@@ -318,7 +325,7 @@ def assert_same_explain(config: str, cluster, pod, seed: int) -> None:
         assert actual["nodes"][name] == want, f"config {config}: node {name}"
 
 
-SETTINGS = settings(deadline=None, max_examples=120, suppress_health_check=[HealthCheck.too_slow,
+SETTINGS = settings(deadline=None, max_examples=300, suppress_health_check=[HealthCheck.too_slow,
                                                                               HealthCheck.data_too_large])
 
 
@@ -339,7 +346,7 @@ def test_explain_matches_reference(scenario, data):
 
 # Larger clusters: percentageOfNodesToScore 0 (adaptive, 100 nodes found out of up to 140) cuts the search
 # short, so the rotating start index and the cutoff decide which nodes compete.
-@settings(deadline=None, max_examples=12, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(deadline=None, max_examples=30, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(scenarios(min_nodes=101, max_nodes=140, max_pods=12, configs=("default", "rtcr", "disabled", "no-score", "ignored-groups"), loose=True))
 def test_large_cluster_matches_reference(scenario):
     config, cluster, pods, seed = scenario
@@ -389,6 +396,7 @@ def test_no_nodes():
     cluster = make_cluster([], [])
     pod = make_pod(_pod("p"))
     assert_same_schedule("default", cluster, [pod], 0)
+    assert_same_explain("default", cluster, pod, 0)
     assert reference_schedule(scheduler_for("default"), cluster, [pod])[0][2] == "no nodes available to schedule pods"
 
 
@@ -400,10 +408,6 @@ def _two_nodes() -> list[dict]:
             for name, labels in [("a", {"k": "v"}), ("b", {})]]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "fast path Skips NodeAffinity PreScore when every preferred term has weight 0; upstream "
-    "getPodPreferredNodeAffinity returns a non-nil (empty) term list, so PreScore succeeds and NodeAffinity "
-    "scores every node 0 (explain only: totals and placement are unchanged)"))
 def test_weight_zero_preferred_term_still_scores():
     cluster = make_cluster(_two_nodes(), [])
     pod = make_pod(_pod("x", affinity={"nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
@@ -411,10 +415,6 @@ def test_weight_zero_preferred_term_still_scores():
     assert_same_explain("default", cluster, pod, seed=0)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "fast path treats a matchFields key other than metadata.name as never matching; upstream builds a field "
-    "selector over {metadata.name} only, so `spec.foo NotIn [q]` compares '' != 'q' and matches every node "
-    "(input the API server would reject)"))
 def test_match_fields_other_key():
     cluster = make_cluster(_two_nodes(), [])
     pod = make_pod(_pod("x", affinity={"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
@@ -422,9 +422,6 @@ def test_match_fields_other_key():
     assert_same_schedule("default", cluster, [pod], seed=0)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Scheduler.schedule/explain start from the Scheduler's persistent next_start_node_index, so the same "
-    "(cluster, pods, seed) gives different answers on a reused Scheduler"))
 def test_reused_scheduler_is_repeatable():
     nodes = [{"metadata": {"name": f"n{i}"}, "status": {"allocatable": {"cpu": "2", "memory": "4Gi", "pods": "10"}}}
              for i in range(3)]
@@ -433,3 +430,49 @@ def test_reused_scheduler_is_repeatable():
     sched = Scheduler(parse_config(CONFIGS["no-score"]))  # finds 1 feasible node, so the index moves by 1
     first = fast_schedule(sched, cluster, pods, 0)
     assert fast_schedule(sched, cluster, pods, 0) == first
+
+
+# --- the reference itself against upstream's plugin unit-test tables ------------------------------------
+
+def _table_cases():
+    for path in sorted(glob.glob(os.path.join(os.path.dirname(__file__), "upstream_tables", "*.yaml"))):
+        with open(path) as handle:
+            table = yaml.safe_load(handle)
+        if table["plugin"] not in default_registry():
+            continue
+        for index, case in enumerate(table.get("cases") or []):
+            if "error" not in (case.get("expect") or {}):
+                yield pytest.param(table["plugin"], case, id=f"{os.path.basename(path)}::{index}")
+
+
+@pytest.mark.parametrize("name, case", list(_table_cases()))
+def test_reference_passes_upstream_tables(name, case):
+    """The reference's plugin functions give upstream's expected PreFilter, Filter, PreScore and (normalized)
+    Score results; only the parsed plugin args come from schedkit."""
+    expect = case["expect"]
+    plugin = default_registry().get(name)(case.get("args") or {})
+    cluster = make_cluster(case.get("nodes") or [], case.get("existingPods") or [])
+    pod = make_pod(case["pod"])
+    usage = ref.initial_usage(cluster)
+    nodes = {n.name: n for n in cluster.nodes}
+    if "preFilter" in expect and name in ref.PRE_FILTER:
+        code, payload = ref.PRE_FILTER[name](plugin, pod)
+        want = expect["preFilter"]
+        assert {"skip": "Skip", "ok": "Success", "nodes": "Success",
+                "reject": "UnschedulableAndUnresolvable"}[code] == want["code"]
+        if code == "nodes" and "nodeNames" in want:
+            assert sorted(payload) == sorted(want["nodeNames"])
+        if code == "reject" and "reasons" in want:
+            assert [payload] == want["reasons"]
+    for node, want in (expect.get("filter") or {}).items():
+        reasons = ref.FILTER[name](plugin, pod, nodes[node], usage[node])
+        assert (want["code"] == "Success") == (not reasons), (node, reasons)
+        if reasons and "reasons" in want:
+            assert reasons == want["reasons"], node
+    if "preScore" in expect and name in ref.PRE_SCORE_SKIP:
+        assert ("Skip" if ref.PRE_SCORE_SKIP[name](plugin, pod) else "Success") == expect["preScore"]["code"]
+    if "scores" in expect and expect.get("preScore", {}).get("code") != "Skip" and name in ref.SCORE:
+        order = [n.name for n in snapshot_order(cluster.nodes)]
+        raw = [ref.SCORE[name](plugin, pod, nodes[n], usage[n]) for n in order]
+        got = dict(zip(order, ref.NORMALIZE.get(name, list)(raw)))
+        assert {n: got[n] for n in expect["scores"]} == {n: int(v) for n, v in expect["scores"].items()}

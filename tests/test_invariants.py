@@ -17,7 +17,7 @@ from test_differential import fast_explain, scenarios, scheduler_for
 from schedkit.objects import PODS
 from schedkit.reference import UNSCHEDULABLE_TAINT, any_term_matches, port_conflict, tolerated, tracked
 
-SETTINGS = settings(deadline=None, max_examples=60,
+SETTINGS = settings(deadline=None, max_examples=150,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
@@ -44,8 +44,10 @@ def test_placements_respect_filters(scenario):
     running = {name: [p for p in cluster.pods if p.node_name == name] for name in nodes}
     placed = {name: [] for name in nodes}
 
-    for pod, assignment in zip(pods, result.assignments):
-        assert assignment.pod == pod.key
+    by_key = {a.pod: a for a in result.assignments}
+    assert len(by_key) == len(result.assignments) == len(pods)
+    for pod in pods:
+        assignment = by_key[pod.key]
         assert (assignment.node is None) != (assignment.message is None), assignment
         if assignment.node is None:
             continue

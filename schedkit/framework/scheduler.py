@@ -236,10 +236,15 @@ class Scheduler:
             message += f" {', '.join(parts)}."
         return message
 
-    def schedule(self, cluster: Cluster, pods: list[Pod] | None = None, seed: int = 0) -> ScheduleResult:
+    def schedule(self, cluster: Cluster, pods: list[Pod] | None = None, seed: int = 0,
+                 fresh: bool = True) -> ScheduleResult:
         """Schedule ``pods`` (default: the cluster's pending pods) in queue order, one after another,
-        each seeing the placements before it."""
+        each seeing the placements before it. ``fresh`` starts like a newly started kube-scheduler
+        (``nextStartNodeIndex`` 0), so the same input and seed give the same answer; False continues
+        from the previous call's index, as one long-running scheduler would."""
         pods = cluster.pending_pods if pods is None else pods
+        if fresh:
+            self.next_start_node_index[:] = 0
         state = build_state(cluster, pods)
         columns = state.pod_columns(pods)
         queue, held = self._queue(pods)
@@ -294,6 +299,7 @@ class Scheduler:
         filtered for display; only the nodes the real cycle would examine decide. ``score_all`` scores
         every node whether or not it passed Filter (upstream's plugin unit tests do that).
         """
+        self.next_start_node_index[:] = 0
         others = [p for p in cluster.pods if p.key != pod.key]
         cluster = Cluster(cluster.nodes, others, cluster.namespaces, cluster.priority_classes, cluster.others)
         state = build_state(cluster, [pod])
