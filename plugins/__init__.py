@@ -4,6 +4,7 @@ The list below is the in-tree registry (pkg/scheduler/framework/plugins/registry
 """
 
 from .default_binder import DefaultBinder
+from .image_locality import ImageLocality
 from .node_affinity import NodeAffinity
 from .node_name import NodeName
 from .node_ports import NodePorts
@@ -24,6 +25,7 @@ BUILTIN_PLUGINS = (
     NodePorts,
     NodeResourcesFit,
     NodeResourcesBalancedAllocation,
+    ImageLocality,
     DefaultBinder,
 )
 

@@ -386,6 +386,32 @@ def node_affinity_score(plugin, pod, node, usage):
     return score
 
 
+def image_locality_score(pod: Pod, node: Node, nodes: list[Node]) -> int:
+    """imagelocality/image_locality.go: images the node has, scaled by how many nodes have them."""
+    mib = 1024 * 1024
+    size: dict[str, int] = {}
+    holders: dict[str, int] = {}
+    for other in nodes:  # input order: the first node listing a name sets its size
+        for image in other.images:
+            for name in image.names:
+                size.setdefault(name, image.size_bytes)
+        for name in {name for image in other.images for name in image.names}:
+            holders[name] = holders.get(name, 0) + 1
+    on_node = {name for image in node.images for name in image.names}
+    total = 0
+    for image in (*pod.images, *pod.image_volumes):
+        if image.rfind(":") <= image.rfind("/"):
+            image += ":latest"
+        if image in on_node:
+            total += int(float(size[image]) * (float(holders[image]) / float(len(nodes))))
+    low, high = 23 * mib, 1000 * mib * len(pod.images)
+    if total < low:
+        total = low
+    elif total > high:
+        total = high
+    return 100 * (total - low) // (high - low) if total != low else 0
+
+
 SCORE = {
     "NodeResourcesFit": fit_score,
     "NodeResourcesBalancedAllocation": balanced_allocation_score,
@@ -528,7 +554,10 @@ def run_cycle(profile, nodes: list[Node], usage: dict[str, Usage], pod: Pod, bat
         skip = PRE_SCORE_SKIP.get(plugin.name)
         if skip is not None and i in profile.points["preScore"] and skip(plugin, pod):
             continue
-        raw = [SCORE[plugin.name](plugin, pod, by_name[name], usage[name]) for name in result.feasible]
+        if plugin.name == "ImageLocality":
+            raw = [image_locality_score(pod, by_name[name], nodes) for name in result.feasible]
+        else:
+            raw = [SCORE[plugin.name](plugin, pod, by_name[name], usage[name]) for name in result.feasible]
         normalized = NORMALIZE.get(plugin.name, list)(raw)
         weight = profile.weights[i]
         for name, r, s in zip(result.feasible, raw, normalized):

@@ -134,8 +134,12 @@ class ClusterState:
     label_keys: Interner
     label_values: Interner
     node_index: dict[str, int]
-    node_objects: list[Node]
+    node_objects: list[Node]  # in snapshot order, row by row
     running: list[Pod] = field(default_factory=list)
+    input_order: list[Node] = field(default_factory=list)  # as given (the order a cache would add them)
+
+    def node_objects_in_input_order(self) -> list[Node]:
+        return self.input_order or self.node_objects
 
     @property
     def num_nodes(self) -> int:
@@ -152,7 +156,7 @@ class ClusterState:
             pod_count=self.nodes.pod_count.copy(),
         )
         return ClusterState(self.node_names, self.resources, nodes, self.label_keys, self.label_values,
-                            self.node_index, self.node_objects, list(self.running))
+                            self.node_index, self.node_objects, list(self.running), self.input_order)
 
     def pod_columns(self, pods: list[Pod]) -> PodColumns:
         count, width = len(pods), len(self.resources)
@@ -230,7 +234,8 @@ def build_state(cluster: Cluster, pending: list[Pod] | None = None) -> ClusterSt
         taint_value=np.asarray(taint_value, dtype=np.int32),
         taint_effect=np.asarray(taint_effect, dtype=np.int8),
     )
-    state = ClusterState([n.name for n in nodes], resources, columns, keys, values, node_index, nodes)
+    state = ClusterState([n.name for n in nodes], resources, columns, keys, values, node_index, nodes,
+                         input_order=list(cluster.nodes))
     for pod in cluster.running_pods:
         _account(state, pod)
     return state

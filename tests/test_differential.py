@@ -131,9 +131,10 @@ def node_manifests(draw, min_nodes: int = 3, max_nodes: int = 12, loose: bool = 
             allocatable["ephemeral-storage"] = draw(st.sampled_from(["1Gi", "10Gi"]))
         if draw(st.integers(0, 5)) == 0:
             allocatable["hugepages-2Mi"] = draw(st.sampled_from(["0", "4Mi", "64Mi"]))
+        images = draw(st.lists(st.sampled_from(IMAGE_POOL), max_size=3, unique_by=lambda image: image["names"][0]))
         nodes.append({"metadata": {"name": f"node-{i}", "labels": labels},
                       "spec": {"taints": taints, "unschedulable": draw(st.integers(0, 4 * rare + 1)) == 0},
-                      "status": {"allocatable": allocatable}})
+                      "status": {"allocatable": allocatable, "images": images}})
     return nodes
 
 
@@ -161,8 +162,20 @@ def _host_ports(draw) -> list[dict]:
         max_size=2)) if draw(st.integers(0, 3)) == 0 else []
 
 
+# Node images for ImageLocality: one size per name (the scheduler cache keeps the first node's size).
+IMAGE_POOL = [
+    {"names": ["registry.example.com/app:1.0", "registry.example.com/app@sha256:0a1b"], "sizeBytes": 300 * 1024 * 1024},
+    {"names": ["repo/base:latest"], "sizeBytes": 800 * 1024 * 1024},
+    {"names": ["localhost:5000/tool:v2"], "sizeBytes": 50 * 1024 * 1024},
+    {"names": ["tiny:1"], "sizeBytes": 1024 * 1024},
+]
+POD_IMAGES = ["registry.example.com/app:1.0", "repo/base", "localhost:5000/tool:v2", "localhost:5000/tool",
+              "tiny:1", "absent:9"]
+
+
 def _containers(draw) -> list[dict]:
-    containers = [{"name": "main", "resources": {"requests": _requests(draw)}, "ports": _host_ports(draw)}]
+    containers = [{"name": "main", "image": draw(st.sampled_from(POD_IMAGES)),
+                   "resources": {"requests": _requests(draw)}, "ports": _host_ports(draw)}]
     if draw(st.integers(0, 3)) == 0:
         containers.append({"name": "bare"})  # no requests: 100m / 200Mi when scoring
     return containers

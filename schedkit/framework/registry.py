@@ -21,7 +21,6 @@ ENTRY_POINT_GROUP = "schedkit.plugins"
 NOT_YET_IMPLEMENTED = {
     "InterPodAffinity": "arrives with the topology-aware plugins",
     "PodTopologySpread": "arrives with the topology-aware plugins",
-    "ImageLocality": "arrives with the topology-aware plugins",
     "DefaultPreemption": "preemption is not simulated yet",
     "VolumeRestrictions": "volumes are not modelled",
     "NodeVolumeLimits": "volumes are not modelled",
