@@ -144,6 +144,7 @@ def test_explain_json_exact_scores_least_allocated(nodes, pod):
     n1 (4 cpu, 8Gi): LeastAllocated cpu (4000-1000)*100/4000 = 75, memory (8-1)*100/8 = 87 -> (75+87)/2 = 81.
       Balance: fractions .25/.125 -> std .0625 -> int(93.75) = 93; empty node 100 -> 50 + (50+93-100)//2 = 71.
       TaintToleration: no PreferNoSchedule taints -> raw 0 -> normalised 100, weight 3.
+      ImageLocality: the node has none of the pod's images -> sum clamped to 23 MiB -> 0.
       Total 300 + 81 + 71 = 452.
     n2 (2 cpu, 4Gi): cpu 50, memory 75 -> 62; balance .5/.25 -> 87 -> 50 + 37//2 = 68; total 430.
     """
@@ -153,6 +154,7 @@ def test_explain_json_exact_scores_least_allocated(nodes, pod):
         "TaintToleration": {"raw": 0, "normalized": 100, "weight": 3},
         "NodeResourcesFit": {"raw": 81, "normalized": 81, "weight": 1},
         "NodeResourcesBalancedAllocation": {"raw": 71, "normalized": 71, "weight": 1},
+        "ImageLocality": {"raw": 0, "normalized": 0, "weight": 1},
     }
     assert by_name["n1"]["totalScore"] == 452
     assert by_name["n2"]["scores"]["NodeResourcesFit"] == {"raw": 62, "normalized": 62, "weight": 1}
