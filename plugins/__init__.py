@@ -11,6 +11,7 @@ from .node_ports import NodePorts
 from .node_resources_balanced_allocation import NodeResourcesBalancedAllocation
 from .node_resources_fit import NodeResourcesFit
 from .node_unschedulable import NodeUnschedulable
+from .pod_topology_spread import PodTopologySpread
 from .priority_sort import PrioritySort
 from .scheduling_gates import SchedulingGates
 from .taint_toleration import TaintToleration
@@ -25,6 +26,7 @@ BUILTIN_PLUGINS = (
     NodePorts,
     NodeResourcesFit,
     NodeResourcesBalancedAllocation,
+    PodTopologySpread,
     ImageLocality,
     DefaultBinder,
 )

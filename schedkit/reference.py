@@ -7,9 +7,14 @@ objects (``schedkit.objects``), the snapshot node order, resource classification
 over speed.
 
 Scope: the plugins schedkit models (NodeUnschedulable, NodeName, TaintToleration, NodeAffinity,
-NodePorts, NodeResourcesFit, NodeResourcesBalancedAllocation) plus the queue (SchedulingGates,
-PrioritySort), the cycle (PreFilter narrowing, numFeasibleNodesToFind, rotating start index), scoring
-and host selection.
+NodePorts, NodeResourcesFit, NodeResourcesBalancedAllocation, ImageLocality, and the cross-node plugins
+PodTopologySpread and InterPodAffinity) plus the queue (SchedulingGates, PrioritySort), the cycle
+(PreFilter narrowing, numFeasibleNodesToFind, rotating start index), scoring and host selection.
+
+PodTopologySpread and InterPodAffinity follow tests/upstream_tables/NOTES-pod-topology-spread.md and
+NOTES-interpodaffinity-imagelocality.md (v1.36, default feature gates). They read the raw manifests
+(``pod.raw``), Namespace labels and other API objects (Services, ReplicaSets, ...) through a
+``ClusterView``, and their args from the scheduler configuration's pluginConfig.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from .objects import (
     Requirement,
     Taint,
     Toleration,
+    qualified_name_error,
 )
 from .resources import is_extended, is_scalar
 from .state import snapshot_order
@@ -63,6 +69,7 @@ class Usage:
     nonzero_memory: int = 0
     pods: int = 0
     ports: list[HostPort] = field(default_factory=list)
+    pods_here: list[Pod] = field(default_factory=list)  # NodeInfo.Pods: running pods, then the batch's
 
     def add(self, pod: Pod) -> None:
         for resource, amount in pod.requests.items():
@@ -72,6 +79,7 @@ class Usage:
         self.nonzero_memory += pod.nonzero_memory
         self.pods += 1
         self.ports.extend(pod.host_ports)
+        self.pods_here.append(pod)
 
 
 def initial_usage(cluster: Cluster) -> dict[str, Usage]:
@@ -435,6 +443,659 @@ NORMALIZE = {
 }
 
 
+# --- label selectors (apimachinery metav1.LabelSelectorAsSelector, labels.Requirement) -----------------
+
+LABEL_VALUE_ERROR = ("a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', "
+                     "and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or "
+                     "'12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')")
+
+
+class SelectorError(ValueError):
+    """A label selector that LabelSelectorAsSelector rejects; str() is upstream's error text."""
+
+
+def go_quote(text: str) -> str:
+    """fmt's %q for the plain strings we meet."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def label_value_errors(value: str) -> list[str]:
+    """validation.IsValidLabelValue."""
+    errors = []
+    if len(value) > 63:
+        errors.append("must be no more than 63 characters")
+    if not _LABEL_VALUE.match(value):
+        errors.append(LABEL_VALUE_ERROR)
+    return errors
+
+
+def new_requirement(key: str, op: str, values: list[str]) -> tuple[str, str, frozenset]:
+    """labels.NewRequirement: validates the key, the value count for the operator and every value."""
+    errors = []
+    key_error = qualified_name_error(key)
+    if key_error:
+        errors.append(f"key: Invalid value: {go_quote(key)}: {key_error}")
+    if op in ("In", "NotIn") and not values:
+        errors.append("values: Invalid value: []: for 'in', 'notin' operators, values set can't be empty")
+    if op == "=" and len(values) != 1:
+        errors.append("values: Invalid value: exact-match compatibility requires one single value")
+    if op in ("Exists", "DoesNotExist") and values:
+        errors.append("values: Invalid value: values set must be empty for exists and does not exist")
+    for i, value in enumerate(values):
+        problems = label_value_errors(value)
+        if problems:
+            errors.append(f"values[{i}][{key}]: Invalid value: {go_quote(value)}: {'; '.join(problems)}")
+    if errors:
+        raise SelectorError(errors[0] if len(errors) == 1 else "[" + ", ".join(errors) + "]")
+    return key, op, frozenset(values)
+
+
+def requirement_matches(req: tuple[str, str, frozenset], labels: dict[str, str]) -> bool:
+    key, op, values = req
+    if op in ("=", "In"):
+        return key in labels and labels[key] in values
+    if op == "NotIn":
+        return key not in labels or labels[key] not in values
+    if op == "Exists":
+        return key in labels
+    return key not in labels  # DoesNotExist
+
+
+@dataclass(frozen=True)
+class Selector:
+    """labels.Selector. ``requirements`` None is labels.Nothing() (matches no label set); an empty tuple is
+    labels.Everything() (matches every label set, and is the only selector that is ``empty``)."""
+
+    requirements: tuple | None
+
+    def matches(self, labels: dict[str, str] | None) -> bool:
+        if self.requirements is None:
+            return False
+        return all(requirement_matches(r, labels or {}) for r in self.requirements)
+
+    @property
+    def empty(self) -> bool:
+        return self.requirements == ()
+
+    def add(self, requirements) -> "Selector":
+        """Selector.Add: Nothing stays Nothing."""
+        if self.requirements is None:
+            return self
+        return Selector(self.requirements + tuple(requirements))
+
+
+NOTHING = Selector(None)
+EVERYTHING = Selector(())
+
+
+def label_selector(raw) -> Selector:
+    """metav1.LabelSelectorAsSelector: nil -> Nothing, {} -> Everything, else matchLabels AND matchExpressions."""
+    if raw is None:
+        return NOTHING
+    match_labels = raw.get("matchLabels") or {}
+    expressions = raw.get("matchExpressions") or []
+    if not match_labels and not expressions:
+        return EVERYTHING
+    requirements = [new_requirement(str(k), "=", [str(v)]) for k, v in match_labels.items()]
+    for expr in expressions:
+        op = expr.get("operator", "")
+        if op not in ("In", "NotIn", "Exists", "DoesNotExist"):
+            raise SelectorError(f"{go_quote(str(op))} is not a valid label selector operator")
+        requirements.append(new_requirement(expr.get("key", ""), op, [str(v) for v in expr.get("values") or []]))
+    return Selector(tuple(requirements))
+
+
+def set_selector(labels: dict[str, str]) -> Selector:
+    """labels.Set(m).AsSelector(): one equality per pair; an empty map gives Everything."""
+    return Selector(tuple((k, "=", frozenset([v])) for k, v in sorted(labels.items())))
+
+
+# --- what cross-node plugins see -------------------------------------------------------------------------
+
+@dataclass
+class ClusterView:
+    """Beyond the node being filtered: every snapshot node with its pods (running pods plus the pods placed
+    earlier in the batch, in ``usage[name].pods_here``), Namespace labels (name -> labels), the other API
+    objects as raw dicts (Services, ReplicaSets, StatefulSets, ReplicationControllers) and the profile's
+    pluginConfig args (plugin name -> dict)."""
+
+    nodes: list[Node]
+    usage: dict[str, Usage]
+    namespaces: dict[str, dict[str, str]] = field(default_factory=dict)
+    objects: list[dict] = field(default_factory=list)
+    args: dict[str, dict] = field(default_factory=dict)
+
+    def pods_on(self, node: Node) -> list[Pod]:
+        return self.usage[node.name].pods_here
+
+
+def _spec(pod: Pod) -> dict:
+    return (pod.raw or {}).get("spec") or {}
+
+
+def _meta(obj: dict) -> dict:
+    return obj.get("metadata") or {}
+
+
+def required_node_affinity_matches(pod: Pod, node: Node) -> bool:
+    """nodeaffinity.GetRequiredNodeAffinity(pod).Match(node), error ignored: nodeSelector AND required terms
+    (a term with a parse error matches nothing, as in the NodeAffinity filter)."""
+    if any(node.labels.get(k) != v for k, v in pod.node_selector.items()):
+        return False
+    required = pod.node_affinity.required if pod.node_affinity else None
+    return required is None or any_term_matches(required, node)
+
+
+def untolerated_hard_taint(pod: Pod, node: Node) -> bool:
+    """v1helper.FindMatchingUntoleratedTaint with DoNotScheduleTaintsFilterFunc (NoSchedule, NoExecute)."""
+    return any(t.effect in ("NoSchedule", "NoExecute") and not tolerated(pod.tolerations, t) for t in node.taints)
+
+
+# --- PodTopologySpread (podtopologyspread/{common,filtering,scoring,plugin}.go, helper/spread.go) ----------
+
+R_SPREAD = "node(s) didn't match pod topology spread constraints"
+R_SPREAD_LABEL = "node(s) didn't match pod topology spread constraints (missing required label)"
+HOSTNAME = "kubernetes.io/hostname"
+SYSTEM_DEFAULT_CONSTRAINTS = [  # plugin.go systemDefaultConstraints
+    {"topologyKey": HOSTNAME, "whenUnsatisfiable": "ScheduleAnyway", "maxSkew": 3},
+    {"topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "ScheduleAnyway", "maxSkew": 5},
+]
+
+
+@dataclass
+class SpreadConstraint:
+    max_skew: int
+    key: str
+    selector: Selector
+    min_domains: int = 1
+    node_affinity_policy: str = "Honor"
+    node_taints_policy: str = "Ignore"
+
+    def includes(self, pod: Pod, node: Node) -> bool:
+        """common.go matchNodeInclusionPolicies."""
+        if self.node_affinity_policy == "Honor" and not required_node_affinity_matches(pod, node):
+            return False
+        if self.node_taints_policy == "Honor" and untolerated_hard_taint(pod, node):
+            return False
+        return True
+
+
+def spread_args(args: dict | None) -> tuple[str, list[dict]]:
+    """(defaultingType, default constraints); System is the v1 default."""
+    args = args or {}
+    defaulting = args.get("defaultingType") or "System"
+    if defaulting == "System":
+        return defaulting, SYSTEM_DEFAULT_CONSTRAINTS
+    return defaulting, list(args.get("defaultConstraints") or [])
+
+
+def filter_constraints(raw_constraints: list[dict], pod_labels: dict[str, str], action: str) -> list[SpreadConstraint]:
+    """common.go filterTopologySpreadConstraints: the constraints with ``action``, selectors parsed,
+    matchLabelKeys (gate on) ANDed in from the pod's labels; raises SelectorError."""
+    out = []
+    for c in raw_constraints:
+        if c.get("whenUnsatisfiable") != action:
+            continue
+        selector = label_selector(c.get("labelSelector"))
+        keys = {k: pod_labels[k] for k in c.get("matchLabelKeys") or [] if k in pod_labels}
+        if keys:  # mergeLabelSetWithSelector: Nothing has no requirements to merge, so it stays Nothing
+            selector = set_selector(keys).add(selector.requirements) if selector.requirements is not None else selector
+        min_domains = c.get("minDomains")
+        out.append(SpreadConstraint(int(c.get("maxSkew", 0)), c.get("topologyKey", ""), selector,
+                                    1 if min_domains is None else int(min_domains),
+                                    c.get("nodeAffinityPolicy") or "Honor", c.get("nodeTaintsPolicy") or "Ignore"))
+    return out
+
+
+def default_selector(pod: Pod, objects: list[dict]) -> Selector:
+    """helper/spread.go DefaultSelector: selectors of the Services in the pod's namespace that select it,
+    plus its controller owner's selector (ReplicationController merged, ReplicaSet/StatefulSet ANDed)."""
+    def in_pod_namespace(kind: str):  # the listers see objects by kind and namespace
+        for obj in objects:
+            if obj.get("kind") == kind and (_meta(obj).get("namespace") or "default") == pod.namespace:
+                yield obj
+
+    merged: dict[str, str] = {}
+    for service in in_pod_namespace("Service"):
+        selector = (service.get("spec") or {}).get("selector")
+        if selector is None:  # services with nil selectors match nothing
+            continue
+        if set_selector(selector).matches(pod.labels):
+            merged.update(selector)
+    selector = set_selector(merged)
+    owners = [ref for ref in _meta(pod.raw).get("ownerReferences") or [] if ref.get("controller") is True]
+    if not owners:
+        return selector
+    owner = owners[0]
+    kinds = {("v1", "ReplicationController"), ("apps/v1", "ReplicaSet"), ("apps/v1", "StatefulSet")}
+    if (owner.get("apiVersion"), owner.get("kind")) not in kinds:
+        return selector
+    for obj in in_pod_namespace(owner["kind"]):
+        if _meta(obj).get("name") != owner.get("name"):
+            continue
+        spec = obj.get("spec") or {}
+        if owner["kind"] == "ReplicationController":
+            merged.update(spec.get("selector") or {})
+            return set_selector(merged)
+        try:
+            other = label_selector(spec.get("selector"))
+        except SelectorError:
+            return selector
+        return selector.add(other.requirements) if other.requirements is not None else selector
+    return selector
+
+
+def spread_constraints(pod: Pod, args: dict | None, objects: list[dict], action: str) -> list[SpreadConstraint]:
+    """common.go getConstraints / scoring.go initPreScoreState: the pod's own constraints with ``action``, or
+    (only when the pod has none at all) the default ones with DefaultSelector; raises SelectorError."""
+    own = _spec(pod).get("topologySpreadConstraints") or []
+    if own:
+        return filter_constraints(own, pod.labels, action)
+    _, defaults = spread_args(args)
+    constraints = filter_constraints(defaults, pod.labels, action)
+    if not constraints:
+        return []
+    selector = default_selector(pod, objects)
+    if selector.empty:
+        return []
+    for c in constraints:
+        c.selector = selector
+    return constraints
+
+
+def count_matching(pods: list[Pod], selector: Selector, namespace: str) -> int:
+    """common.go countPodsMatchSelector: same namespace, not terminating; an empty selector counts 0."""
+    if selector.empty:
+        return 0
+    return sum(1 for p in pods if p.deletion_timestamp is None and p.namespace == namespace
+               and selector.matches(p.labels))
+
+
+def has_all_keys(node: Node, constraints: list[SpreadConstraint]) -> bool:
+    """common.go nodeLabelsMatchSpreadConstraints."""
+    return all(c.key in node.labels for c in constraints)
+
+
+@dataclass
+class SpreadFilterState:
+    constraints: list[SpreadConstraint]
+    counts: list[dict[str, int]]  # per constraint: topology value -> matching pods (TpValueToMatchNum)
+
+
+def pts_pre_filter(pod: Pod, view: ClusterView):
+    """filtering.go PreFilter / calPreFilterState over every snapshot node. Returns ("skip", None, None),
+    ("ok", None, state) or ("error", message, None)."""
+    try:
+        constraints = spread_constraints(pod, view.args.get("PodTopologySpread"), view.objects, "DoNotSchedule")
+    except SelectorError as exc:
+        return "error", f"calculating preFilterState: get constraints from pod: obtaining pod's hard topology " \
+                        f"spread constraints: {exc}", None
+    if not constraints:
+        return "skip", None, None
+    counts: list[dict[str, int]] = [{} for _ in constraints]
+    for node in view.nodes:
+        if not has_all_keys(node, constraints):  # a node missing any key counts for no constraint
+            continue
+        for i, c in enumerate(constraints):
+            if not c.includes(pod, node):
+                continue
+            value = node.labels[c.key]
+            counts[i][value] = counts[i].get(value, 0) + count_matching(view.pods_on(node), c.selector, pod.namespace)
+    return "ok", None, SpreadFilterState(constraints, counts)
+
+
+def pts_filter(state: SpreadFilterState | None, pod: Pod, node: Node) -> list[str]:
+    """filtering.go Filter: every hard constraint, first failure wins; policies are not applied to ``node``."""
+    if state is None:
+        return []
+    for c, counts in zip(state.constraints, state.counts):
+        if c.key not in node.labels:
+            return [R_SPREAD_LABEL]
+        min_match = min(counts.values()) if len(counts) >= c.min_domains else 0
+        self_match = 1 if c.selector.matches(pod.labels) else 0
+        if counts.get(node.labels[c.key], 0) + self_match - min_match > c.max_skew:
+            return [R_SPREAD]
+    return []
+
+
+@dataclass
+class SpreadScoreState:
+    constraints: list[SpreadConstraint]
+    ignored: set[str]
+    counts: list[dict[str, int]]  # per constraint: domain -> matching pods ({} for hostname constraints)
+    sizes: list[int]  # the size given to topologyNormalizingWeight
+    weights: list[float]
+
+
+def pts_pre_score(pod: Pod, view: ClusterView, feasible: list[Node]):
+    """scoring.go PreScore / initPreScoreState over the feasible nodes; counts over every snapshot node.
+    Returns ("skip", None, None), ("ok", None, state) or ("error", message, None)."""
+    if not view.nodes:
+        return "skip", None, None
+    args = view.args.get("PodTopologySpread")
+    try:
+        constraints = spread_constraints(pod, args, view.objects, "ScheduleAnyway")
+    except SelectorError as exc:
+        return "error", f"calculating preScoreState: obtaining pod's soft topology spread constraints: {exc}", None
+    if not constraints:
+        return "skip", None, None
+    system_defaulted = spread_args(args)[0] == "System"
+    require_all = bool(_spec(pod).get("topologySpreadConstraints")) or not system_defaulted
+    ignored: set[str] = set()
+    counts: list[dict[str, int]] = [{} for _ in constraints]
+    for node in feasible:  # domains come from the feasible, non-ignored nodes
+        if require_all and not has_all_keys(node, constraints):
+            ignored.add(node.name)
+            continue
+        for i, c in enumerate(constraints):
+            if c.key != HOSTNAME:
+                counts[i].setdefault(node.labels.get(c.key, ""), 0)
+    sizes = [len(feasible) - len(ignored) if c.key == HOSTNAME else len(counts[i]) for i, c in enumerate(constraints)]
+    for node in view.nodes:  # pods on every node count, feasible or not
+        if require_all and not has_all_keys(node, constraints):
+            continue
+        for i, c in enumerate(constraints):
+            value = node.labels.get(c.key, "")
+            if c.includes(pod, node) and value in counts[i]:
+                counts[i][value] += count_matching(view.pods_on(node), c.selector, pod.namespace)
+    weights = [math.log(size + 2) for size in sizes]
+    return "ok", None, SpreadScoreState(constraints, ignored, counts, sizes, weights)
+
+
+def go_round(x: float) -> int:
+    """math.Round: half away from zero."""
+    t = math.trunc(x)
+    if abs(x - t) >= 0.5:
+        t += math.copysign(1, x)
+    return int(t)
+
+
+def pts_score(state: SpreadScoreState, pod: Pod, node: Node, view: ClusterView) -> int:
+    """scoring.go Score: Σ count × weight + (maxSkew − 1) over the constraints whose key the node has."""
+    if node.name in state.ignored:
+        return 0
+    score = 0.0
+    for i, c in enumerate(state.constraints):
+        if c.key not in node.labels:
+            continue
+        if c.key == HOSTNAME:  # this node's own pods, inclusion policies not applied
+            count = count_matching(view.pods_on(node), c.selector, pod.namespace)
+        else:
+            count = state.counts[i][node.labels[c.key]]
+        score += float(count) * state.weights[i] + float(c.max_skew - 1)
+    return go_round(score)
+
+
+def pts_normalize(state: SpreadScoreState, names: list[str], raw: list[int]) -> list[int]:
+    """scoring.go NormalizeScore: fewer matching pods scores higher; ignored nodes get 0."""
+    kept = [s for n, s in zip(names, raw) if n not in state.ignored]
+    top, low = max([0, *kept]), min(kept, default=2**63 - 1)
+    out = []
+    for name, s in zip(names, raw):
+        if name in state.ignored:
+            out.append(0)
+        elif top == 0:
+            out.append(MAX_NODE_SCORE)
+        else:
+            out.append(MAX_NODE_SCORE * (top + low - s) // top)
+    return out
+
+
+# --- InterPodAffinity (interpodaffinity/{filtering,scoring,plugin}.go, framework/types.go) ------------------
+
+R_POD_AFFINITY = "node(s) didn't match pod affinity rules"
+R_POD_ANTI_AFFINITY = "node(s) didn't match pod anti-affinity rules"
+R_EXISTING_ANTI_AFFINITY = "node(s) didn't satisfy existing pods anti-affinity rules"
+
+
+@dataclass
+class AffinityTerm:
+    """framework.AffinityTerm: Matches(pod, nsLabels) = (namespace listed OR namespaceSelector matches
+    nsLabels) AND selector matches the pod's labels."""
+
+    namespaces: set[str]
+    selector: Selector
+    namespace_selector: Selector
+    key: str
+    weight: int = 0
+
+    def matches(self, pod: Pod, ns_labels: dict[str, str] | None) -> bool:
+        if pod.namespace in self.namespaces or self.namespace_selector.matches(ns_labels):
+            return self.selector.matches(pod.labels)
+        return False
+
+
+def affinity_term(owner: Pod, raw: dict, weight: int = 0) -> AffinityTerm:
+    """newAffinityTerm; the owner's namespace is implied only when namespaces is empty and
+    namespaceSelector is nil. Raises SelectorError."""
+    selector = label_selector(raw.get("labelSelector"))
+    listed = raw.get("namespaces") or []
+    ns_raw = raw.get("namespaceSelector")
+    namespaces = {owner.namespace} if not listed and ns_raw is None else set(listed)
+    return AffinityTerm(namespaces, selector, label_selector(ns_raw), raw.get("topologyKey", ""), weight)
+
+
+@dataclass
+class PodAffinityInfo:
+    """The four term lists framework.NewPodInfo builds, and its aggregated parse error."""
+
+    required: list[AffinityTerm]
+    required_anti: list[AffinityTerm]
+    preferred: list[AffinityTerm]
+    preferred_anti: list[AffinityTerm]
+    error: str | None = None
+
+
+def pod_affinity_info(pod: Pod) -> PodAffinityInfo:
+    """A kind with a parse error keeps no terms (GetAffinityTerms returns nil on the first error)."""
+    affinity = _spec(pod).get("affinity") or {}
+    lists, errors = [], []
+    for kind, field_name, weighted, label in (
+            ("podAffinity", "requiredDuringSchedulingIgnoredDuringExecution", False, "requiredAffinityTerms"),
+            ("podAntiAffinity", "requiredDuringSchedulingIgnoredDuringExecution", False, "requiredAntiAffinityTerms"),
+            ("podAffinity", "preferredDuringSchedulingIgnoredDuringExecution", True, "preferredAffinityTerms"),
+            ("podAntiAffinity", "preferredDuringSchedulingIgnoredDuringExecution", True, "preferredAntiAffinityTerms")):
+        terms = []
+        try:
+            for raw in (affinity.get(kind) or {}).get(field_name) or []:
+                if weighted:
+                    terms.append(affinity_term(pod, raw.get("podAffinityTerm") or {}, int(raw.get("weight", 0))))
+                else:
+                    terms.append(affinity_term(pod, raw))
+        except SelectorError as exc:
+            errors.append(f"{label}: {exc}")
+            terms = []
+        lists.append(terms)
+    error = None if not errors else errors[0] if len(errors) == 1 else "[" + ", ".join(errors) + "]"
+    return PodAffinityInfo(*lists, error=error)
+
+
+def merge_term_namespaces(term: AffinityTerm, namespaces: dict[str, dict[str, str]]) -> AffinityTerm:
+    """plugin.go mergeAffinityTermNamespacesIfNotEmpty: a non-Everything namespaceSelector is resolved to the
+    names of the Namespace objects it matches, then becomes Nothing."""
+    if term.namespace_selector.empty:
+        return term
+    names = {name for name, labels in namespaces.items() if term.namespace_selector.matches(labels)}
+    return AffinityTerm(term.namespaces | names, term.selector, NOTHING, term.key, term.weight)
+
+
+def add_count(counts: dict[tuple[str, str], int], node: Node, key: str, value: int = 1) -> None:
+    """topologyToMatchedTermCount.update: only when the node has the key."""
+    if key in node.labels:
+        pair = (key, node.labels[key])
+        counts[pair] = counts.get(pair, 0) + value
+        if counts[pair] == 0:
+            del counts[pair]
+
+
+def matches_all_terms(terms: list[AffinityTerm], pod: Pod) -> bool:
+    """podMatchesAllAffinityTerms (nsLabels nil); false without terms."""
+    return bool(terms) and all(t.matches(pod, None) for t in terms)
+
+
+@dataclass
+class AffinityFilterState:
+    info: PodAffinityInfo  # the incoming pod's terms, namespaces merged
+    existing_anti: dict[tuple[str, str], int]  # existingAntiAffinityCounts
+    affinity: dict[tuple[str, str], int]  # affinityCounts
+    anti: dict[tuple[str, str], int]  # antiAffinityCounts
+
+
+def ipa_pre_filter(pod: Pod, view: ClusterView):
+    """filtering.go PreFilter. Returns ("skip", None, None), ("ok", None, state) or ("reject", reason, None)."""
+    info = pod_affinity_info(pod)
+    if info.error is not None:
+        return "reject", f"parsing pod: {info.error}", None
+    info.required = [merge_term_namespaces(t, view.namespaces) for t in info.required]
+    info.required_anti = [merge_term_namespaces(t, view.namespaces) for t in info.required_anti]
+    ns_labels = view.namespaces.get(pod.namespace)
+    existing_anti: dict = {}
+    affinity: dict = {}
+    anti: dict = {}
+    for node in view.nodes:
+        for existing in view.pods_on(node):
+            for term in pod_affinity_info(existing).required_anti:  # symmetry: existing pods' anti-affinity
+                if term.matches(pod, ns_labels):
+                    add_count(existing_anti, node, term.key)
+            if matches_all_terms(info.required, existing):
+                for term in info.required:
+                    add_count(affinity, node, term.key)
+            for term in info.required_anti:
+                if term.matches(existing, None):
+                    add_count(anti, node, term.key)
+    if not existing_anti and not info.required and not info.required_anti:
+        return "skip", None, None
+    return "ok", None, AffinityFilterState(info, existing_anti, affinity, anti)
+
+
+def satisfies_pod_affinity(state: AffinityFilterState, pod: Pod, node: Node) -> bool:
+    pods_exist = True
+    for term in state.info.required:
+        if term.key not in node.labels:
+            return False
+        if state.affinity.get((term.key, node.labels[term.key]), 0) <= 0:
+            pods_exist = False
+    # the first pod of a group that has affinity to itself may go anywhere the keys exist
+    return pods_exist or (not state.affinity and matches_all_terms(state.info.required, pod))
+
+
+def satisfies_pod_anti_affinity(state: AffinityFilterState, node: Node) -> bool:
+    if not state.anti:
+        return True
+    return not any(term.key in node.labels and state.anti.get((term.key, node.labels[term.key]), 0) > 0
+                   for term in state.info.required_anti)
+
+
+def satisfies_existing_anti_affinity(state: AffinityFilterState, node: Node) -> bool:
+    if not state.existing_anti:
+        return True
+    return not any(state.existing_anti.get(pair, 0) > 0 for pair in node.labels.items())
+
+
+def ipa_filter(state: AffinityFilterState | None, pod: Pod, node: Node) -> list[str]:
+    """filtering.go Filter: affinity, then anti-affinity, then existing pods' anti-affinity."""
+    if state is None:
+        return []
+    if not satisfies_pod_affinity(state, pod, node):
+        return [R_POD_AFFINITY]
+    if not satisfies_pod_anti_affinity(state, node):
+        return [R_POD_ANTI_AFFINITY]
+    if not satisfies_existing_anti_affinity(state, node):
+        return []
+    return []
+
+
+def affinity_args(args: dict | None) -> tuple[int, bool]:
+    """(hardPodAffinityWeight, ignorePreferredTermsOfExistingPods) with v1 defaults."""
+    args = args or {}
+    weight = args.get("hardPodAffinityWeight")
+    return (1 if weight is None else int(weight)), bool(args.get("ignorePreferredTermsOfExistingPods", False))
+
+
+def _score_term(scores: dict[str, dict[str, int]], term: AffinityTerm, weight: int, pod: Pod,
+                ns_labels, node: Node, sign: int) -> None:
+    """scoreMap.processTerm."""
+    if term.matches(pod, ns_labels) and term.key in node.labels:
+        by_value = scores.setdefault(term.key, {})
+        value = node.labels[term.key]
+        by_value[value] = by_value.get(value, 0) + weight * sign
+
+
+def ipa_pre_score(pod: Pod, view: ClusterView, feasible: list[Node]):
+    """scoring.go PreScore: topologyScore[key][value] from every existing pod (the feasible nodes do not
+    restrict which pods count). Returns ("skip", None, None), ("ok", None, scores) or ("error", msg, None)."""
+    if not feasible:
+        return "skip", None, None
+    hard_weight, ignore_existing_preferred = affinity_args(view.args.get("InterPodAffinity"))
+    affinity = _spec(pod).get("affinity") or {}
+    has_constraints = bool(((affinity.get("podAffinity") or {}).get("preferredDuringSchedulingIgnoredDuringExecution"))
+                           or ((affinity.get("podAntiAffinity") or {})
+                               .get("preferredDuringSchedulingIgnoredDuringExecution")))
+    if ignore_existing_preferred and not has_constraints:
+        return "skip", None, None
+    info = pod_affinity_info(pod)
+    if info.error is not None:
+        return "error", f"failed to parse pod: {info.error}", None
+    preferred = [merge_term_namespaces(t, view.namespaces) for t in info.preferred]
+    preferred_anti = [merge_term_namespaces(t, view.namespaces) for t in info.preferred_anti]
+    ns_labels = view.namespaces.get(pod.namespace)
+    scores: dict[str, dict[str, int]] = {}
+    for node in view.nodes:
+        if not node.labels:
+            continue
+        for existing in view.pods_on(node):
+            other = pod_affinity_info(existing)
+            for term in preferred:
+                _score_term(scores, term, term.weight, existing, None, node, 1)
+            for term in preferred_anti:
+                _score_term(scores, term, term.weight, existing, None, node, -1)
+            if hard_weight > 0:
+                for term in other.required:
+                    _score_term(scores, term, hard_weight, pod, ns_labels, node, 1)
+            for term in other.preferred:
+                _score_term(scores, term, term.weight, pod, ns_labels, node, 1)
+            for term in other.preferred_anti:
+                _score_term(scores, term, term.weight, pod, ns_labels, node, -1)
+    if not scores:
+        return "skip", None, None
+    return "ok", None, scores
+
+
+def ipa_score(scores: dict[str, dict[str, int]], node: Node) -> int:
+    return sum(by_value.get(node.labels[key], 0) for key, by_value in scores.items() if key in node.labels)
+
+
+def ipa_normalize(raw: list[int]) -> list[int]:
+    """scoring.go NormalizeScore: (s − min) / (max − min) × 100 in float64, truncated; all 0 when flat."""
+    if not raw:
+        return []
+    low, high = min(raw), max(raw)
+    if high - low <= 0:
+        return [0 for _ in raw]
+    return [int(float(MAX_NODE_SCORE) * (float(s - low) / float(high - low))) for s in raw]
+
+
+# --- cross-node plugins in the cycle ---------------------------------------------------------------------
+# Each PreFilter returns (code, payload, state); Filter gets that state; PreScore gets the feasible nodes and
+# returns (code, payload, state); Score and NormalizeScore get the PreScore state.
+
+@dataclass(frozen=True)
+class CrossNodePlugin:
+    pre_filter: object
+    filter: object
+    pre_score: object
+    score: object  # (state, pod, node, view) -> raw score
+    normalize: object  # (state, names, raw) -> normalized scores
+
+
+CROSS_NODE = {
+    "PodTopologySpread": CrossNodePlugin(pts_pre_filter, pts_filter, pts_pre_score, pts_score, pts_normalize),
+    "InterPodAffinity": CrossNodePlugin(ipa_pre_filter, ipa_filter, ipa_pre_score,
+                                        lambda state, pod, node, view: ipa_score(state, node),
+                                        lambda state, names, raw: ipa_normalize(raw)),
+}
+
+
 # --- the cycle -------------------------------------------------------------------------------------
 
 def num_feasible_nodes_to_find(percentage: int, num_nodes: int) -> int:
@@ -476,8 +1137,10 @@ def no_profile_message(pod: Pod) -> str:
             "another scheduler")
 
 
-def run_cycle(profile, nodes: list[Node], usage: dict[str, Usage], pod: Pod, batch: BatchState) -> CycleResult:
-    """One scheduling cycle for ``pod`` over ``nodes`` (snapshot order); updates ``batch``."""
+def run_cycle(profile, nodes: list[Node], usage: dict[str, Usage], pod: Pod, batch: BatchState,
+              view: ClusterView | None = None) -> CycleResult:
+    """One scheduling cycle for ``pod`` over ``nodes`` (snapshot order); updates ``batch``. ``view`` (default:
+    these nodes and usage, no namespaces, objects or args) is what cross-node plugins read."""
     result = CycleResult(None, None, [], False, None, {}, [], {}, {})
     num_all = len(nodes)
     if num_all == 0:
@@ -485,16 +1148,28 @@ def run_cycle(profile, nodes: list[Node], usage: dict[str, Usage], pod: Pod, bat
         return result
     plugins = profile.plugins
 
-    # PreFilter
+    if view is None:
+        view = ClusterView(nodes, usage)
+
+    # PreFilter (cross-node plugins keep a state for their Filter)
     skip_filter: set[int] = set()
     allowed: set[str] | None = None
+    states: dict[str, object] = {}
     for i in profile.points["preFilter"]:
-        code, payload = PRE_FILTER[plugins[i].name](plugins[i], pod)
+        name = plugins[i].name
+        if name in CROSS_NODE:
+            code, payload, states[name] = CROSS_NODE[name].pre_filter(pod, view)
+        else:
+            code, payload = PRE_FILTER[name](plugins[i], pod)
         if code == "skip":
             skip_filter.add(i)
         elif code == "reject":
-            result.reject = (plugins[i].name, payload)
+            result.reject = (name, payload)
             result.message = f"0/{num_all} nodes are available: {payload}."
+            return result
+        elif code == "error":  # framework: the cycle ends with an error, not a FitError
+            result.reject = (name, payload)
+            result.message = f'running PreFilter plugin "{name}": {payload}'
             return result
         elif code == "nodes":
             allowed = payload if allowed is None else allowed & payload
@@ -508,9 +1183,13 @@ def run_cycle(profile, nodes: list[Node], usage: dict[str, Usage], pod: Pod, bat
         for i in profile.points["filter"]:
             if i in skip_filter:
                 continue
-            reasons = FILTER[plugins[i].name](plugins[i], pod, node, usage[node.name])
+            name = plugins[i].name
+            if name in CROSS_NODE:  # no PreFilter state (PreFilter disabled): passes
+                reasons = CROSS_NODE[name].filter(states.get(name), pod, node)
+            else:
+                reasons = FILTER[name](plugins[i], pod, node, usage[node.name])
             if reasons:
-                result.status[node.name] = (plugins[i].name, reasons)
+                result.status[node.name] = (name, reasons)
                 break
 
     count = len(candidates)
@@ -545,20 +1224,45 @@ def run_cycle(profile, nodes: list[Node], usage: dict[str, Usage], pod: Pod, bat
         result.node = result.feasible[0]
         return result
 
-    # PreScore, Score, NormalizeScore, weights
+    # PreScore (over the feasible nodes; any Error ends the cycle)
     by_name = {n.name: n for n in candidates}
+    feasible_nodes = [by_name[name] for name in result.feasible]
+    skip_score: set[int] = set()
+    score_states: dict[str, object] = {}
+    for i in profile.points["preScore"]:
+        plugin = plugins[i]
+        if plugin.name in CROSS_NODE:
+            code, payload, state = CROSS_NODE[plugin.name].pre_score(pod, view, feasible_nodes)
+            if code == "error":
+                result.node, result.message = None, f'running PreScore plugin "{plugin.name}": {payload}'
+                return result
+            if code == "skip":
+                skip_score.add(i)
+            else:
+                score_states[plugin.name] = state
+        elif plugin.name in PRE_SCORE_SKIP and PRE_SCORE_SKIP[plugin.name](plugin, pod):
+            skip_score.add(i)
+
+    # Score, NormalizeScore, weights
     totals = {name: 0 for name in result.feasible}
     scores: dict[str, dict] = {name: {} for name in result.feasible}
     for i in profile.points["score"]:
         plugin = plugins[i]
-        skip = PRE_SCORE_SKIP.get(plugin.name)
-        if skip is not None and i in profile.points["preScore"] and skip(plugin, pod):
+        if i in skip_score:
             continue
-        if plugin.name == "ImageLocality":
+        if plugin.name in CROSS_NODE:
+            state = score_states.get(plugin.name)
+            if state is None:  # PreScore disabled for the plugin: not modelled, not scored
+                continue
+            cross = CROSS_NODE[plugin.name]
+            raw = [cross.score(state, pod, node, view) for node in feasible_nodes]
+            normalized = cross.normalize(state, result.feasible, raw)
+        elif plugin.name == "ImageLocality":
             raw = [image_locality_score(pod, by_name[name], nodes) for name in result.feasible]
+            normalized = raw
         else:
             raw = [SCORE[plugin.name](plugin, pod, by_name[name], usage[name]) for name in result.feasible]
-        normalized = NORMALIZE.get(plugin.name, list)(raw)
+            normalized = NORMALIZE.get(plugin.name, list)(raw)
         weight = profile.weights[i]
         for name, r, s in zip(result.feasible, raw, normalized):
             scores[name][plugin.name] = {"raw": r, "normalized": s, "weight": weight}
@@ -596,6 +1300,19 @@ def queue_order(scheduler, pods: list[Pod]) -> tuple[list[int], dict[int, str]]:
     return queue, held
 
 
+def plugin_args(scheduler, scheduler_name: str) -> dict[str, dict]:
+    """The profile's pluginConfig args (plugin name -> dict) from the scheduler's configuration."""
+    config = getattr(scheduler, "config", None)
+    profile = config.profile(scheduler_name) if config is not None else None
+    return dict(profile.plugin_config) if profile is not None else {}
+
+
+def cluster_view(scheduler, cluster: Cluster, nodes: list[Node], usage: dict[str, Usage],
+                 scheduler_name: str) -> ClusterView:
+    return ClusterView(nodes, usage, dict(cluster.namespaces), [item.obj for item in cluster.others],
+                       plugin_args(scheduler, scheduler_name))
+
+
 def reference_schedule(scheduler, cluster: Cluster, pods: list[Pod], seed: int = 0):
     """[(pod key, node or None, message or None)] in the input order of ``pods``."""
     nodes = snapshot_order(cluster.nodes)
@@ -605,7 +1322,8 @@ def reference_schedule(scheduler, cluster: Cluster, pods: list[Pod], seed: int =
     outcome: dict[int, tuple[str | None, str | None]] = {row: (None, msg) for row, msg in held.items()}
     for row in queue:
         pod = pods[row]
-        result = run_cycle(scheduler.profiles[pod.scheduler_name], nodes, usage, pod, batch)
+        view = cluster_view(scheduler, cluster, nodes, usage, pod.scheduler_name)
+        result = run_cycle(scheduler.profiles[pod.scheduler_name], nodes, usage, pod, batch, view)
         if result.node is not None:
             usage[result.node].add(pod)
         outcome[row] = (result.node, result.message)
@@ -623,8 +1341,11 @@ def reference_explain(scheduler, cluster: Cluster, pod: Pod, seed: int = 0) -> d
     held = no_profile_message(pod) if profile is None else gate_message(profile, pod)
     if held:  # the pod never enters a scheduling cycle
         return {"selectedNode": None, "message": held, "nodes": {n.name: _node_entry() for n in cluster.nodes}}
-    others = Cluster(cluster.nodes, [p for p in cluster.pods if p.key != pod.key])
-    result = run_cycle(profile, snapshot_order(cluster.nodes), initial_usage(others), pod, BatchState(0, [seed]))
+    others = Cluster(cluster.nodes, [p for p in cluster.pods if p.key != pod.key], cluster.namespaces,
+                     cluster.priority_classes, cluster.others)
+    nodes_in_order, usage = snapshot_order(cluster.nodes), initial_usage(others)
+    view = cluster_view(scheduler, others, nodes_in_order, usage, pod.scheduler_name)
+    result = run_cycle(profile, nodes_in_order, usage, pod, BatchState(0, [seed]), view)
     nodes = {}
     for node in cluster.nodes:
         name = node.name
@@ -641,4 +1362,5 @@ def reference_explain(scheduler, cluster: Cluster, pod: Pod, seed: int = 0) -> d
     return {"selectedNode": result.node, "message": result.message, "nodes": nodes}
 
 
-__all__ = ["num_feasible_nodes_to_find", "reference_explain", "reference_schedule", "run_cycle"]
+__all__ = ["ClusterView", "CROSS_NODE", "num_feasible_nodes_to_find", "reference_explain", "reference_schedule",
+           "run_cycle"]

@@ -137,6 +137,8 @@ class ClusterState:
     node_objects: list[Node]  # in snapshot order, row by row
     running: list[Pod] = field(default_factory=list)
     input_order: list[Node] = field(default_factory=list)  # as given (the order a cache would add them)
+    namespaces: dict[str, dict[str, str]] = field(default_factory=dict)  # Namespace name -> labels
+    others: list = field(default_factory=list)  # Services, ReplicaSets, ... (SourcedObject) for plugins
 
     def node_objects_in_input_order(self) -> list[Node]:
         return self.input_order or self.node_objects
@@ -156,7 +158,8 @@ class ClusterState:
             pod_count=self.nodes.pod_count.copy(),
         )
         return ClusterState(self.node_names, self.resources, nodes, self.label_keys, self.label_values,
-                            self.node_index, self.node_objects, list(self.running), self.input_order)
+                            self.node_index, self.node_objects, list(self.running), self.input_order,
+                            self.namespaces, self.others)
 
     def pod_columns(self, pods: list[Pod]) -> PodColumns:
         count, width = len(pods), len(self.resources)
@@ -235,7 +238,7 @@ def build_state(cluster: Cluster, pending: list[Pod] | None = None) -> ClusterSt
         taint_effect=np.asarray(taint_effect, dtype=np.int8),
     )
     state = ClusterState([n.name for n in nodes], resources, columns, keys, values, node_index, nodes,
-                         input_order=list(cluster.nodes))
+                         input_order=list(cluster.nodes), namespaces=cluster.namespaces, others=cluster.others)
     for pod in cluster.running_pods:
         _account(state, pod)
     return state

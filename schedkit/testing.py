@@ -34,10 +34,15 @@ class PluginRun:
     scores: dict[str, int] = field(default_factory=dict)  # after NormalizeScore
 
 
-def make_cluster(nodes: list[dict], pods: list[dict] | None = None) -> Cluster:
-    """A cluster from Node and Pod manifests (``kind`` may be left out)."""
+def make_cluster(nodes: list[dict], pods: list[dict] | None = None, namespaces: list[dict] | None = None,
+                 others: list[dict] | None = None) -> Cluster:
+    """A cluster from Node and Pod manifests (``kind`` may be left out), Namespace manifests and other
+    objects (Services, ReplicaSets, ... with their ``kind``)."""
     objects = [SourcedObject({"kind": "Node", **obj}, "<nodes>", f"[{i}]") for i, obj in enumerate(nodes)]
     objects += [SourcedObject({"kind": "Pod", **obj}, "<pods>", f"[{i}]") for i, obj in enumerate(pods or [])]
+    objects += [SourcedObject({"kind": "Namespace", **obj}, "<namespaces>", f"[{i}]")
+                for i, obj in enumerate(namespaces or [])]
+    objects += [SourcedObject(obj, "<objects>", f"[{i}]") for i, obj in enumerate(others or [])]
     return cluster_from_objects(objects)
 
 
@@ -49,9 +54,11 @@ def _kernel(kernel, python: bool):
     return python_function(kernel) if python else kernel
 
 
-def run_plugin(plugin: Plugin, cluster: Cluster, pod: Pod, python: bool = False) -> PluginRun:
+def run_plugin(plugin: Plugin, cluster: Cluster, pod: Pod, python: bool = False,
+               score_nodes: list[str] | None = None, pre_score: bool = True) -> PluginRun:
     """Run ``plugin``'s kernels for ``pod`` on every node of ``cluster`` (``python``: the plain-Python
-    versions of compiled kernels)."""
+    versions of compiled kernels). ``score_nodes``: the nodes PreScore and Score see as feasible
+    (default every node). ``pre_score`` False calls Score without PreScore, as some upstream tests do."""
     state = build_state(cluster, [pod])
     columns = state.pod_columns([pod])
     plugin_state = plugin.prepare(state, [pod], columns)
@@ -73,18 +80,22 @@ def run_plugin(plugin: Plugin, cluster: Cluster, pod: Pod, python: bool = False)
         for n, name in enumerate(state.node_names):
             code = int(_kernel(kernels.filter, python)(nodes, columns, 0, n, plugin_state))
             run.filter[name] = ("Success", []) if code == 0 else (plugin.status(code).name, plugin.reasons(code))
-    feasible = np.arange(count, dtype=np.int64)
-    if kernels.pre_score is not None:
-        code = int(_kernel(kernels.pre_score, python)(nodes, columns, 0, feasible, count, plugin_state))
+    if score_nodes is None:
+        feasible = np.arange(count, dtype=np.int64)
+    else:
+        feasible = np.array([state.node_index[name] for name in score_nodes], dtype=np.int64)
+    if kernels.pre_score is not None and pre_score:
+        code = int(_kernel(kernels.pre_score, python)(nodes, columns, 0, feasible, len(feasible), plugin_state))
         run.pre_score = "Skip" if code == SKIP else "Success"
-    if kernels.score is not None:
-        raw = np.array([_kernel(kernels.score, python)(nodes, columns, 0, n, plugin_state) for n in range(count)],
+    if kernels.score is not None and run.pre_score != "Skip":
+        raw = np.array([_kernel(kernels.score, python)(nodes, columns, 0, n, plugin_state) for n in feasible],
                        dtype=np.int64)
         scores = raw.copy()
         if kernels.normalize is not None:
-            _kernel(kernels.normalize, python)(nodes, columns, 0, feasible, scores, count, plugin_state)
-        run.raw_scores = dict(zip(state.node_names, raw.tolist()))
-        run.scores = dict(zip(state.node_names, scores.tolist()))
+            _kernel(kernels.normalize, python)(nodes, columns, 0, feasible, scores, len(feasible), plugin_state)
+        names = [state.node_names[n] for n in feasible]
+        run.raw_scores = dict(zip(names, raw.tolist()))
+        run.scores = dict(zip(names, scores.tolist()))
     return run
 
 

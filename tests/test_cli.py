@@ -119,7 +119,7 @@ def test_explain_json_keys_and_shapes(nodes, pod):
     assert data["message"] is None
     assert isinstance(data["skippedScorePlugins"], list)
     assert data["scoringSkipped"] is False
-    assert "PodTopologySpread" in data["notModelled"]
+    assert "InterPodAffinity" in data["notModelled"]
     assert [n["name"] for n in data["nodes"]] == ["n1", "n2", "n3"]
     for node in data["nodes"]:
         assert set(node) == {"name", "feasible", "failedPlugin", "status", "reasons", "scores", "totalScore",

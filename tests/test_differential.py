@@ -1,5 +1,11 @@
 """Differential tests: the compiled scheduler against the pure-Python reference (schedkit.reference).
 
+Topology scenarios (``topology_scenarios``) add what PodTopologySpread and InterPodAffinity read: zone and
+hostname node labels, labelled Namespaces, labelled running pods in two namespaces (some with pod
+(anti-)affinity, some terminating, some owned by ReplicaSets), Services, and pending pods with spread
+constraints and pod (anti-)affinity. Their fast-path comparisons are skipped until both plugins are
+registered.
+
 Hypothesis generates small clusters (labels, taints of every effect, unschedulable nodes, an extended
 resource, tight pod limits, running pods holding resources and host ports) and batches of pending pods
 (requests, tolerations, nodeSelector, required/preferred node affinity with every operator and
@@ -20,10 +26,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from schedkit import reference as ref
+from schedkit.cluster import cluster_from_objects
 from schedkit.framework.config import parse_config
 from schedkit.framework.registry import default_registry
 from schedkit.framework.scheduler import Scheduler
 from schedkit.reference import reference_explain, reference_schedule
+from schedkit.manifests import SourcedObject
 from schedkit.state import snapshot_order
 from schedkit.testing import make_cluster, make_pod
 
@@ -93,7 +101,7 @@ def scheduler_for(name: str) -> Scheduler:
     """One Scheduler per config (its compiled loops are built once); the rotating start index is reset
     so every call starts a fresh batch, as the reference does."""
     if name not in _SCHEDULERS:
-        raw = CONFIGS[name]
+        raw = CONFIGS[name] if name in CONFIGS else TOPOLOGY_CONFIGS[name]
         _SCHEDULERS[name] = Scheduler(parse_config(raw) if raw is not None else None)
     sched = _SCHEDULERS[name]
     sched.next_start_node_index[:] = 0
@@ -298,6 +306,231 @@ def scenarios(draw, min_nodes: int = 3, max_nodes: int = 12, max_pods: int = 15,
     return config, make_cluster(nodes, running), [make_pod(p) for p in pending], seed
 
 
+# --- topology strategies (PodTopologySpread, InterPodAffinity) ------------------------------------------
+
+HOSTNAME = "kubernetes.io/hostname"
+TOPOLOGY_NAMESPACES = ("ns-a", "ns-b")
+APPS = ("a", "b", "c")
+
+
+def _topology_plugins_registered() -> bool:
+    registry = default_registry()
+    return "PodTopologySpread" in registry and "InterPodAffinity" in registry
+
+
+TOPOLOGY_CONFIGS: dict[str, dict | None] = {
+    "topology-default": None,  # System default spreading, hardPodAffinityWeight 1
+    "topology-list": {**API, "percentageOfNodesToScore": 100, "profiles": [_profile(args={
+        "PodTopologySpread": {"defaultingType": "List", "defaultConstraints": [
+            {"maxSkew": 1, "topologyKey": ZONE, "whenUnsatisfiable": "DoNotSchedule"},
+            {"maxSkew": 2, "topologyKey": HOSTNAME, "whenUnsatisfiable": "ScheduleAnyway"}]},
+        "InterPodAffinity": {"hardPodAffinityWeight": 5}})]},
+    "topology-ignore-existing": {**API, "profiles": [_profile(args={
+        "PodTopologySpread": {"defaultingType": "List"},
+        "InterPodAffinity": {"hardPodAffinityWeight": 0, "ignorePreferredTermsOfExistingPods": True}},
+        plugins={"score": {"enabled": [{"name": "InterPodAffinity", "weight": 7}]}})]},
+}
+
+
+@st.composite
+def topology_nodes(draw, min_nodes: int = 3, max_nodes: int = 9) -> list[dict]:
+    zones = ["z1", "z2", "z3"][:draw(st.integers(2, 3))]
+    nodes = []
+    for i in range(draw(st.integers(min_nodes, max_nodes))):
+        name = f"node-{i}"
+        labels = {}
+        if draw(st.integers(0, 9)):  # now and then a node without a zone
+            labels[ZONE] = draw(st.sampled_from(zones))
+        if draw(st.integers(0, 14)):
+            labels[HOSTNAME] = name
+        if draw(st.booleans()):
+            labels["disk"] = draw(st.sampled_from(["ssd", "hdd"]))
+        taints = [{"key": "dedicated", "value": "x", "effect": draw(st.sampled_from(["NoSchedule", "NoExecute"]))}] \
+            if draw(st.integers(0, 5)) == 0 else []
+        pods = "110" if draw(st.integers(0, 7)) else str(draw(st.integers(1, 3)))
+        nodes.append({"metadata": {"name": name, "labels": labels}, "spec": {"taints": taints},
+                      "status": {"allocatable": {"cpu": "8", "memory": "16Gi", "pods": pods}}})
+    return nodes
+
+
+def _pod_labels(draw) -> dict:
+    labels = {}
+    if draw(st.integers(0, 5)):
+        labels["app"] = draw(st.sampled_from(APPS))
+    if draw(st.booleans()):
+        labels["tier"] = draw(st.sampled_from(["web", "db"]))
+    return labels
+
+
+def _pod_selector(draw, nil_ok: bool = True) -> dict | None:
+    """A labelSelector over app/tier: matchLabels, matchExpressions, both, {} (everything) or None (nothing)."""
+    kind = draw(st.integers(0, 11))
+    if kind == 0 and nil_ok:
+        return None
+    if kind == 1:
+        return {}
+    selector: dict[str, Any] = {}
+    if kind in (2, 3, 4, 5, 6, 7):
+        selector["matchLabels"] = {"app": draw(st.sampled_from(APPS))}
+    if kind >= 6:
+        selector["matchExpressions"] = [draw(st.sampled_from([
+            {"key": "app", "operator": "In", "values": sorted(draw(st.sets(st.sampled_from(APPS), min_size=1)))},
+            {"key": "app", "operator": "NotIn", "values": [draw(st.sampled_from(APPS))]},
+            {"key": "tier", "operator": "Exists"},
+            {"key": "tier", "operator": "DoesNotExist"},
+            {"key": "tier", "operator": "In", "values": ["web"]}]))]
+    return selector or {"matchLabels": {"app": "a"}}
+
+
+def _affinity_term(draw) -> dict:
+    term: dict[str, Any] = {"topologyKey": draw(st.sampled_from([HOSTNAME, ZONE, HOSTNAME, ZONE, "disk"]))}
+    selector = _pod_selector(draw)
+    if selector is not None:
+        term["labelSelector"] = selector
+    scope = draw(st.integers(0, 5))
+    if scope == 1:
+        term["namespaces"] = draw(st.sampled_from([["ns-a"], ["ns-b"], ["ns-a", "ns-b"]]))
+    elif scope == 2:
+        term["namespaceSelector"] = draw(st.sampled_from([
+            {}, {"matchLabels": {"team": "x"}}, {"matchExpressions": [{"key": "env", "operator": "Exists"}]},
+            {"matchExpressions": [{"key": "team", "operator": "NotIn", "values": ["x"]}]}]))
+    elif scope == 3:
+        term["namespaces"] = ["ns-b"]
+        term["namespaceSelector"] = {"matchLabels": {"team": "x"}}
+    return term
+
+
+def _pod_affinity(draw, required_weight: int = 3) -> dict:
+    """podAffinity / podAntiAffinity with required and preferred terms (any part may be missing)."""
+    affinity: dict[str, Any] = {}
+    for kind in ("podAffinity", "podAntiAffinity"):
+        part: dict[str, Any] = {}
+        if draw(st.integers(0, required_weight)) == 0:
+            part["requiredDuringSchedulingIgnoredDuringExecution"] = [
+                _affinity_term(draw) for _ in range(draw(st.integers(1, 2)))]
+        if draw(st.integers(0, 2)) == 0:
+            part["preferredDuringSchedulingIgnoredDuringExecution"] = [
+                {"weight": draw(st.integers(1, 100)), "podAffinityTerm": _affinity_term(draw)}
+                for _ in range(draw(st.integers(1, 2)))]
+        if part:
+            affinity[kind] = part
+    return affinity
+
+
+def _spread_constraint(draw) -> dict:
+    hard = draw(st.booleans())
+    c: dict[str, Any] = {"maxSkew": draw(st.integers(1, 3)), "topologyKey": draw(st.sampled_from([ZONE, HOSTNAME])),
+                         "whenUnsatisfiable": "DoNotSchedule" if hard else "ScheduleAnyway"}
+    selector = _pod_selector(draw)
+    if selector is not None:
+        c["labelSelector"] = selector
+    if hard and draw(st.integers(0, 3)) == 0:
+        c["minDomains"] = draw(st.integers(1, 4))
+    if draw(st.integers(0, 3)) == 0:
+        c["nodeAffinityPolicy"] = draw(st.sampled_from(["Honor", "Ignore"]))
+    if draw(st.integers(0, 3)) == 0:
+        c["nodeTaintsPolicy"] = draw(st.sampled_from(["Honor", "Ignore"]))
+    used = {*(selector or {}).get("matchLabels", {}), *(e["key"] for e in (selector or {}).get("matchExpressions", []))}
+    if selector is not None and draw(st.integers(0, 3)) == 0:
+        keys = [k for k in ("tier", "app") if k not in used]
+        if keys:
+            c["matchLabelKeys"] = keys[:1]
+    return c
+
+
+def _owner(draw) -> list[dict]:
+    if draw(st.integers(0, 2)):
+        return []
+    kind, api = draw(st.sampled_from([("ReplicaSet", "apps/v1")] * 4 + [("StatefulSet", "apps/v1"),
+                                                                        ("ReplicationController", "v1")]))
+    name = f"{kind.lower()}-{draw(st.sampled_from(APPS + ('missing',)))}"
+    return [{"apiVersion": api, "kind": kind, "name": name, "uid": name, "controller": draw(st.integers(0, 5)) > 0}]
+
+
+def _topology_pod(draw, name: str, namespace: str, node: str | None, affinity_weight: int) -> dict:
+    meta: dict[str, Any] = {"name": name, "namespace": namespace, "labels": _pod_labels(draw)}
+    owners = _owner(draw)
+    if owners:
+        meta["ownerReferences"] = owners
+    spec: dict[str, Any] = {"containers": [{"name": "c", "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}}}]}
+    if node is not None:
+        spec["nodeName"] = node
+        if draw(st.integers(0, 5)) == 0:
+            meta["deletionTimestamp"] = "2026-01-01T00:00:00Z"  # terminating
+    if draw(st.integers(0, affinity_weight)) == 0:
+        affinity = _pod_affinity(draw)
+        if affinity:
+            spec["affinity"] = affinity
+    return {"metadata": meta, "spec": spec}
+
+
+@st.composite
+def topology_objects(draw) -> list[dict]:
+    """Namespaces (every namespace a pod uses has one), Services and workload controllers."""
+    objects: list[dict] = []
+    for name in TOPOLOGY_NAMESPACES:
+        labels = {"team": draw(st.sampled_from(["x", "y"]))}
+        if draw(st.booleans()):
+            labels["env"] = "prod"
+        objects.append({"kind": "Namespace", "apiVersion": "v1", "metadata": {"name": name, "labels": labels}})
+    for i in range(draw(st.integers(0, 3))):
+        selector = {"app": draw(st.sampled_from(APPS))}
+        if draw(st.integers(0, 3)) == 0:
+            selector["tier"] = "web"
+        objects.append({"kind": "Service", "apiVersion": "v1", "metadata": {
+            "name": f"svc-{i}", "namespace": draw(st.sampled_from(TOPOLOGY_NAMESPACES))}, "spec": {"selector": selector}})
+    for namespace in TOPOLOGY_NAMESPACES:
+        for app in APPS:
+            if draw(st.booleans()):
+                selector = draw(st.sampled_from([{"matchLabels": {"app": app}},
+                                                 {"matchExpressions": [{"key": "app", "operator": "In", "values": [app]}]},
+                                                 {"matchLabels": {"app": app}, "matchExpressions": [
+                                                     {"key": "tier", "operator": "Exists"}]}]))
+                for kind in ("ReplicaSet", "StatefulSet"):
+                    objects.append({"kind": kind, "apiVersion": "apps/v1", "metadata": {
+                        "name": f"{kind.lower()}-{app}", "namespace": namespace}, "spec": {"selector": selector}})
+                objects.append({"kind": "ReplicationController", "apiVersion": "v1", "metadata": {
+                    "name": f"replicationcontroller-{app}", "namespace": namespace}, "spec": {"selector": {"app": app}}})
+    return objects
+
+
+@st.composite
+def topology_pending(draw, max_pods: int = 8) -> list[dict]:
+    pods = []
+    for i in range(draw(st.integers(1, max_pods))):
+        pod = _topology_pod(draw, f"pod-{i}", draw(st.sampled_from(TOPOLOGY_NAMESPACES)), None, affinity_weight=2)
+        spec = pod["spec"]
+        if draw(st.booleans()):
+            spec["topologySpreadConstraints"] = [_spread_constraint(draw) for _ in range(draw(st.integers(1, 2)))]
+        if draw(st.integers(0, 4)) == 0:
+            spec["nodeSelector"] = {"disk": "ssd"}
+        if draw(st.integers(0, 4)) == 0:
+            spec["tolerations"] = [{"key": "dedicated", "operator": "Exists"}]
+        if draw(st.integers(0, 5)) == 0:
+            spec["priority"] = 10
+        pods.append(pod)
+    return pods
+
+
+def make_topology_cluster(nodes: list[dict], running: list[dict], objects: list[dict]):
+    items = [SourcedObject({"kind": "Node", **n}, "<nodes>", f"[{i}]") for i, n in enumerate(nodes)]
+    items += [SourcedObject({"kind": "Pod", **p}, "<pods>", f"[{i}]") for i, p in enumerate(running)]
+    items += [SourcedObject(o, "<objects>", f"[{i}]") for i, o in enumerate(objects)]
+    return cluster_from_objects(items)
+
+
+@st.composite
+def topology_scenarios(draw, max_pods: int = 8, configs: tuple[str, ...] = tuple(TOPOLOGY_CONFIGS)):
+    config = draw(st.sampled_from(configs))
+    nodes = draw(topology_nodes())
+    running = [_topology_pod(draw, f"running-{i}", draw(st.sampled_from(TOPOLOGY_NAMESPACES)),
+                             f"node-{draw(st.integers(0, len(nodes) - 1))}", affinity_weight=3)
+               for i in range(draw(st.integers(0, 10)))]
+    cluster = make_topology_cluster(nodes, running, draw(topology_objects()))
+    pending = draw(topology_pending(max_pods))
+    return config, cluster, [make_pod(p) for p in pending], draw(st.integers(0, 2**32))
+
+
 # --- comparisons -------------------------------------------------------------------------------------
 
 def fast_schedule(sched: Scheduler, cluster, pods, seed: int):
@@ -365,6 +598,30 @@ def test_large_cluster_matches_reference(scenario):
     config, cluster, pods, seed = scenario
     assert_same_schedule(config, cluster, pods, seed)
     assert_same_explain(config, cluster, pods[0], seed)
+
+
+# PodTopologySpread and InterPodAffinity: both paths see every node's pods, Namespaces and Services.
+TOPOLOGY_SETTINGS = settings(deadline=None, max_examples=120,
+                             suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+needs_topology = pytest.mark.skipif(not _topology_plugins_registered(),
+                                    reason="PodTopologySpread/InterPodAffinity not registered yet")
+
+
+@needs_topology
+@TOPOLOGY_SETTINGS
+@given(topology_scenarios())
+def test_topology_schedule_matches_reference(scenario):
+    config, cluster, pods, seed = scenario
+    assert_same_schedule(config, cluster, pods, seed)
+
+
+@needs_topology
+@settings(deadline=None, max_examples=80, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(topology_scenarios(max_pods=3), st.data())
+def test_topology_explain_matches_reference(scenario, data):
+    config, cluster, pods, seed = scenario
+    pod = data.draw(st.sampled_from(pods))
+    assert_same_explain(config, cluster, pod, seed)
 
 
 # --- fixed cases -------------------------------------------------------------------------------------
@@ -451,8 +708,8 @@ def _table_cases():
     for path in sorted(glob.glob(os.path.join(os.path.dirname(__file__), "upstream_tables", "*.yaml"))):
         with open(path) as handle:
             table = yaml.safe_load(handle)
-        if table["plugin"] not in default_registry():
-            continue
+        if table["plugin"] not in default_registry() or table["plugin"] in ref.CROSS_NODE:
+            continue  # cross-node plugins: tests/test_reference_topology.py
         for index, case in enumerate(table.get("cases") or []):
             if "error" not in (case.get("expect") or {}):
                 yield pytest.param(table["plugin"], case, id=f"{os.path.basename(path)}::{index}")

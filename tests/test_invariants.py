@@ -6,16 +6,33 @@ NoSchedule/NoExecute taints it does not tolerate, that is cordoned, whose labels
 or required node affinity, or whose host ports it would share; explanations keep every normalized score
 in 0..100 and every total equal to the weighted sum. Each property is checked only for pods whose
 profile enables the plugin that enforces it.
+
+Topology scenarios: no placement violates a required pod affinity or anti-affinity term (the placed pod's
+own, or, by symmetry, a running or earlier-placed pod's anti-affinity), and replaying the placements in
+queue order, each one passes the reference's PodTopologySpread filter (DoNotSchedule constraints).
 """
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_differential import fast_explain, scenarios, scheduler_for
+from test_differential import _topology_plugins_registered, fast_explain, scenarios, scheduler_for, topology_scenarios
 
 from schedkit.objects import PODS
-from schedkit.reference import UNSCHEDULABLE_TAINT, any_term_matches, port_conflict, tolerated, tracked
+from schedkit.reference import (
+    UNSCHEDULABLE_TAINT,
+    any_term_matches,
+    cluster_view,
+    initial_usage,
+    pod_affinity_info,
+    port_conflict,
+    pts_filter,
+    pts_pre_filter,
+    tolerated,
+    tracked,
+)
+from schedkit.state import snapshot_order
 
 SETTINGS = settings(deadline=None, max_examples=150,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -126,3 +143,70 @@ def test_schedule_is_repeatable(scenario):
     first = [(a.node, a.message) for a in scheduler_for(config).schedule(cluster, pods, seed).assignments]
     second = [(a.node, a.message) for a in scheduler_for(config).schedule(cluster, pods, seed).assignments]
     assert first == second
+
+
+# --- pod (anti-)affinity and spread constraints -------------------------------------------------------------
+
+def _same_domain(key: str, a, b) -> bool:
+    return key in a.labels and key in b.labels and a.labels[key] == b.labels[key]
+
+
+def check_topology_invariants(sched, cluster, pods, placements) -> None:
+    """``placements``: (pod key, node name or None) in queue order. Terms are matched with each target pod's
+    Namespace labels, which equals the scheduler's resolved namespaceSelector as long as every namespace a
+    pod uses has a Namespace object (the topology generators make sure of that)."""
+    nodes = {node.name: node for node in cluster.nodes}
+    by_key = {pod.key: pod for pod in pods}
+    ns = cluster.namespaces
+    running = [(pod, nodes[pod.node_name], -1) for pod in cluster.pods if pod.node_name in nodes]
+    placed = [(by_key[key], nodes[name], k) for k, (key, name) in enumerate(placements) if name is not None]
+
+    def enforces(pod, plugin: str) -> bool:
+        return _enabled(sched.profiles[pod.scheduler_name], "filter", plugin)
+
+    for pod, node, order in placed:
+        if not enforces(pod, "InterPodAffinity"):
+            continue
+        info = pod_affinity_info(pod)
+        # pods this one had to respect: all running and earlier pods, later pods placed by an enforcing profile
+        others = [(q, m) for q, m, k in running + placed
+                  if q is not pod and (k < order or enforces(q, "InterPodAffinity"))]
+        for term in info.required_anti:
+            for q, m in others:
+                assert not (_same_domain(term.key, node, m) and term.matches(q, ns.get(q.namespace))), \
+                    f"{pod.key} on {node.name}: anti-affinity ({term.key}) with {q.key} on {m.name}"
+        if info.required:
+            assert all(t.key in node.labels for t in info.required), f"{pod.key} on {node.name}: missing key"
+            supporters = [(q, m) for q, m, k in running + placed
+                          if q is not pod and all(t.matches(q, ns.get(q.namespace)) for t in info.required)]
+            supported = all(any(_same_domain(t.key, node, m) for _, m in supporters) for t in info.required)
+            first_of_group = all(t.matches(pod, ns.get(pod.namespace)) for t in info.required)
+            assert supported or first_of_group, f"{pod.key} on {node.name}: required pod affinity unmet"
+    for existing, m, _ in running:
+        for term in pod_affinity_info(existing).required_anti:
+            for pod, node, _ in placed:
+                if enforces(pod, "InterPodAffinity"):
+                    assert not (_same_domain(term.key, m, node) and term.matches(pod, ns.get(pod.namespace))), \
+                        f"{pod.key} on {node.name} breaks {existing.key}'s anti-affinity ({term.key})"
+
+    # DoNotSchedule spreading: replay the placements in queue order through the reference's PTS filter
+    order = snapshot_order(cluster.nodes)
+    usage = initial_usage(cluster)
+    for pod, node, _ in placed:
+        profile = sched.profiles[pod.scheduler_name]
+        if enforces(pod, "PodTopologySpread") and _enabled(profile, "preFilter", "PodTopologySpread"):
+            code, payload, state = pts_pre_filter(pod, cluster_view(sched, cluster, order, usage, pod.scheduler_name))
+            assert code != "error", payload
+            assert pts_filter(state, pod, node) == [], f"{pod.key} on {node.name} breaks a spread constraint"
+        usage[node.name].add(pod)
+
+
+@pytest.mark.skipif(not _topology_plugins_registered(), reason="PodTopologySpread/InterPodAffinity not registered yet")
+@settings(deadline=None, max_examples=100, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(topology_scenarios())
+def test_placements_respect_pod_affinity_and_spread(scenario):
+    config, cluster, pods, seed = scenario
+    sched = scheduler_for(config)
+    result = sched.schedule(cluster, pods, seed)
+    queued = [(a.pod, a.node) for a in result.assignments if a.queued]
+    check_topology_invariants(sched, cluster, pods, queued)

@@ -37,7 +37,8 @@ def test_upstream_case(plugin_name, case):
         return
     try:
         plugin = cls(case.get("args") or {})
-        cluster = make_cluster(case.get("nodes") or [], case.get("existingPods") or [])
+        cluster = make_cluster(case.get("nodes") or [], case.get("existingPods") or [], case.get("namespaces"),
+                               case.get("objects"))
         pod = make_pod(case["pod"])
     except Exception as exc:  # an expected configuration or API validation error
         if "error" in expect:
@@ -46,7 +47,8 @@ def test_upstream_case(plugin_name, case):
         raise
     if "error" in expect:
         pytest.fail(f"expected an error containing {expect['error']!r}, got none")
-    run = run_plugin(plugin, cluster, pod)
+    run = run_plugin(plugin, cluster, pod, score_nodes=case.get("scoreNodes"),
+                     pre_score=case.get("runPreScore", True))
     if "preFilter" in expect:
         want = expect["preFilter"]
         assert run.pre_filter is not None

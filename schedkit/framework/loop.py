@@ -80,9 +80,15 @@ class LoopSpec:
             refs.append((f"K{i}_permit", i, "permit"))
         return refs
 
-    def cache_filters(self) -> bool:
-        """Filter results can be reused across same-signature pods when every filter plugin is node-local."""
-        return all(self.plugins[i].node_local for i in self.filter)
+    def cache_filters(self) -> int:
+        """How many leading filter plugins are node-local: their verdict for a node can be reused across
+        same-signature pods until the node changes."""
+        count = 0
+        for i in self.filter:
+            if not self.plugins[i].node_local:
+                break
+            count += 1
+        return count
 
     def cached_scores(self) -> set[int]:
         return {i for i, _ in self.score if self.plugins[i].node_local}
@@ -206,31 +212,34 @@ for j in range(nc):
     code = 0
     failed = -1
 """))
-    filters = []
-    for i in spec.filter:
-        filters.append(_lines(4, f"""
+    def filter_block(plugin_ids: list[int]) -> list[str]:
+        lines: list[str] = []
+        for i in plugin_ids:
+            lines.extend(_lines(0, f"""
 if code == 0 and run_f{i}:
     code = K{i}_filter(nodes, pods, p, n, S{i})
     if code != 0:
         failed = {i}
 """))
-    flat = [line for block in filters for line in block]
-    if cache_filters:
+        return lines
+
+    # The leading run of node-local filter plugins is cached per node; the rest run every time.
+    cached, rest = spec.filter[:cache_filters], spec.filter[cache_filters:]
+    if cached:
         add(_lines(12, """
 if use_cache and filter_epoch[n] == epoch and filter_stamp[n] == node_stamp[n]:
     code = filter_code[n]
     failed = filter_plugin[n]
 else:
 """))
-        add([" " * 12 + line if line else "" for line in flat])
+        add([" " * 16 + line if line else "" for line in filter_block(cached)])
         add(_lines(16, """
 filter_epoch[n] = epoch
 filter_stamp[n] = node_stamp[n]
 filter_code[n] = code
 filter_plugin[n] = failed
 """))
-    else:
-        add([" " * 8 + line if line else "" for line in flat])
+    add([" " * 12 + line if line else "" for line in filter_block(rest)])
     add(_lines(12, """
 if explain:
     ex_fail_plugin[n] = failed

@@ -20,7 +20,6 @@ ENTRY_POINT_GROUP = "schedkit.plugins"
 # profile does); they are left out of the profile and reported, not treated as unknown names.
 NOT_YET_IMPLEMENTED = {
     "InterPodAffinity": "arrives with the topology-aware plugins",
-    "PodTopologySpread": "arrives with the topology-aware plugins",
     "DefaultPreemption": "preemption is not simulated yet",
     "VolumeRestrictions": "volumes are not modelled",
     "NodeVolumeLimits": "volumes are not modelled",

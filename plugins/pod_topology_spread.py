@@ -1,0 +1,405 @@
+"""PodTopologySpread: keep matching pods spread across topology domains.
+
+Upstream v1.36: pkg/scheduler/framework/plugins/podtopologyspread/{common,filtering,scoring,plugin}.go
+and helper/spread.go (``DefaultSelector``). DoNotSchedule constraints filter: a node fails when
+``count(domain) + selfMatch - minMatch > maxSkew`` (minMatch 0 with fewer domains than minDomains), or
+``UnschedulableAndUnresolvable`` when it lacks the key. ScheduleAnyway constraints score:
+``round(sum(count * ln(size + 2) + maxSkew - 1))``, normalized so fewer matching pods score higher.
+Pods without constraints get the System defaults (hostname maxSkew 3, zone maxSkew 5, ScheduleAnyway)
+with a selector built from the Services, ReplicationController, ReplicaSet or StatefulSet that select
+or control them.
+
+Counts are kept per (namespace, selector) and node in a matrix updated at Reserve, so PreFilter and
+PreScore cost one pass over the nodes per constraint instead of a scan of every pod.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from schedkit.framework.plugin import SKIP, SUCCESS, Code, Kernels, Plugin
+from schedkit.nodeselector import TermTables, node_label, term_matches
+from schedkit.objects import Requirement as NodeRequirement
+from schedkit.podselector import EVERYTHING, NOTHING, LabelSelector, parse_label_selector, selector_from_set
+from schedkit.taints import toleration_tables, tolerated
+
+ERR_REASON_CONSTRAINTS_NOT_MATCH = "node(s) didn't match pod topology spread constraints"
+ERR_REASON_NODE_LABEL_NOT_MATCH = ERR_REASON_CONSTRAINTS_NOT_MATCH + " (missing required label)"
+CODE_SKEW, CODE_MISSING_LABEL = 1, 2
+HOSTNAME = "kubernetes.io/hostname"
+ZONE = "topology.kubernetes.io/zone"
+SYSTEM_DEFAULTS = ((HOSTNAME, 3), (ZONE, 5))  # plugin.go systemDefaultConstraints, ScheduleAnyway
+
+# Columns of a constraint row.
+SEL, KEY, MAX_SKEW, MIN_DOMAINS, AFFINITY_HONOR, TAINTS_HONOR, SELF_MATCH, IS_HOSTNAME = range(8)
+
+
+@njit(cache=True)
+def _passes_policies(nodes, p, n, row, info, affinity, tolerations):
+    """matchNodeInclusionPolicies: Honor on affinity needs the pod's nodeSelector and required node
+    affinity to match the node; Honor on taints needs every NoSchedule/NoExecute taint tolerated."""
+    if info[row, AFFINITY_HONOR]:
+        tables, selector_term, required_indptr, required_terms, has_required = affinity
+        t_indptr, t_valid, r_key, r_op, r_num, v_indptr, values = tables
+        t = selector_term[p]
+        if t >= 0 and not term_matches(nodes, n, t, t_indptr, t_valid, r_key, r_op, r_num, v_indptr, values):
+            return False
+        if has_required[p]:
+            ok = False
+            for k in range(required_indptr[p], required_indptr[p + 1]):
+                if term_matches(nodes, n, required_terms[k], t_indptr, t_valid, r_key, r_op, r_num, v_indptr, values):
+                    ok = True
+                    break
+            if not ok:
+                return False
+    if info[row, TAINTS_HONOR]:
+        tol_indptr, tol_key, tol_op, tol_value, tol_effect = tolerations
+        for t in range(nodes.taint_indptr[n], nodes.taint_indptr[n + 1]):
+            effect = nodes.taint_effect[t]
+            if (effect == 0 or effect == 2) and not tolerated(nodes, t, p, tol_indptr, tol_key, tol_op, tol_value,
+                                                             tol_effect, False):
+                return False
+    return True
+
+
+@njit(cache=True)
+def _has_all_keys(nodes, n, lo, hi, info):
+    for row in range(lo, hi):
+        if node_label(nodes, n, info[row, KEY]) < 0:
+            return False
+    return True
+
+
+@njit(cache=True)
+def _pre_filter(nodes, pods, p, state, mask):
+    counts, hard_indptr, hard, soft_indptr, soft, require_all, affinity, tolerations, reserve, scratch = state
+    dom_count, dom_stamp, dom_list, dom_n, min_match, stamp, ignored, weights, empty_value = scratch
+    lo, hi = hard_indptr[p], hard_indptr[p + 1]
+    if lo == hi:
+        return SKIP
+    stamp[0] += 1
+    now = stamp[0]
+    for c in range(hi - lo):
+        dom_n[c] = 0
+    for n in range(nodes.allocatable.shape[0]):
+        if not _has_all_keys(nodes, n, lo, hi, hard):
+            continue
+        for c in range(hi - lo):
+            row = lo + c
+            if not _passes_policies(nodes, p, n, row, hard, affinity, tolerations):
+                continue
+            v = node_label(nodes, n, hard[row, KEY])
+            if dom_stamp[c, v] != now:
+                dom_stamp[c, v] = now
+                dom_count[c, v] = 0
+                dom_list[c, dom_n[c]] = v
+                dom_n[c] += 1
+            dom_count[c, v] += counts[hard[row, SEL], n]
+    for c in range(hi - lo):
+        lowest = 2147483647  # criticalPaths start at MaxInt32
+        for k in range(dom_n[c]):
+            lowest = min(lowest, dom_count[c, dom_list[c, k]])
+        if dom_n[c] < hard[lo + c, MIN_DOMAINS]:
+            lowest = 0
+        min_match[c] = lowest
+    return SUCCESS
+
+
+@njit(cache=True)
+def _filter(nodes, pods, p, n, state):
+    counts, hard_indptr, hard, soft_indptr, soft, require_all, affinity, tolerations, reserve, scratch = state
+    dom_count, dom_stamp, dom_list, dom_n, min_match, stamp, ignored, weights, empty_value = scratch
+    lo, hi = hard_indptr[p], hard_indptr[p + 1]
+    for c in range(hi - lo):
+        row = lo + c
+        v = node_label(nodes, n, hard[row, KEY])
+        if v < 0:
+            return CODE_MISSING_LABEL
+        matching = dom_count[c, v] if dom_stamp[c, v] == stamp[0] else 0
+        if matching + hard[row, SELF_MATCH] - min_match[c] > hard[row, MAX_SKEW]:
+            return CODE_SKEW
+    return 0
+
+
+@njit(cache=True)
+def _pre_score(nodes, pods, p, feasible, count, state):
+    counts, hard_indptr, hard, soft_indptr, soft, require_all, affinity, tolerations, reserve, scratch = state
+    dom_count, dom_stamp, dom_list, dom_n, min_match, stamp, ignored, weights, empty_value = scratch
+    lo, hi = soft_indptr[p], soft_indptr[p + 1]
+    num_nodes = nodes.allocatable.shape[0]
+    if lo == hi or num_nodes == 0:
+        return SKIP
+    stamp[0] += 1
+    now = stamp[0]
+    for c in range(hi - lo):
+        dom_n[c] = 0
+    kept = 0
+    for j in range(count):
+        n = feasible[j]
+        ignored[n] = require_all[p] and not _has_all_keys(nodes, n, lo, hi, soft)
+        if ignored[n]:
+            continue
+        kept += 1
+        for c in range(hi - lo):
+            if soft[lo + c, IS_HOSTNAME]:
+                continue
+            v = node_label(nodes, n, soft[lo + c, KEY])
+            if v < 0:
+                v = empty_value[0]  # Labels[key] of a node without the key is ""
+            if dom_stamp[c, v] != now:
+                dom_stamp[c, v] = now
+                dom_count[c, v] = 0
+                dom_n[c] += 1
+    for c in range(hi - lo):
+        size = kept if soft[lo + c, IS_HOSTNAME] else dom_n[c]
+        weights[c] = math.log(size + 2)
+    for n in range(num_nodes):
+        if require_all[p] and not _has_all_keys(nodes, n, lo, hi, soft):
+            continue
+        for c in range(hi - lo):
+            row = lo + c
+            if soft[row, IS_HOSTNAME] or not _passes_policies(nodes, p, n, row, soft, affinity, tolerations):
+                continue
+            v = node_label(nodes, n, soft[row, KEY])
+            if v < 0:
+                v = empty_value[0]
+            if dom_stamp[c, v] == now:
+                dom_count[c, v] += counts[soft[row, SEL], n]
+    return SUCCESS
+
+
+@njit(cache=True)
+def _score(nodes, pods, p, n, state):
+    counts, hard_indptr, hard, soft_indptr, soft, require_all, affinity, tolerations, reserve, scratch = state
+    dom_count, dom_stamp, dom_list, dom_n, min_match, stamp, ignored, weights, empty_value = scratch
+    if ignored[n]:
+        return 0
+    lo, hi = soft_indptr[p], soft_indptr[p + 1]
+    score = 0.0
+    for c in range(hi - lo):
+        row = lo + c
+        v = node_label(nodes, n, soft[row, KEY])
+        if v < 0:
+            continue
+        if soft[row, IS_HOSTNAME]:
+            matching = counts[soft[row, SEL], n]
+        else:
+            matching = dom_count[c, v]
+        score += matching * weights[c] + (soft[row, MAX_SKEW] - 1)
+    return np.int64(math.floor(score + 0.5))  # math.Round of a non-negative value
+
+
+@njit(cache=True)
+def _normalize(nodes, pods, p, feasible, scores, count, state):
+    ignored = state[9][6]
+    lowest = 9223372036854775807
+    highest = 0
+    for j in range(count):
+        if ignored[feasible[j]]:
+            continue
+        lowest = min(lowest, scores[j])
+        highest = max(highest, scores[j])
+    for j in range(count):
+        if ignored[feasible[j]]:
+            scores[j] = 0
+        elif highest == 0:
+            scores[j] = 100
+        else:
+            scores[j] = 100 * (highest + lowest - scores[j]) // highest
+
+
+@njit(cache=True)
+def _reserve(nodes, pods, p, n, state):
+    counts, reserve = state[0], state[8]
+    indptr, selectors = reserve
+    for k in range(indptr[p], indptr[p + 1]):
+        counts[selectors[k], n] += 1
+
+
+@njit(cache=True)
+def _unreserve(nodes, pods, p, n, state):
+    counts, reserve = state[0], state[8]
+    indptr, selectors = reserve
+    for k in range(indptr[p], indptr[p + 1]):
+        counts[selectors[k], n] -= 1
+
+
+def _owner_selector(pod, objects_by_kind) -> LabelSelector | None:
+    """DefaultSelector's controller part: the controlling RC's selector map, or the controlling
+    ReplicaSet's / StatefulSet's label selector, looked up by name in the pod's namespace."""
+    for owner in (pod.raw.get("metadata") or {}).get("ownerReferences") or []:
+        if not isinstance(owner, dict) or owner.get("controller") is not True:
+            continue
+        api, kind, name = owner.get("apiVersion"), owner.get("kind"), owner.get("name")
+        if (api, kind) == ("v1", "ReplicationController"):
+            obj = objects_by_kind.get((kind, pod.namespace, name))
+            return selector_from_set((obj or {}).get("spec", {}).get("selector") or {}) if obj else None
+        if (api, kind) in (("apps/v1", "ReplicaSet"), ("apps/v1", "StatefulSet")):
+            obj = objects_by_kind.get((kind, pod.namespace, name))
+            if obj is None:
+                return None
+            return parse_label_selector((obj.get("spec") or {}).get("selector"))
+        return None
+    return None
+
+
+def default_selector(pod, services, objects_by_kind) -> LabelSelector:
+    """helper.DefaultSelector: Services in the pod's namespace selecting it (selector maps merged), then
+    the controller's selector ANDed on."""
+    merged: dict[str, str] = {}
+    for namespace, selector in services:
+        if namespace == pod.namespace and selector is not None and selector_from_set(selector).matches(pod.labels):
+            merged.update(selector)
+    selector = selector_from_set(merged)
+    owner = _owner_selector(pod, objects_by_kind)
+    if owner is not None:
+        if owner.requirements is None:
+            return selector
+        selector = LabelSelector(tuple(sorted(set(selector.requirements) | set(owner.requirements))))
+    return selector
+
+
+class PodTopologySpread(Plugin):
+    name = "PodTopologySpread"
+    kernels = Kernels(pre_filter=_pre_filter, filter=_filter, pre_score=_pre_score, score=_score,
+                      normalize=_normalize, reserve=_reserve, unreserve=_unreserve)
+    reason_table = {CODE_SKEW: ERR_REASON_CONSTRAINTS_NOT_MATCH, CODE_MISSING_LABEL: ERR_REASON_NODE_LABEL_NOT_MATCH}
+
+    def __init__(self, args=None):
+        args = dict(args or {})
+        self.defaulting_type = args.pop("defaultingType", "System")
+        raw_defaults = args.pop("defaultConstraints", None) or []
+        if args:
+            raise ValueError(f'strict decoding error: unknown field "{sorted(args)[0]}"')
+        if self.defaulting_type not in ("System", "List"):
+            raise ValueError(f'defaultingType: Unsupported value: "{self.defaulting_type}": supported values: '
+                             '"System", "List"')
+        if self.defaulting_type == "System" and raw_defaults:
+            raise ValueError("defaultConstraints: Invalid value: when .defaultingType is \"System\", "
+                             ".defaultConstraints must be empty")
+        self.default_constraints = []
+        for i, raw in enumerate(raw_defaults):
+            if not isinstance(raw, dict):
+                raise ValueError(f"defaultConstraints[{i}]: expected a mapping")
+            if raw.get("labelSelector") is not None:
+                raise ValueError(f"defaultConstraints[{i}].labelSelector: Forbidden: constraint must not define a "
+                                 "selector, as they deduced for each pod")
+            skew = raw.get("maxSkew", 0)
+            if not isinstance(skew, int) or skew <= 0:
+                raise ValueError(f"defaultConstraints[{i}].maxSkew: Invalid value: {skew}: must be greater than zero")
+            self.default_constraints.append(
+                (raw.get("topologyKey", ""), skew, raw.get("whenUnsatisfiable", "DoNotSchedule")))
+
+    def status(self, code: int) -> Code:
+        return Code.UnschedulableAndUnresolvable if code == CODE_MISSING_LABEL else Code.Unschedulable
+
+    # -- per batch -------------------------------------------------------------------------------
+    def _constraints(self, pod, services, objects_by_kind):
+        """[(key, maxSkew, minDomains, affinityHonor, taintsHonor, whenUnsatisfiable, selector)], system_defaulted"""
+        raw = (pod.raw.get("spec") or {}).get("topologySpreadConstraints") or []
+        result = []
+        if raw:
+            for c in raw:
+                selector = parse_label_selector(c.get("labelSelector"))
+                keys = [k for k in c.get("matchLabelKeys") or [] if k in pod.labels]
+                selector = selector.with_requirements(tuple((k, "In", (pod.labels[k],)) for k in keys))
+                result.append((c.get("topologyKey", ""), int(c.get("maxSkew", 1)), int(c.get("minDomains") or 1),
+                               (c.get("nodeAffinityPolicy") or "Honor") == "Honor",
+                               (c.get("nodeTaintsPolicy") or "Ignore") == "Honor",
+                               c.get("whenUnsatisfiable", "DoNotSchedule"), selector))
+            return result, False
+        defaults = ([(key, skew, "ScheduleAnyway") for key, skew in SYSTEM_DEFAULTS]
+                    if self.defaulting_type == "System" else self.default_constraints)
+        if not defaults:
+            return [], self.defaulting_type == "System"
+        selector = default_selector(pod, services, objects_by_kind)
+        if selector.empty:
+            return [], self.defaulting_type == "System"
+        return [(key, skew, 1, True, False, when, selector) for key, skew, when in defaults], \
+            self.defaulting_type == "System"
+
+    def prepare(self, cluster, pods, pod_columns):
+        services, objects_by_kind = [], {}
+        for item in cluster.others:
+            obj = item.obj
+            meta = obj.get("metadata") or {}
+            namespace = meta.get("namespace") or "default"
+            if obj.get("kind") == "Service":
+                services.append((namespace, (obj.get("spec") or {}).get("selector")))
+            elif obj.get("kind") in ("ReplicationController", "ReplicaSet", "StatefulSet"):
+                objects_by_kind[(obj.get("kind"), namespace, meta.get("name"))] = obj
+        selector_ids: dict[tuple[str, LabelSelector], int] = {}
+        hard_rows, soft_rows = [], []
+        hard_indptr = np.zeros(len(pods) + 1, dtype=np.int64)
+        soft_indptr = np.zeros(len(pods) + 1, dtype=np.int64)
+        require_all = np.zeros(len(pods), dtype=np.bool_)
+        hostname = cluster.label_keys(HOSTNAME)
+        for i, pod in enumerate(pods):
+            constraints, system_defaulted = self._constraints(pod, services, objects_by_kind)
+            require_all[i] = not system_defaulted or bool((pod.raw.get("spec") or {}).get("topologySpreadConstraints"))
+            for key, skew, min_domains, aff, taints, when, selector in constraints:
+                sel = selector_ids.setdefault((pod.namespace, selector), len(selector_ids))
+                key_id = cluster.label_keys(key)
+                row = [sel, key_id, skew, min_domains, int(aff), int(taints), int(selector.matches(pod.labels)),
+                       int(key_id == hostname)]
+                (hard_rows if when == "DoNotSchedule" else soft_rows).append(row)
+            hard_indptr[i + 1] = len(hard_rows)
+            soft_indptr[i + 1] = len(soft_rows)
+        # Counts per (namespace, selector) and node: non-terminating pods; {} counts nothing.
+        counts = np.zeros((max(len(selector_ids), 1), max(cluster.num_nodes, 1)), dtype=np.int64)
+        for (namespace, selector), s in selector_ids.items():
+            if selector.empty or selector.requirements is None:
+                continue
+            for pod in cluster.running:
+                if pod.namespace == namespace and pod.deletion_timestamp is None and selector.matches(pod.labels):
+                    counts[s, cluster.node_index[pod.node_name]] += 1
+        reserve_indptr = np.zeros(len(pods) + 1, dtype=np.int64)
+        reserve_selectors: list[int] = []
+        for i, pod in enumerate(pods):
+            if pod.deletion_timestamp is None:
+                for (namespace, selector), s in selector_ids.items():
+                    if namespace == pod.namespace and not selector.empty and selector.matches(pod.labels):
+                        reserve_selectors.append(s)
+            reserve_indptr[i + 1] = len(reserve_selectors)
+        # The pods' nodeSelector and required node affinity, for nodeAffinityPolicy: Honor.
+        tables = TermTables()
+        selector_term = np.full(len(pods), -1, dtype=np.int64)
+        has_required = np.zeros(len(pods), dtype=np.bool_)
+        required_indptr = np.zeros(len(pods) + 1, dtype=np.int64)
+        required_terms: list[int] = []
+        for i, pod in enumerate(pods):
+            if pod.node_selector:
+                selector_term[i] = tables.add_term(
+                    cluster, [NodeRequirement(k, "In", (v,)) for k, v in pod.node_selector.items()], validate=False)
+            spec = pod.node_affinity
+            if spec is not None and spec.required is not None:
+                has_required[i] = True
+                required_terms.extend(tables.add_term(cluster, term) for term in spec.required)
+            required_indptr[i + 1] = len(required_terms)
+        width = max(len(cluster.label_values) + 1, 1)
+        empty_value = cluster.label_values("")
+        width = max(width, empty_value + 1)
+        most = max(max(np.diff(hard_indptr), default=0), max(np.diff(soft_indptr), default=0), 1)
+        as_rows = lambda rows: np.asarray(rows, dtype=np.int64).reshape(-1, 8)  # noqa: E731
+        scratch = (
+            np.zeros((most, width), dtype=np.int64),  # dom_count
+            np.zeros((most, width), dtype=np.int64),  # dom_stamp
+            np.zeros((most, width), dtype=np.int64),  # dom_list
+            np.zeros(most, dtype=np.int64),  # dom_n
+            np.zeros(most, dtype=np.int64),  # min_match
+            np.zeros(1, dtype=np.int64),  # stamp
+            np.zeros(max(cluster.num_nodes, 1), dtype=np.bool_),  # ignored
+            np.zeros(most, dtype=np.float64),  # weights
+            np.array([empty_value], dtype=np.int64),
+        )
+        return (counts, hard_indptr, as_rows(hard_rows), soft_indptr, as_rows(soft_rows), require_all,
+                (tables.arrays(), selector_term, required_indptr, np.asarray(required_terms, dtype=np.int64),
+                 has_required),
+                toleration_tables(cluster, pods), (reserve_indptr, np.asarray(reserve_selectors, dtype=np.int64)),
+                scratch)
+
+
+__all__ = ["PodTopologySpread", "EVERYTHING", "NOTHING"]
