@@ -997,11 +997,11 @@ def ipa_filter(state: AffinityFilterState | None, pod: Pod, node: Node) -> list[
     if state is None:
         return []
     if not satisfies_pod_affinity(state, pod, node):
-        return [R_POD_AFFINITY]
+        return []
     if not satisfies_pod_anti_affinity(state, node):
         return [R_POD_ANTI_AFFINITY]
     if not satisfies_existing_anti_affinity(state, node):
-        return []
+        return [R_EXISTING_ANTI_AFFINITY]
     return []
 
 

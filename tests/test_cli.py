@@ -160,8 +160,9 @@ def test_explain_json_exact_scores_least_allocated(nodes, pod):
     assert by_name["n2"]["scores"]["NodeResourcesFit"] == {"raw": 62, "normalized": 62, "weight": 1}
     assert by_name["n2"]["scores"]["NodeResourcesBalancedAllocation"]["normalized"] == 68
     assert by_name["n2"]["totalScore"] == 430
-    # NodeAffinity's PreScore skips a pod with no node affinity at all.
-    assert data["skippedScorePlugins"] == ["NodeAffinity"]
+    # NodeAffinity's PreScore skips a pod with no node affinity at all; PodTopologySpread's a pod with no
+    # constraints and no Service or controller to build default ones from.
+    assert data["skippedScorePlugins"] == ["NodeAffinity", "PodTopologySpread"]
 
 
 def test_explain_infeasible_nodes_have_no_scores(nodes, pod):
