@@ -5,6 +5,7 @@ The list below is the in-tree registry (pkg/scheduler/framework/plugins/registry
 
 from .default_binder import DefaultBinder
 from .image_locality import ImageLocality
+from .inter_pod_affinity import InterPodAffinity
 from .node_affinity import NodeAffinity
 from .node_name import NodeName
 from .node_ports import NodePorts
@@ -27,6 +28,7 @@ BUILTIN_PLUGINS = (
     NodeResourcesFit,
     NodeResourcesBalancedAllocation,
     PodTopologySpread,
+    InterPodAffinity,
     ImageLocality,
     DefaultBinder,
 )

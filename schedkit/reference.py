@@ -997,7 +997,7 @@ def ipa_filter(state: AffinityFilterState | None, pod: Pod, node: Node) -> list[
     if state is None:
         return []
     if not satisfies_pod_affinity(state, pod, node):
-        return []
+        return [R_POD_AFFINITY]
     if not satisfies_pod_anti_affinity(state, node):
         return [R_POD_ANTI_AFFINITY]
     if not satisfies_existing_anti_affinity(state, node):

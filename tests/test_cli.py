@@ -119,7 +119,7 @@ def test_explain_json_keys_and_shapes(nodes, pod):
     assert data["message"] is None
     assert isinstance(data["skippedScorePlugins"], list)
     assert data["scoringSkipped"] is False
-    assert "InterPodAffinity" in data["notModelled"]
+    assert "VolumeBinding" in data["notModelled"]
     assert [n["name"] for n in data["nodes"]] == ["n1", "n2", "n3"]
     for node in data["nodes"]:
         assert set(node) == {"name", "feasible", "failedPlugin", "status", "reasons", "scores", "totalScore",
@@ -162,7 +162,7 @@ def test_explain_json_exact_scores_least_allocated(nodes, pod):
     assert by_name["n2"]["totalScore"] == 430
     # NodeAffinity's PreScore skips a pod with no node affinity at all; PodTopologySpread's a pod with no
     # constraints and no Service or controller to build default ones from.
-    assert data["skippedScorePlugins"] == ["NodeAffinity", "PodTopologySpread"]
+    assert data["skippedScorePlugins"] == ["NodeAffinity", "PodTopologySpread", "InterPodAffinity"]
 
 
 def test_explain_infeasible_nodes_have_no_scores(nodes, pod):

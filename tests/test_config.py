@@ -45,11 +45,12 @@ def test_default_profile_runs_upstream_plugins_in_upstream_order_with_default_we
     profile = Scheduler().profiles["default-scheduler"]
     filters = [profile.plugins[i].name for i in profile.points["filter"]]
     assert filters == ["NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts",
-                       "NodeResourcesFit"]
+                       "NodeResourcesFit", "PodTopologySpread", "InterPodAffinity"]
     weights = {profile.plugins[i].name: profile.weights[i] for i in profile.points["score"]}
     assert weights == {"TaintToleration": 3, "NodeAffinity": 2, "NodeResourcesFit": 1,
-                       "NodeResourcesBalancedAllocation": 1, "ImageLocality": 1}
-    assert "InterPodAffinity" in profile.not_modelled and "VolumeBinding" in profile.not_modelled
+                       "NodeResourcesBalancedAllocation": 1, "ImageLocality": 1, "PodTopologySpread": 2,
+                       "InterPodAffinity": 2}
+    assert "VolumeBinding" in profile.not_modelled and "DefaultPreemption" in profile.not_modelled
 
 
 def test_score_point_weight_beats_multipoint_weight_and_zero_means_one():
