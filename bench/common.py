@@ -56,3 +56,23 @@ def config_with_percentage(percentage: int | None) -> dict:
     if percentage is not None:
         config["percentageOfNodesToScore"] = percentage
     return config
+
+
+def anti_affinity_pod(name: str, namespace: str, node: str | None = None) -> dict:
+    """scheduler_perf templates/pod-with-pod-anti-affinity.yaml: one "green" pod per hostname."""
+    manifest = pod_manifest(name, node, namespace)
+    manifest["metadata"]["labels"] = {"color": "green", "name": "test"}
+    manifest["spec"]["affinity"] = {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [{
+        "labelSelector": {"matchLabels": {"color": "green"}}, "topologyKey": "kubernetes.io/hostname",
+        "namespaces": ["sched-test", "sched-setup"]}]}}
+    return manifest
+
+
+def scheduling_pod_anti_affinity(nodes: int = 5000, running: int = 1000, measured: int = 2000) -> Workload:
+    """SchedulingPodAntiAffinity: required anti-affinity on hostname."""
+    objects = [SourcedObject(node_manifest(i), "<bench>", "") for i in range(nodes)]
+    objects += [SourcedObject(anti_affinity_pod(f"init-{i}", "sched-setup", f"scheduler-perf-node-{i}"), "<bench>", "")
+                for i in range(running)]
+    objects += [SourcedObject(anti_affinity_pod(f"measured-{i}", "sched-test"), "<bench>", "") for i in range(measured)]
+    cluster = cluster_from_objects(objects)
+    return Workload("SchedulingPodAntiAffinity", cluster, cluster.pending_pods)

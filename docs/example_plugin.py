@@ -8,15 +8,14 @@ hour) is low. Nodes without the label score 0. It also filters out nodes labelle
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
-from schedkit import Code, Kernels, Plugin
+from schedkit import Code, Kernels, Plugin, kernel
 from schedkit.nodeselector import node_label
 
 RETIRING = 1  # our failure code
 
 
-@njit(cache=True)
+@kernel
 def _filter(nodes, pods, p, n, state):
     retiring_key, true_value = state[0][0], state[0][1]
     if node_label(nodes, n, retiring_key) == true_value:
@@ -24,7 +23,7 @@ def _filter(nodes, pods, p, n, state):
     return 0
 
 
-@njit(cache=True)
+@kernel
 def _score(nodes, pods, p, n, state):
     cost_key = state[0][2]
     value = node_label(nodes, n, cost_key)
@@ -33,7 +32,7 @@ def _score(nodes, pods, p, n, state):
     return max(nodes.value_int[value], 0)  # raw cost; NormalizeScore turns it into 0..100, cheapest highest
 
 
-@njit(cache=True)
+@kernel
 def _normalize(nodes, pods, p, feasible, scores, count, state):
     highest = 0
     for j in range(count):

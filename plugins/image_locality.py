@@ -12,9 +12,8 @@ The node side follows the scheduler cache (pkg/scheduler/backend/cache/cache.go)
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
-from schedkit.framework.plugin import Kernels, Plugin
+from schedkit.framework.plugin import Kernels, Plugin, kernel
 from schedkit.state import Interner
 
 MIB = 1024 * 1024
@@ -29,7 +28,7 @@ def normalized_image_name(name: str) -> str:
     return name
 
 
-@njit(cache=True)
+@kernel
 def _score(nodes, pods, p, n, state):
     node_indptr, node_images, pod_indptr, pod_images, scaled, containers = state
     total = 0

@@ -21,10 +21,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 
 from schedkit.errors import InputError
-from schedkit.framework.plugin import SKIP, SUCCESS, Code, Kernels, Plugin
+from schedkit.framework.plugin import SKIP, SUCCESS, Code, Kernels, Plugin, kernel
 from schedkit.nodeselector import _valid_value, node_label
 from schedkit.podselector import EVERYTHING, NOTHING, LabelSelector, parse_label_selector
 
@@ -110,7 +109,7 @@ def _resolve_namespaces(term: Term, namespaces: dict[str, dict[str, str]]) -> Te
 
 # ---- kernels ----------------------------------------------------------------------------------
 
-@njit(cache=True)
+@kernel
 def _domain_pass(nodes, key, per_node, row, maps, stamps, slot, now, weight):
     """maps[slot, value] += weight * per_node[row, n] over nodes with the key; returns how many nodes
     contributed (entries created)."""
@@ -130,14 +129,14 @@ def _domain_pass(nodes, key, per_node, row, maps, stamps, slot, now, weight):
     return entries
 
 
-@njit(cache=True)
+@kernel
 def _value(maps, stamps, slot, v, now):
     if v < 0 or stamps[slot, v] != now:
         return 0
     return maps[slot, v]
 
 
-@njit(cache=True)
+@kernel
 def _pre_filter(nodes, pods, p, state, mask):
     pred_count, term_count, term_weight, term_key, pod_terms, pod_x, reserve, scratch = state
     (aff_indptr, aff_pred, aff_key, all_pred, self_match_all, anti_indptr, anti_pred, anti_key,
@@ -176,12 +175,12 @@ def _pre_filter(nodes, pods, p, state, mask):
     return SUCCESS
 
 
-@njit(cache=True)
+@kernel
 def term_kind(state, x):
     return state[2][1][x]
 
 
-@njit(cache=True)
+@kernel
 def _filter(nodes, pods, p, n, state):
     pred_count, term_count, term_weight, term_key, pod_terms, pod_x, reserve, scratch = state
     (aff_indptr, aff_pred, aff_key, all_pred, self_match_all, anti_indptr, anti_pred, anti_key,
@@ -213,7 +212,7 @@ def _filter(nodes, pods, p, n, state):
     return 0
 
 
-@njit(cache=True)
+@kernel
 def _pre_score(nodes, pods, p, feasible, count, state):
     pred_count, term_count, term_weight, term_key, pod_terms, pod_x, reserve, scratch = state
     (aff_indptr, aff_pred, aff_key, all_pred, self_match_all, anti_indptr, anti_pred, anti_key,
@@ -233,36 +232,37 @@ def _pre_score(nodes, pods, p, feasible, count, state):
         entries += _domain_pass(nodes, pref_key[row], pred_count, pref_pred[row], maps, stamps, used, now,
                                 pref_weight[row])
         used += 1
-    if not ignore_existing[0]:
-        for k in range(x_indptr[p], x_indptr[p + 1]):
-            x = x_list[k]
-            kind = term_kind(state, x)
-            if kind == REQ_ANTI or (kind == REQ_AFF and hard_weight[0] <= 0):
-                continue
-            slots[used] = x
-            if kind == REQ_AFF:
-                entries += _domain_pass(nodes, term_key[x], term_count, x, maps, stamps, used, now, hard_weight[0])
-            else:
-                # Preferred terms of existing pods: their weights (signed) summed per node.
-                for n in range(nodes.allocatable.shape[0]):
-                    if term_count[x, n] == 0:
-                        continue
-                    v = node_label(nodes, n, term_key[x])
-                    if v < 0:
-                        continue
-                    if stamps[used, v] != now:
-                        stamps[used, v] = now
-                        maps[used, v] = 0
-                    maps[used, v] += state[2][0][x, n]
-                    entries += 1
-            used += 1
+    # The flag only decides the Skip above: with preferred terms of its own, the pod is scored against
+    # existing pods' terms too (scoring.go processExistingPod never reads it).
+    for k in range(x_indptr[p], x_indptr[p + 1]):
+        x = x_list[k]
+        kind = term_kind(state, x)
+        if kind == REQ_ANTI or (kind == REQ_AFF and hard_weight[0] <= 0):
+            continue
+        slots[used] = x
+        if kind == REQ_AFF:
+            entries += _domain_pass(nodes, term_key[x], term_count, x, maps, stamps, used, now, hard_weight[0])
+        else:
+            # Preferred terms of existing pods: their weights (signed) summed per node.
+            for n in range(nodes.allocatable.shape[0]):
+                if term_count[x, n] == 0:
+                    continue
+                v = node_label(nodes, n, term_key[x])
+                if v < 0:
+                    continue
+                if stamps[used, v] != now:
+                    stamps[used, v] = now
+                    maps[used, v] = 0
+                maps[used, v] += state[2][0][x, n]
+                entries += 1
+        used += 1
     totals[4] = used
     if entries == 0:
         return SKIP
     return SUCCESS
 
 
-@njit(cache=True)
+@kernel
 def _score(nodes, pods, p, n, state):
     term_key = state[3]
     pref_key = state[4][10]
@@ -278,7 +278,7 @@ def _score(nodes, pods, p, n, state):
     return score
 
 
-@njit(cache=True)
+@kernel
 def _normalize(nodes, pods, p, feasible, scores, count, state):
     if count == 0:
         return
@@ -295,7 +295,7 @@ def _normalize(nodes, pods, p, feasible, scores, count, state):
             scores[j] = 0
 
 
-@njit(cache=True)
+@kernel
 def _reserve_sign(state, p, n, sign):
     pred_count, term_count, term_weight = state[0], state[1], state[2][0]
     pred_indptr, preds, own_indptr, own_terms, own_weights = state[6]
@@ -306,12 +306,12 @@ def _reserve_sign(state, p, n, sign):
         term_weight[own_terms[k], n] += sign * own_weights[k]
 
 
-@njit(cache=True)
+@kernel
 def _reserve(nodes, pods, p, n, state):
     _reserve_sign(state, p, n, 1)
 
 
-@njit(cache=True)
+@kernel
 def _unreserve(nodes, pods, p, n, state):
     _reserve_sign(state, p, n, -1)
 

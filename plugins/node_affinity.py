@@ -9,11 +9,10 @@ PreFilter returns a PreFilterResult when every required term pins ``metadata.nam
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from schedkit.errors import InputError
 from schedkit.framework.normalize import default_normalize_score
-from schedkit.framework.plugin import NARROW, SKIP, SUCCESS, Code, Kernels, Plugin
+from schedkit.framework.plugin import NARROW, SKIP, SUCCESS, Code, Kernels, Plugin, kernel
 from schedkit.nodeselector import OBJECT_NAME_FIELD, TermTables, term_matches
 from schedkit.objects import NodeAffinity as NodeAffinitySpec
 from schedkit.objects import Requirement, _Fields, parse_node_affinity
@@ -26,7 +25,7 @@ CODE_POD, CODE_ENFORCED, CODE_CONFLICT = 1, 2, 3
 PRE_SKIP, PRE_SUCCESS, PRE_NARROW, PRE_CONFLICT = 0, 1, 2, 3
 
 
-@njit(cache=True)
+@kernel
 def _any_term(nodes, n, lo, hi, term_list, tables):
     term_indptr, term_valid, req_key, req_op, req_number, value_indptr, values = tables
     for k in range(lo, hi):
@@ -36,7 +35,7 @@ def _any_term(nodes, n, lo, hi, term_list, tables):
     return False
 
 
-@njit(cache=True)
+@kernel
 def _pre_filter_kernel(nodes, pods, p, state, mask):
     pre_kind, narrow_indptr, narrow_nodes = state[8], state[9], state[10]
     kind = pre_kind[p]
@@ -52,7 +51,7 @@ def _pre_filter_kernel(nodes, pods, p, state, mask):
     return SUCCESS
 
 
-@njit(cache=True)
+@kernel
 def _filter(nodes, pods, p, n, state):
     tables = state[0]
     added_required, selector_term, required_indptr, required_terms, has_required = state[1:6]
@@ -66,7 +65,7 @@ def _filter(nodes, pods, p, n, state):
     return 0
 
 
-@njit(cache=True)
+@kernel
 def _pre_score(nodes, pods, p, feasible, count, state):
     has_preferred, has_added_preferred = state[11], state[12]
     if not has_preferred[p] and not has_added_preferred[0]:
@@ -74,7 +73,7 @@ def _pre_score(nodes, pods, p, feasible, count, state):
     return SUCCESS
 
 
-@njit(cache=True)
+@kernel
 def _weighted(nodes, n, lo, hi, terms, weights, tables):
     total = 0
     for k in range(lo, hi):
@@ -85,7 +84,7 @@ def _weighted(nodes, n, lo, hi, terms, weights, tables):
     return total
 
 
-@njit(cache=True)
+@kernel
 def _score(nodes, pods, p, n, state):
     tables = state[0]
     preferred_indptr, preferred_terms, preferred_weights = state[6]
@@ -96,7 +95,7 @@ def _score(nodes, pods, p, n, state):
     return count
 
 
-@njit(cache=True)
+@kernel
 def _normalize(nodes, pods, p, feasible, scores, count, state):
     default_normalize_score(scores, count, False)
 

@@ -5,14 +5,12 @@ Upstream: pkg/scheduler/framework/plugins/nodename/node_name.go.
 
 from __future__ import annotations
 
-from numba import njit
-
-from schedkit.framework.plugin import Code, Kernels, Plugin
+from schedkit.framework.plugin import Code, Kernels, Plugin, kernel
 
 ERR_REASON = "node(s) didn't match the requested node name"
 
 
-@njit(cache=True)
+@kernel
 def _filter(nodes, pods, p, n, state):
     wanted = pods.node_name[p]
     if wanted == -1 or wanted == n:

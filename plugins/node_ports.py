@@ -9,21 +9,20 @@ rows, filled from running pods and extended at Reserve.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
-from schedkit.framework.plugin import NARROW, SKIP, SUCCESS, Kernels, Plugin
+from schedkit.framework.plugin import NARROW, SKIP, SUCCESS, Kernels, Plugin, kernel
 from schedkit.state import Interner
 
 ERR_REASON = "node(s) didn't have free ports for the requested pod ports"
 ANY_IP = 0  # "0.0.0.0" is interned first
 
 
-@njit(cache=True)
+@kernel
 def _conflicts(ip_a, ip_b):
     return ip_a == ip_b or ip_a == ANY_IP or ip_b == ANY_IP
 
 
-@njit(cache=True)
+@kernel
 def _pre_filter(nodes, pods, p, state, mask):
     pod_indptr, pod_proto, pod_ip, pod_port, used_node, used_proto, used_ip, used_port, used_count, conflict = state
     if pod_indptr[p] == pod_indptr[p + 1]:
@@ -39,7 +38,7 @@ def _pre_filter(nodes, pods, p, state, mask):
     return SUCCESS
 
 
-@njit(cache=True)
+@kernel
 def _filter(nodes, pods, p, n, state):
     conflict = state[9]
     if conflict[n]:
@@ -47,7 +46,7 @@ def _filter(nodes, pods, p, n, state):
     return 0
 
 
-@njit(cache=True)
+@kernel
 def _reserve(nodes, pods, p, n, state):
     pod_indptr, pod_proto, pod_ip, pod_port, used_node, used_proto, used_ip, used_port, used_count, conflict = state
     for k in range(pod_indptr[p], pod_indptr[p + 1]):
@@ -59,7 +58,7 @@ def _reserve(nodes, pods, p, n, state):
         used_count[0] = u + 1
 
 
-@njit(cache=True)
+@kernel
 def _unreserve(nodes, pods, p, n, state):
     pod_indptr, pod_proto, pod_ip, pod_port, used_node, used_proto, used_ip, used_port, used_count, conflict = state
     # Reserve appended this pod's rows last; Unreserve runs before any other pod reserves.

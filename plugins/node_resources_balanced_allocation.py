@@ -13,13 +13,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
-from schedkit.framework.plugin import SKIP, SUCCESS, Kernels, Plugin
+from schedkit.framework.plugin import SKIP, SUCCESS, Kernels, Plugin, kernel
 from schedkit.resources import resource_weights
 
 
-@njit(cache=True)
+@kernel
 def _pre_score(nodes, pods, p, feasible, count, state):
     columns = state[0]
     for i in range(columns.shape[0]):
@@ -29,7 +28,7 @@ def _pre_score(nodes, pods, p, feasible, count, state):
     return SKIP
 
 
-@njit(cache=True)
+@kernel
 def _balance(fractions, count):
     """int64((1 - std) * 100) over the first ``count`` fractions (std 0 for fewer than two)."""
     std = 0.0
@@ -47,7 +46,7 @@ def _balance(fractions, count):
     return np.int64((1 - std) * 100)
 
 
-@njit(cache=True)
+@kernel
 def _score(nodes, pods, p, n, state):
     columns, with_pod, without_pod = state[0], state[1], state[2]
     count = 0

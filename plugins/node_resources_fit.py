@@ -14,9 +14,8 @@ does not request, or any resource with allocatable 0, drops out of the weighted 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
-from schedkit.framework.plugin import Code, Kernels, Plugin
+from schedkit.framework.plugin import Code, Kernels, Plugin, kernel
 from schedkit.resources import is_extended, is_scalar, resource_weights
 
 LEAST_ALLOCATED, MOST_ALLOCATED, REQUESTED_TO_CAPACITY_RATIO = 0, 1, 2
@@ -29,7 +28,7 @@ TOO_MANY_PODS = 1  # failure code bits: bit 0 pod count, bit 1 + r resource colu
 UNRESOLVABLE = 1 << 62
 
 
-@njit(cache=True)
+@kernel
 def _filter(nodes, pods, p, n, state):
     checked = state[0]  # bool per resource column: counted by the filter (not ignored, tracked)
     code = 0
@@ -47,14 +46,14 @@ def _filter(nodes, pods, p, n, state):
     return code
 
 
-@njit(cache=True)
+@kernel
 def _go_div(a, b):
     """Go's integer division truncates toward zero; Python's // floors."""
     q = abs(a) // abs(b)
     return q if (a >= 0) == (b > 0) else -q
 
 
-@njit(cache=True)
+@kernel
 def _broken_linear(utilization, shape_utilization, shape_score):
     for i in range(shape_utilization.shape[0]):
         if utilization <= shape_utilization[i]:
@@ -66,7 +65,7 @@ def _broken_linear(utilization, shape_utilization, shape_score):
     return shape_score[shape_score.shape[0] - 1]
 
 
-@njit(cache=True)
+@kernel
 def _score(nodes, pods, p, n, state):
     columns, weights, strategy, shape_utilization, shape_score = state[1], state[2], state[3][0], state[4], state[5]
     node_score = 0

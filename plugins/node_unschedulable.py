@@ -7,9 +7,8 @@ Upstream: pkg/scheduler/framework/plugins/nodeunschedulable/node_unschedulable.g
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
-from schedkit.framework.plugin import Code, Kernels, Plugin
+from schedkit.framework.plugin import Code, Kernels, Plugin, kernel
 from schedkit.objects import Taint
 from schedkit.taints import tolerates
 
@@ -17,7 +16,7 @@ ERR_REASON_UNSCHEDULABLE = "node(s) were unschedulable"
 UNSCHEDULABLE_TAINT = Taint("node.kubernetes.io/unschedulable", "", "NoSchedule")
 
 
-@njit(cache=True)
+@kernel
 def _filter(nodes, pods, p, n, state):
     tolerant = state[0]
     if nodes.unschedulable[n] and not tolerant[p]:

@@ -18,13 +18,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
-from schedkit.framework.plugin import SKIP, SUCCESS, Code, Kernels, Plugin
+from schedkit.framework.plugin import SKIP, SUCCESS, Code, Kernels, Plugin, kernel
 from schedkit.nodeselector import TermTables, node_label, term_matches
 from schedkit.objects import Requirement as NodeRequirement
 from schedkit.podselector import EVERYTHING, NOTHING, LabelSelector, parse_label_selector, selector_from_set
-from schedkit.taints import toleration_tables, tolerated
+from schedkit.taints import tolerated, toleration_tables
 
 ERR_REASON_CONSTRAINTS_NOT_MATCH = "node(s) didn't match pod topology spread constraints"
 ERR_REASON_NODE_LABEL_NOT_MATCH = ERR_REASON_CONSTRAINTS_NOT_MATCH + " (missing required label)"
@@ -37,7 +36,7 @@ SYSTEM_DEFAULTS = ((HOSTNAME, 3), (ZONE, 5))  # plugin.go systemDefaultConstrain
 SEL, KEY, MAX_SKEW, MIN_DOMAINS, AFFINITY_HONOR, TAINTS_HONOR, SELF_MATCH, IS_HOSTNAME = range(8)
 
 
-@njit(cache=True)
+@kernel
 def _passes_policies(nodes, p, n, row, info, affinity, tolerations):
     """matchNodeInclusionPolicies: Honor on affinity needs the pod's nodeSelector and required node
     affinity to match the node; Honor on taints needs every NoSchedule/NoExecute taint tolerated."""
@@ -65,7 +64,7 @@ def _passes_policies(nodes, p, n, row, info, affinity, tolerations):
     return True
 
 
-@njit(cache=True)
+@kernel
 def _has_all_keys(nodes, n, lo, hi, info):
     for row in range(lo, hi):
         if node_label(nodes, n, info[row, KEY]) < 0:
@@ -73,7 +72,7 @@ def _has_all_keys(nodes, n, lo, hi, info):
     return True
 
 
-@njit(cache=True)
+@kernel
 def _pre_filter(nodes, pods, p, state, mask):
     counts, hard_indptr, hard, soft_indptr, soft, require_all, affinity, tolerations, reserve, scratch = state
     dom_count, dom_stamp, dom_list, dom_n, min_match, stamp, ignored, weights, empty_value = scratch
@@ -108,7 +107,7 @@ def _pre_filter(nodes, pods, p, state, mask):
     return SUCCESS
 
 
-@njit(cache=True)
+@kernel
 def _filter(nodes, pods, p, n, state):
     counts, hard_indptr, hard, soft_indptr, soft, require_all, affinity, tolerations, reserve, scratch = state
     dom_count, dom_stamp, dom_list, dom_n, min_match, stamp, ignored, weights, empty_value = scratch
@@ -124,7 +123,7 @@ def _filter(nodes, pods, p, n, state):
     return 0
 
 
-@njit(cache=True)
+@kernel
 def _pre_score(nodes, pods, p, feasible, count, state):
     counts, hard_indptr, hard, soft_indptr, soft, require_all, affinity, tolerations, reserve, scratch = state
     dom_count, dom_stamp, dom_list, dom_n, min_match, stamp, ignored, weights, empty_value = scratch
@@ -171,7 +170,7 @@ def _pre_score(nodes, pods, p, feasible, count, state):
     return SUCCESS
 
 
-@njit(cache=True)
+@kernel
 def _score(nodes, pods, p, n, state):
     counts, hard_indptr, hard, soft_indptr, soft, require_all, affinity, tolerations, reserve, scratch = state
     dom_count, dom_stamp, dom_list, dom_n, min_match, stamp, ignored, weights, empty_value = scratch
@@ -192,7 +191,7 @@ def _score(nodes, pods, p, n, state):
     return np.int64(math.floor(score + 0.5))  # math.Round of a non-negative value
 
 
-@njit(cache=True)
+@kernel
 def _normalize(nodes, pods, p, feasible, scores, count, state):
     ignored = state[9][6]
     lowest = 9223372036854775807
@@ -211,7 +210,7 @@ def _normalize(nodes, pods, p, feasible, scores, count, state):
             scores[j] = 100 * (highest + lowest - scores[j]) // highest
 
 
-@njit(cache=True)
+@kernel
 def _reserve(nodes, pods, p, n, state):
     counts, reserve = state[0], state[8]
     indptr, selectors = reserve
@@ -219,7 +218,7 @@ def _reserve(nodes, pods, p, n, state):
         counts[selectors[k], n] += 1
 
 
-@njit(cache=True)
+@kernel
 def _unreserve(nodes, pods, p, n, state):
     counts, reserve = state[0], state[8]
     indptr, selectors = reserve

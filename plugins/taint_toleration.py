@@ -8,17 +8,15 @@ NormalizeScore: fewer intolerable PreferNoSchedule taints score higher.
 
 from __future__ import annotations
 
-from numba import njit
-
 from schedkit.framework.normalize import default_normalize_score
-from schedkit.framework.plugin import Code, Kernels, Plugin
-from schedkit.taints import toleration_tables, tolerated
+from schedkit.framework.plugin import Code, Kernels, Plugin, kernel
+from schedkit.taints import tolerated, toleration_tables
 
 EFFECT_NO_SCHEDULE, EFFECT_PREFER_NO_SCHEDULE, EFFECT_NO_EXECUTE = 0, 1, 2
 ERR_REASON_UNTOLERATED = "node(s) had untolerated taint(s)"
 
 
-@njit(cache=True)
+@kernel
 def _filter(nodes, pods, p, n, state):
     tol_indptr, tol_key, tol_op, tol_value, tol_effect = state
     for t in range(nodes.taint_indptr[n], nodes.taint_indptr[n + 1]):
@@ -30,7 +28,7 @@ def _filter(nodes, pods, p, n, state):
     return 0
 
 
-@njit(cache=True)
+@kernel
 def _score(nodes, pods, p, n, state):
     tol_indptr, tol_key, tol_op, tol_value, tol_effect = state
     intolerable = 0
@@ -42,7 +40,7 @@ def _score(nodes, pods, p, n, state):
     return intolerable
 
 
-@njit(cache=True)
+@kernel
 def _normalize(nodes, pods, p, feasible, scores, count, state):
     default_normalize_score(scores, count, True)
 

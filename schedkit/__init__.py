@@ -12,12 +12,12 @@ __version__ = "0.1.0"
 from .cluster import Cluster, load_cluster, load_pods  # noqa: E402
 from .errors import InputError, PluginError  # noqa: E402
 from .framework.config import load_config, parse_config  # noqa: E402
-from .framework.plugin import NARROW, SKIP, SUCCESS, Code, Kernels, Plugin  # noqa: E402
+from .framework.plugin import NARROW, SKIP, SUCCESS, Code, Kernels, Plugin, kernel  # noqa: E402
 from .framework.registry import Registry, default_registry, register  # noqa: E402
 from .framework.scheduler import Assignment, Explanation, ScheduleResult, Scheduler  # noqa: E402
 
 __all__ = [
     "KUBERNETES_VERSION", "Cluster", "load_cluster", "load_pods", "InputError", "PluginError", "load_config",
-    "parse_config", "NARROW", "SKIP", "SUCCESS", "Code", "Kernels", "Plugin", "Registry", "default_registry",
+    "parse_config", "NARROW", "SKIP", "SUCCESS", "Code", "Kernels", "Plugin", "kernel", "Registry", "default_registry",
     "register", "Assignment", "Explanation", "ScheduleResult", "Scheduler",
 ]

@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass, field
 
 import numpy as np
-from numba import njit
 
+from .framework.plugin import kernel
 from .objects import NodeSelectorTerm, Requirement
 from .state import ClusterState, parse_go_int64
 
@@ -113,7 +113,7 @@ class TermTables:
         )
 
 
-@njit(cache=True)
+@kernel
 def node_label(nodes, n, key):
     """Interned value of label ``key`` on node ``n``, -1 when absent (keys no node has are absent)."""
     if key < 0 or key >= nodes.label_value.shape[1]:
@@ -121,7 +121,7 @@ def node_label(nodes, n, key):
     return nodes.label_value[n, key]
 
 
-@njit(cache=True)
+@kernel
 def term_matches(nodes, n, t, term_indptr, term_valid, req_key, req_op, req_number, value_indptr, values):
     if not term_valid[t]:
         return False

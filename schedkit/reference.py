@@ -517,7 +517,7 @@ class Selector:
     def empty(self) -> bool:
         return self.requirements == ()
 
-    def add(self, requirements) -> "Selector":
+    def add(self, requirements) -> Selector:
         """Selector.Add: Nothing stays Nothing."""
         if self.requirements is None:
             return self
@@ -728,8 +728,9 @@ def pts_pre_filter(pod: Pod, view: ClusterView):
     try:
         constraints = spread_constraints(pod, view.args.get("PodTopologySpread"), view.objects, "DoNotSchedule")
     except SelectorError as exc:
-        return "error", f"calculating preFilterState: get constraints from pod: obtaining pod's hard topology " \
-                        f"spread constraints: {exc}", None
+        message = f"calculating preFilterState: get constraints from pod: obtaining pod's hard topology spread " \
+                  f"constraints: {exc}"
+        return "error", message, None
     if not constraints:
         return "skip", None, None
     counts: list[dict[str, int]] = [{} for _ in constraints]
@@ -1362,5 +1363,11 @@ def reference_explain(scheduler, cluster: Cluster, pod: Pod, seed: int = 0) -> d
     return {"selectedNode": result.node, "message": result.message, "nodes": nodes}
 
 
-__all__ = ["ClusterView", "CROSS_NODE", "num_feasible_nodes_to_find", "reference_explain", "reference_schedule",
-           "run_cycle"]
+__all__ = [
+    "CROSS_NODE",
+    "ClusterView",
+    "num_feasible_nodes_to_find",
+    "reference_explain",
+    "reference_schedule",
+    "run_cycle",
+]

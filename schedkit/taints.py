@@ -9,8 +9,8 @@ TaintTolerationComparisonOperators, off by default in v1.36, so they never match
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from .framework.plugin import kernel
 from .objects import Taint, Toleration
 from .state import EFFECT_ALL, EFFECT_CODES, ClusterState
 
@@ -46,7 +46,7 @@ def toleration_tables(state: ClusterState, pods: list) -> tuple:
             np.asarray(value, dtype=np.int64), np.asarray(effect, dtype=np.int64))
 
 
-@njit(cache=True)
+@kernel
 def tolerated(nodes, t, p, tol_indptr, tol_key, tol_op, tol_value, tol_effect, only_prefer):
     """Whether pod ``p`` tolerates node taint row ``t``. ``only_prefer`` considers only tolerations with
     an empty or PreferNoSchedule effect (TaintToleration's PreScore)."""

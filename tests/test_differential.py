@@ -30,8 +30,8 @@ from schedkit.cluster import cluster_from_objects
 from schedkit.framework.config import parse_config
 from schedkit.framework.registry import default_registry
 from schedkit.framework.scheduler import Scheduler
-from schedkit.reference import reference_explain, reference_schedule
 from schedkit.manifests import SourcedObject
+from schedkit.reference import reference_explain, reference_schedule
 from schedkit.state import snapshot_order
 from schedkit.testing import make_cluster, make_pod
 
@@ -700,6 +700,29 @@ def test_reused_scheduler_is_repeatable():
     sched = Scheduler(parse_config(CONFIGS["no-score"]))  # finds 1 feasible node, so the index moves by 1
     first = fast_schedule(sched, cluster, pods, 0)
     assert fast_schedule(sched, cluster, pods, 0) == first
+
+
+@needs_topology
+def test_ignore_preferred_terms_of_existing_pods_when_the_pod_has_preferred_terms():
+    """ignorePreferredTermsOfExistingPods only skips PreScore for a pod WITHOUT preferred pod (anti-)affinity
+    (InterPodAffinityArgs: "... unless the incoming pod has inter-pod affinities"; scoring.go
+    processExistingPod never reads the flag). Here the pod has a preferred term (matching nothing), so the
+    existing pod's preferred anti-affinity still scores: node-0 raw -1 -> 0, node-1 raw 0 -> 100."""
+    nodes = [{"metadata": {"name": name, "labels": labels},
+              "status": {"allocatable": {"cpu": "8", "memory": "16Gi", "pods": "110"}}}
+             for name, labels in [("node-0", {HOSTNAME: "node-0"}), ("node-1", {})]]
+    running = [{"metadata": {"name": "running-0", "namespace": "ns-a"}, "spec": {
+        "nodeName": "node-0", "containers": [{"name": "c"}], "affinity": {"podAntiAffinity": {
+            "preferredDuringSchedulingIgnoredDuringExecution": [
+                {"weight": 1, "podAffinityTerm": {"topologyKey": HOSTNAME, "labelSelector": {}}}]}}}}]
+    cluster = make_topology_cluster(nodes, running, [{"kind": "Namespace", "metadata": {"name": "ns-a"}}])
+    pod = make_pod({"metadata": {"name": "pod-0", "namespace": "ns-a"}, "spec": {
+        "containers": [{"name": "c"}], "affinity": {"podAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
+            {"weight": 1, "podAffinityTerm": {"topologyKey": HOSTNAME}}]}}}})
+    expected = reference_explain(scheduler_for("topology-ignore-existing"), cluster, pod, 0)
+    assert {n: e["scores"]["InterPodAffinity"]["normalized"] for n, e in expected["nodes"].items()} == \
+        {"node-0": 0, "node-1": 100}
+    assert_same_explain("topology-ignore-existing", cluster, pod, seed=0)
 
 
 # --- the reference itself against upstream's plugin unit-test tables ------------------------------------

@@ -17,7 +17,13 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_differential import _topology_plugins_registered, fast_explain, scenarios, scheduler_for, topology_scenarios
+from test_differential import (
+    _topology_plugins_registered,
+    fast_explain,
+    scenarios,
+    scheduler_for,
+    topology_scenarios,
+)
 
 from schedkit.objects import PODS
 from schedkit.reference import (

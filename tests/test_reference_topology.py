@@ -145,7 +145,7 @@ def _stub(name: str):
     def pre_filter(nodes, pods, p, state, mask):
         return 0
 
-    def filter(nodes, pods, p, n, state):  # noqa: A001
+    def filter(nodes, pods, p, n, state):
         return 0
 
     def pre_score(nodes, pods, p, feasible, count, state):

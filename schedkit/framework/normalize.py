@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from numba import njit
+from .plugin import kernel
 
 MAX_NODE_SCORE = 100
 
 
-@njit(cache=True)
+@kernel
 def default_normalize_score(scores, count, reverse):
     """DefaultNormalizeScore(MaxNodeScore, reverse): scale so the highest becomes 100 (integer
     division); ``reverse`` flips to 100 - x. All zero: unchanged, or all 100 when reversed."""

@@ -8,7 +8,8 @@ pkg/scheduler/framework/types.go (``NodeInfo.AddPod``). Every function here has 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from .plugin import kernel
 
 # schedule_one.go
 MIN_FEASIBLE_NODES_TO_FIND = 100
@@ -17,7 +18,7 @@ MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND = 5
 MASK64 = (1 << 64) - 1
 
 
-@njit(cache=True)
+@kernel
 def num_feasible_nodes_to_find(percentage, num_all_nodes):
     """How many feasible nodes to look for before scoring (percentage 0 = upstream's adaptive rule)."""
     if num_all_nodes < MIN_FEASIBLE_NODES_TO_FIND:
@@ -36,7 +37,7 @@ def num_feasible_nodes_to_find(percentage, num_all_nodes):
     return num_nodes
 
 
-@njit(cache=True)
+@kernel
 def rand_intn(rng, n):
     """A uniform int in [0, n) from a splitmix64 stream kept in ``rng[0]`` (uint64).
 
@@ -61,7 +62,7 @@ def python_rand_intn(rng, n):
     return z % n
 
 
-@njit(cache=True)
+@kernel
 def select_host(feasible, total, count, rng):
     """selectHost: the highest total score; ties broken uniformly at random by reservoir sampling
     (the k-th tied node replaces the pick with probability 1/k), in feasible-list order."""
@@ -92,7 +93,7 @@ def python_select_host(feasible, total, count, rng):
     return selected
 
 
-@njit(cache=True)
+@kernel
 def hist_add(plugins, codes, counts, length, plugin, code):
     """Count one node's failure (plugin, code) into a small distinct-pairs histogram; returns the new
     length, or -1 when the histogram is full."""
@@ -108,7 +109,7 @@ def hist_add(plugins, codes, counts, length, plugin, code):
     return length + 1
 
 
-@njit(cache=True)
+@kernel
 def assume(nodes, pods, p, n, sign):
     """NodeInfo.AddPod (sign 1) / RemovePod (sign -1) for the columns the framework owns."""
     for r in range(pods.requests.shape[1]):

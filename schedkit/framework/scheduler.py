@@ -206,6 +206,21 @@ class Scheduler:
         if outputs.err[0] == ERR_HISTOGRAM_FULL:
             raise PluginError(f"more than {HISTOGRAM_WIDTH} distinct filter failure codes for one pod")
 
+    def _assume_elsewhere(self, profile: Profile, state: ClusterState, columns: PodColumns, rows: list[int],
+                          prepared: dict[int, tuple], outputs: _Outputs) -> None:
+        """The scheduler cache records every bound pod on its node whatever profile placed it: plugins
+        of other profiles that keep node state (ports, pod counts) see these placements too."""
+        if len(self.profiles) == 1:
+            return
+        own = {id(profile.plugins[i]) for i in profile.points["reserve"]}
+        others = {id(p): p for prof in self.profiles.values() for p in prof.plugins
+                  if p.kernels.reserve is not None and id(p) not in own}
+        for row in rows:
+            node = int(outputs.node[row])
+            if node >= 0:
+                for key, plugin in others.items():
+                    plugin.kernels.reserve(state.nodes, columns, row, node, prepared[key])
+
     def _message(self, profile: Profile, state: ClusterState, outputs: _Outputs, row: int) -> str:
         num_nodes = state.num_nodes
         if num_nodes == 0:
@@ -268,6 +283,7 @@ class Scheduler:
             if segment and profile is not segment_profile:
                 self._run(segment_profile, state, columns, np.asarray(segment, dtype=np.int64), prepared, outputs, rng,
                           signatures[segment_profile.scheduler_name])
+                self._assume_elsewhere(segment_profile, state, columns, segment, prepared, outputs)
                 segment = []
             segment_profile = profile
             if row >= 0:
