@@ -76,3 +76,82 @@ def scheduling_pod_anti_affinity(nodes: int = 5000, running: int = 1000, measure
     objects += [SourcedObject(anti_affinity_pod(f"measured-{i}", "sched-test"), "<bench>", "") for i in range(measured)]
     cluster = cluster_from_objects(objects)
     return Workload("SchedulingPodAntiAffinity", cluster, cluster.pending_pods)
+
+
+def _with(manifest: dict, labels: dict, **spec) -> dict:
+    manifest["metadata"]["labels"] = labels
+    manifest["spec"].update(spec)
+    return manifest
+
+
+def affinity_pod(name: str, namespace: str, node: str | None = None) -> dict:
+    """templates/pod-with-pod-affinity.yaml: required affinity to foo="" pods in the same zone."""
+    return _with(pod_manifest(name, node, namespace), {"foo": ""}, affinity={"podAffinity": {
+        "requiredDuringSchedulingIgnoredDuringExecution": [{
+            "labelSelector": {"matchLabels": {"foo": ""}}, "topologyKey": "topology.kubernetes.io/zone",
+            "namespaces": ["sched-test", "sched-setup"]}]}})
+
+
+def preferred_pod(name: str, namespace: str, node: str | None, anti: bool) -> dict:
+    """templates/pod-with-preferred-pod-(anti-)affinity.yaml: weight 1 on hostname."""
+    kind = "podAntiAffinity" if anti else "podAffinity"
+    return _with(pod_manifest(name, node, namespace), {"foo": ""}, affinity={kind: {
+        "preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 1, "podAffinityTerm": {
+            "labelSelector": {"matchLabels": {"foo": ""}}, "topologyKey": "kubernetes.io/hostname",
+            "namespaces": ["sched-test", "sched-setup"]}}]}})
+
+
+def spreading_pod(name: str, namespace: str, node: str | None = None) -> dict:
+    """templates/pod-with-topology-spreading.yaml: maxSkew 5 over zones, DoNotSchedule."""
+    return _with(pod_manifest(name, node, namespace), {"foo": "bar"}, topologySpreadConstraints=[{
+        "maxSkew": 5, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "DoNotSchedule",
+        "labelSelector": {"matchLabels": {"foo": "bar"}}}])
+
+
+def _workload(name: str, nodes: list[dict], running: list[dict], measured: list[dict]) -> Workload:
+    objects = [SourcedObject(obj, "<bench>", "") for obj in nodes + running + measured]
+    cluster = cluster_from_objects(objects)
+    return Workload(name, cluster, cluster.pending_pods)
+
+
+def scheduling_pod_affinity(nodes: int = 5000, running: int = 5000, measured: int = 5000) -> Workload:
+    """SchedulingPodAffinity: every node in zone1; required affinity on zone."""
+    node_list = [node_manifest(i, "zone1") for i in range(nodes)]
+    init = [affinity_pod(f"init-{i}", "sched-setup", f"scheduler-perf-node-{i % nodes}") for i in range(running)]
+    return _workload("SchedulingPodAffinity", node_list, init,
+                     [affinity_pod(f"measured-{i}", "sched-test") for i in range(measured)])
+
+
+def topology_spreading(nodes: int = 5000, running: int = 5000, measured: int = 5000) -> Workload:
+    """TopologySpreading: nodes in 3 zones, plain pods running, spreading pods measured."""
+    zones = ["moon-1", "moon-2", "moon-3"]
+    node_list = [node_manifest(i, zones[i % 3]) for i in range(nodes)]
+    init = [pod_manifest(f"init-{i}", f"scheduler-perf-node-{i % nodes}", "sched-setup") for i in range(running)]
+    return _workload("TopologySpreading", node_list, init,
+                     [spreading_pod(f"measured-{i}", "sched-test") for i in range(measured)])
+
+
+def mixed_scheduling_base_pod(nodes: int = 5000, each: int = 2000, measured: int = 5000) -> Workload:
+    """MixedSchedulingBasePod: 2000 each of plain, affinity, anti-affinity, preferred affinity and preferred
+    anti-affinity pods running; plain pods measured."""
+    node_list = [node_manifest(i, "zone1") for i in range(nodes)]
+    makers = [lambda n, node: pod_manifest(n, node, "sched-setup"),
+              lambda n, node: affinity_pod(n, "sched-setup", node),
+              lambda n, node: anti_affinity_pod(n, "sched-setup", node),
+              lambda n, node: preferred_pod(n, "sched-setup", node, anti=False),
+              lambda n, node: preferred_pod(n, "sched-setup", node, anti=True)]
+    init = []
+    for kind, make in enumerate(makers):
+        for i in range(each):
+            index = kind * each + i
+            init.append(make(f"init-{kind}-{i}", f"scheduler-perf-node-{index % nodes}"))
+    return _workload("MixedSchedulingBasePod", node_list, init,
+                     [pod_manifest(f"measured-{i}", None, "sched-test") for i in range(measured)])
+
+
+TOPOLOGY_WORKLOADS = {
+    "SchedulingPodAntiAffinity": scheduling_pod_anti_affinity,
+    "SchedulingPodAffinity": scheduling_pod_affinity,
+    "TopologySpreading": topology_spreading,
+    "MixedSchedulingBasePod": mixed_scheduling_base_pod,
+}

@@ -73,12 +73,32 @@ def _has_all_keys(nodes, n, lo, hi, info):
 
 
 @kernel
+def _set_min_match(p, hard_indptr, hard, dom_count, dom_list, dom_n, min_match):
+    lo, hi = hard_indptr[p], hard_indptr[p + 1]
+    for c in range(hi - lo):
+        lowest = 2147483647  # criticalPaths start at MaxInt32
+        for k in range(dom_n[c]):
+            lowest = min(lowest, dom_count[c, dom_list[c, k]])
+        if dom_n[c] < hard[lo + c, MIN_DOMAINS]:
+            lowest = 0
+        min_match[c] = lowest
+
+
+@kernel
 def _pre_filter(nodes, pods, p, state, mask):
-    counts, hard_indptr, hard, soft_indptr, soft, require_all, affinity, tolerations, reserve, scratch = state
+    counts, hard_indptr, hard, soft_indptr, soft, require_all, affinity, tolerations, reserve, scratch = state[:10]
     dom_count, dom_stamp, dom_list, dom_n, min_match, stamp, ignored, weights, empty_value = scratch
+    memo_sig, memo_pod, pts_sig = reserve[2], reserve[3], reserve[4]
     lo, hi = hard_indptr[p], hard_indptr[p + 1]
     if lo == hi:
         return SKIP
+    if pts_sig[p] >= 0 and pts_sig[p] == memo_sig[0]:
+        # Same constraints and inclusion policies as the pod that built the counts: Reserve has kept
+        # them current, only the minimum needs recomputing.
+        _set_min_match(p, hard_indptr, hard, dom_count, dom_list, dom_n, min_match)
+        return SUCCESS
+    memo_sig[0] = pts_sig[p]
+    memo_pod[0] = p
     stamp[0] += 1
     now = stamp[0]
     for c in range(hi - lo):
@@ -97,19 +117,13 @@ def _pre_filter(nodes, pods, p, state, mask):
                 dom_list[c, dom_n[c]] = v
                 dom_n[c] += 1
             dom_count[c, v] += counts[hard[row, SEL], n]
-    for c in range(hi - lo):
-        lowest = 2147483647  # criticalPaths start at MaxInt32
-        for k in range(dom_n[c]):
-            lowest = min(lowest, dom_count[c, dom_list[c, k]])
-        if dom_n[c] < hard[lo + c, MIN_DOMAINS]:
-            lowest = 0
-        min_match[c] = lowest
+    _set_min_match(p, hard_indptr, hard, dom_count, dom_list, dom_n, min_match)
     return SUCCESS
 
 
 @kernel
 def _filter(nodes, pods, p, n, state):
-    counts, hard_indptr, hard, soft_indptr, soft, require_all, affinity, tolerations, reserve, scratch = state
+    counts, hard_indptr, hard, soft_indptr, soft, require_all, affinity, tolerations, reserve, scratch = state[:10]
     dom_count, dom_stamp, dom_list, dom_n, min_match, stamp, ignored, weights, empty_value = scratch
     lo, hi = hard_indptr[p], hard_indptr[p + 1]
     for c in range(hi - lo):
@@ -125,8 +139,8 @@ def _filter(nodes, pods, p, n, state):
 
 @kernel
 def _pre_score(nodes, pods, p, feasible, count, state):
-    counts, hard_indptr, hard, soft_indptr, soft, require_all, affinity, tolerations, reserve, scratch = state
-    dom_count, dom_stamp, dom_list, dom_n, min_match, stamp, ignored, weights, empty_value = scratch
+    counts, hard_indptr, hard, soft_indptr, soft, require_all, affinity, tolerations, reserve, scratch = state[:10]
+    dom_count, dom_stamp, dom_list, dom_n, min_match, stamp, ignored, weights, empty_value = state[10]
     lo, hi = soft_indptr[p], soft_indptr[p + 1]
     num_nodes = nodes.allocatable.shape[0]
     if lo == hi or num_nodes == 0:
@@ -172,8 +186,8 @@ def _pre_score(nodes, pods, p, feasible, count, state):
 
 @kernel
 def _score(nodes, pods, p, n, state):
-    counts, hard_indptr, hard, soft_indptr, soft, require_all, affinity, tolerations, reserve, scratch = state
-    dom_count, dom_stamp, dom_list, dom_n, min_match, stamp, ignored, weights, empty_value = scratch
+    counts, hard_indptr, hard, soft_indptr, soft, require_all, affinity, tolerations, reserve, scratch = state[:10]
+    dom_count, dom_stamp, dom_list, dom_n, min_match, stamp, ignored, weights, empty_value = state[10]
     if ignored[n]:
         return 0
     lo, hi = soft_indptr[p], soft_indptr[p + 1]
@@ -193,7 +207,7 @@ def _score(nodes, pods, p, n, state):
 
 @kernel
 def _normalize(nodes, pods, p, feasible, scores, count, state):
-    ignored = state[9][6]
+    ignored = state[10][6]
     lowest = 9223372036854775807
     highest = 0
     for j in range(count):
@@ -211,19 +225,39 @@ def _normalize(nodes, pods, p, feasible, scores, count, state):
 
 
 @kernel
-def _reserve(nodes, pods, p, n, state):
-    counts, reserve = state[0], state[8]
-    indptr, selectors = reserve
+def _update(nodes, pods, p, n, state, sign):
+    counts, hard_indptr, hard, soft_indptr, soft, require_all, affinity, tolerations, reserve, scratch = state[:10]
+    dom_count, dom_stamp, dom_list, dom_n, min_match, stamp, ignored, weights, empty_value = scratch
+    indptr, selectors, memo_sig, memo_pod = reserve[0], reserve[1], reserve[2], reserve[3]
     for k in range(indptr[p], indptr[p + 1]):
-        counts[selectors[k], n] += 1
+        counts[selectors[k], n] += sign
+    if memo_sig[0] < 0:
+        return
+    # Keep the memoized domain counts current: the pod counts where the memo's pod would count it.
+    q = memo_pod[0]
+    lo, hi = hard_indptr[q], hard_indptr[q + 1]
+    if not _has_all_keys(nodes, n, lo, hi, hard):
+        return
+    for c in range(hi - lo):
+        row = lo + c
+        matched = False
+        for k in range(indptr[p], indptr[p + 1]):
+            if selectors[k] == hard[row, SEL]:
+                matched = True
+        if matched and _passes_policies(nodes, q, n, row, hard, affinity, tolerations):
+            v = node_label(nodes, n, hard[row, KEY])
+            if dom_stamp[c, v] == stamp[0]:
+                dom_count[c, v] += sign
+
+
+@kernel
+def _reserve(nodes, pods, p, n, state):
+    _update(nodes, pods, p, n, state, 1)
 
 
 @kernel
 def _unreserve(nodes, pods, p, n, state):
-    counts, reserve = state[0], state[8]
-    indptr, selectors = reserve
-    for k in range(indptr[p], indptr[p + 1]):
-        counts[selectors[k], n] -= 1
+    _update(nodes, pods, p, n, state, -1)
 
 
 def _owner_selector(pod, objects_by_kind) -> LabelSelector | None:
@@ -336,8 +370,17 @@ class PodTopologySpread(Plugin):
         soft_indptr = np.zeros(len(pods) + 1, dtype=np.int64)
         require_all = np.zeros(len(pods), dtype=np.bool_)
         hostname = cluster.label_keys(HOSTNAME)
+        signatures: dict[tuple, int] = {}
+        pts_sig = np.full(len(pods), -1, dtype=np.int64)
         for i, pod in enumerate(pods):
             constraints, system_defaulted = self._constraints(pod, services, objects_by_kind)
+            hard = tuple((pod.namespace, key, skew, md, aff, taints, sel) for key, skew, md, aff, taints, when, sel
+                         in constraints if when == "DoNotSchedule")
+            if hard:
+                # Pods whose counts come out the same: same constraints, same inclusion-policy inputs.
+                policy = (tuple(sorted(pod.node_selector.items())), pod.node_affinity,
+                          pod.tolerations if any(c[5] for c in hard) else None)
+                pts_sig[i] = signatures.setdefault((hard, policy), len(signatures))
             require_all[i] = not system_defaulted or bool((pod.raw.get("spec") or {}).get("topologySpreadConstraints"))
             for key, skew, min_domains, aff, taints, when, selector in constraints:
                 sel = selector_ids.setdefault((pod.namespace, selector), len(selector_ids))
@@ -383,22 +426,26 @@ class PodTopologySpread(Plugin):
         width = max(width, empty_value + 1)
         most = max(max(np.diff(hard_indptr), default=0), max(np.diff(soft_indptr), default=0), 1)
         as_rows = lambda rows: np.asarray(rows, dtype=np.int64).reshape(-1, 8)  # noqa: E731
-        scratch = (
-            np.zeros((most, width), dtype=np.int64),  # dom_count
-            np.zeros((most, width), dtype=np.int64),  # dom_stamp
-            np.zeros((most, width), dtype=np.int64),  # dom_list
-            np.zeros(most, dtype=np.int64),  # dom_n
-            np.zeros(most, dtype=np.int64),  # min_match
-            np.zeros(1, dtype=np.int64),  # stamp
-            np.zeros(max(cluster.num_nodes, 1), dtype=np.bool_),  # ignored
-            np.zeros(most, dtype=np.float64),  # weights
-            np.array([empty_value], dtype=np.int64),
-        )
+        def scratch():
+            return (
+                np.zeros((most, width), dtype=np.int64),  # dom_count
+                np.zeros((most, width), dtype=np.int64),  # dom_stamp
+                np.zeros((most, width), dtype=np.int64),  # dom_list
+                np.zeros(most, dtype=np.int64),  # dom_n
+                np.zeros(most, dtype=np.int64),  # min_match
+                np.zeros(1, dtype=np.int64),  # stamp
+                np.zeros(max(cluster.num_nodes, 1), dtype=np.bool_),  # ignored
+                np.zeros(most, dtype=np.float64),  # weights
+                np.array([empty_value], dtype=np.int64),
+            )
         return (counts, hard_indptr, as_rows(hard_rows), soft_indptr, as_rows(soft_rows), require_all,
                 (tables.arrays(), selector_term, required_indptr, np.asarray(required_terms, dtype=np.int64),
                  has_required),
-                toleration_tables(cluster, pods), (reserve_indptr, np.asarray(reserve_selectors, dtype=np.int64)),
-                scratch)
+                toleration_tables(cluster, pods),
+                (reserve_indptr, np.asarray(reserve_selectors, dtype=np.int64), np.array([-1], dtype=np.int64),
+                 np.zeros(1, dtype=np.int64), pts_sig),
+                scratch(),  # PreFilter's domain counts (kept current by Reserve while memoized)
+                scratch())  # PreScore's
 
 
 __all__ = ["PodTopologySpread", "EVERYTHING", "NOTHING"]
