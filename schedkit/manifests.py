@@ -33,7 +33,8 @@ class _SafeLoader(yaml.SafeLoader):
     parses quantities from strings anyway, so we only need the safe loader."""
 
 
-def _parse_documents(path: str) -> list[Any]:
+def read_documents(path: str) -> list[Any]:
+    """The YAML (or JSON) documents in one file; errors name the file and the line."""
     try:
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
@@ -97,7 +98,7 @@ def load_objects(paths: str | list[str]) -> list[SourcedObject]:
     objects: list[SourcedObject] = []
     for path in paths:
         for file in manifest_files(path):
-            documents = _parse_documents(file)
+            documents = read_documents(file)
             multi = len(documents) > 1
             for index, doc in enumerate(documents):
                 field = f"document {index + 1}" if multi else ""

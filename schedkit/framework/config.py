@@ -11,9 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from ..errors import InputError
+from ..manifests import read_documents
 
 API_VERSION = "kubescheduler.config.k8s.io/v1"
 KIND = "KubeSchedulerConfiguration"
@@ -241,17 +240,7 @@ def load_config(path: str | None) -> SchedulerConfig:
     """Read a KubeSchedulerConfiguration file; ``None`` gives upstream's defaults."""
     if path is None:
         return parse_config({"apiVersion": API_VERSION, "kind": KIND}, "")
-    try:
-        with open(path, encoding="utf-8") as handle:
-            docs = [d for d in yaml.safe_load_all(handle) if d is not None]
-    except FileNotFoundError:
-        raise InputError("no such file or directory", path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read file: {exc}", path) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
-        raise InputError(f"malformed YAML{where}: {getattr(exc, 'problem', None) or exc}", path) from None
+    docs = read_documents(path)
     if len(docs) != 1:
         raise InputError(f"expected one KubeSchedulerConfiguration document, found {len(docs)}", path)
     return parse_config(docs[0], path)
