@@ -99,5 +99,46 @@ def schedule(cluster_path: tuple[str, ...], pods_path: tuple[str, ...], config_p
     _guard(run)
 
 
+@main.command()
+@click.argument("workloads", nargs=-1)
+@click.option("--nodes", type=click.IntRange(1), default=None,
+              help="Nodes per workload (init and measured pods scale with it); default upstream's 5000.")
+@click.option("--scoring", type=click.Choice(["adaptive", "full", "both"]), default="both", show_default=True,
+              help="percentageOfNodesToScore: upstream's adaptive default, 100 (full), or both.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--json", "json_path", default=None, help="Also write the results as JSON to this file.")
+@click.option("--baseline", default=None, help="A --json file from an earlier run: flag regressions over 10%.")
+@click.option("--quick", is_flag=True, help="500 nodes, no cold-compile measurement: a smoke run.")
+def bench(workloads: tuple[str, ...], nodes: int | None, scoring: str, seed: int, json_path: str | None,
+          baseline: str | None, quick: bool) -> None:
+    """Run upstream scheduler_perf workloads and print pods/s next to upstream's CI floors."""
+    from .benchmark import WORKLOADS, compare, cold_compile_seconds, machine, run_workload, table
+
+    def run() -> None:
+        names = list(workloads) or list(WORKLOADS)
+        for name in names:
+            if name not in WORKLOADS:
+                raise InputError(f"unknown workload {name!r}; available: {', '.join(WORKLOADS)}")
+        if json_path:
+            check_output_path(json_path)
+        size = nodes or (500 if quick else None)
+        cold = None if quick else cold_compile_seconds()
+        results = []
+        for name in names:
+            results.extend(run_workload(WORKLOADS[name], size, scoring, seed, reference=True, cold=cold,
+                                        progress=lambda line: click.echo(line, err=True)))
+        click.echo(table(results), nl=False)
+        if json_path:
+            write_atomically(json_path, dumps_json({"machine": machine(), "results": [r.json() for r in results]}))
+        if baseline:
+            flagged = compare(results, baseline)
+            for line in flagged:
+                click.echo(line)
+            if flagged:
+                sys.exit(1)
+
+    _guard(run)
+
+
 if __name__ == "__main__":
     main()
