@@ -103,11 +103,11 @@ def run_workload(spec: WorkloadSpec, nodes: int | None, scoring: str, seed: int,
             reference_schedule(scheduler, workload.cluster, subset, seed=seed)
             reference_rate = len(subset) / (time.perf_counter() - start)
         results.append(BenchResult(
-            workload.name, len(workload.cluster.nodes), len(workload.cluster.running_pods), len(workload.measured),
+            spec.name, len(workload.cluster.nodes), len(workload.cluster.running_pods), len(workload.measured),
             label, result.pods_per_second, cold, result.compile_seconds, reference_rate, spec.floor,
             result.scheduled))
         if progress:
-            progress(f"{workload.name} ({label}): {result.pods_per_second:,.0f} pods/s")
+            progress(f"{spec.name} ({label}): {result.pods_per_second:,.0f} pods/s")
     return results
 
 

@@ -40,7 +40,7 @@ class Workload:
     measured: list[Pod]  # the pods whose scheduling is timed
 
 
-def scheduling_basic(nodes: int = 5000, running: int = 1000, measured: int = 10000) -> Workload:
+def scheduling_basic(nodes: int = 5000, running: int = 1000, measured: int = 10000) -> Workload:  # noqa: D401
     """SchedulingBasic: ``running`` pods placed round-robin, then ``measured`` plain pods to schedule."""
     objects = [SourcedObject(node_manifest(i), "<bench>", "") for i in range(nodes)]
     objects += [SourcedObject(pod_manifest(f"init-{i}", f"scheduler-perf-node-{i % nodes}"), "<bench>", "")
@@ -58,24 +58,7 @@ def config_with_percentage(percentage: int | None) -> dict:
     return config
 
 
-def anti_affinity_pod(name: str, namespace: str, node: str | None = None) -> dict:
-    """scheduler_perf templates/pod-with-pod-anti-affinity.yaml: one "green" pod per hostname."""
-    manifest = pod_manifest(name, node, namespace)
-    manifest["metadata"]["labels"] = {"color": "green", "name": "test"}
-    manifest["spec"]["affinity"] = {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [{
-        "labelSelector": {"matchLabels": {"color": "green"}}, "topologyKey": "kubernetes.io/hostname",
-        "namespaces": ["sched-test", "sched-setup"]}]}}
-    return manifest
-
-
-def scheduling_pod_anti_affinity(nodes: int = 5000, running: int = 1000, measured: int = 2000) -> Workload:
-    """SchedulingPodAntiAffinity: required anti-affinity on hostname."""
-    objects = [SourcedObject(node_manifest(i), "<bench>", "") for i in range(nodes)]
-    objects += [SourcedObject(anti_affinity_pod(f"init-{i}", "sched-setup", f"scheduler-perf-node-{i}"), "<bench>", "")
-                for i in range(running)]
-    objects += [SourcedObject(anti_affinity_pod(f"measured-{i}", "sched-test"), "<bench>", "") for i in range(measured)]
-    cluster = cluster_from_objects(objects)
-    return Workload("SchedulingPodAntiAffinity", cluster, cluster.pending_pods)
+NAMESPACES = ["sched-1", "sched-0"]  # the templates' term namespaces: init pods in sched-0, measured in sched-1
 
 
 def _with(manifest: dict, labels: dict, **spec) -> dict:
@@ -84,27 +67,51 @@ def _with(manifest: dict, labels: dict, **spec) -> dict:
     return manifest
 
 
-def affinity_pod(name: str, namespace: str, node: str | None = None) -> dict:
-    """templates/pod-with-pod-affinity.yaml: required affinity to foo="" pods in the same zone."""
-    return _with(pod_manifest(name, node, namespace), {"foo": ""}, affinity={"podAffinity": {
+def anti_affinity_pod(name: str, namespace: str, node: str | None = None) -> dict:
+    """templates/pod-with-pod-anti-affinity.yaml: one color=green pod per hostname."""
+    return _with(pod_manifest(name, node, namespace), {"color": "green"}, affinity={"podAntiAffinity": {
         "requiredDuringSchedulingIgnoredDuringExecution": [{
-            "labelSelector": {"matchLabels": {"foo": ""}}, "topologyKey": "topology.kubernetes.io/zone",
-            "namespaces": ["sched-test", "sched-setup"]}]}})
+            "labelSelector": {"matchLabels": {"color": "green"}}, "topologyKey": "kubernetes.io/hostname",
+            "namespaces": NAMESPACES}]}})
+
+
+def affinity_pod(name: str, namespace: str, node: str | None = None) -> dict:
+    """templates/pod-with-pod-affinity.yaml: required affinity to color=blue pods in the same zone."""
+    return _with(pod_manifest(name, node, namespace), {"color": "blue"}, affinity={"podAffinity": {
+        "requiredDuringSchedulingIgnoredDuringExecution": [{
+            "labelSelector": {"matchLabels": {"color": "blue"}}, "topologyKey": "topology.kubernetes.io/zone",
+            "namespaces": NAMESPACES}]}})
 
 
 def preferred_pod(name: str, namespace: str, node: str | None, anti: bool) -> dict:
-    """templates/pod-with-preferred-pod-(anti-)affinity.yaml: weight 1 on hostname."""
-    kind = "podAntiAffinity" if anti else "podAffinity"
-    return _with(pod_manifest(name, node, namespace), {"foo": ""}, affinity={kind: {
+    """templates/pod-with-preferred-pod-(anti-)affinity.yaml: weight 1 on hostname, red / yellow pods."""
+    kind, color = ("podAntiAffinity", "yellow") if anti else ("podAffinity", "red")
+    return _with(pod_manifest(name, node, namespace), {"color": color}, affinity={kind: {
         "preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 1, "podAffinityTerm": {
-            "labelSelector": {"matchLabels": {"foo": ""}}, "topologyKey": "kubernetes.io/hostname",
-            "namespaces": ["sched-test", "sched-setup"]}}]}})
+            "labelSelector": {"matchLabels": {"color": color}}, "topologyKey": "kubernetes.io/hostname",
+            "namespaces": NAMESPACES}}]}})
 
 
-def spreading_pod(name: str, namespace: str, node: str | None = None) -> dict:
-    """templates/pod-with-topology-spreading.yaml: maxSkew 5 over zones, DoNotSchedule."""
-    return _with(pod_manifest(name, node, namespace), {"foo": "bar"}, topologySpreadConstraints=[{
-        "maxSkew": 5, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "DoNotSchedule",
+def node_affinity_pod(name: str, namespace: str, node: str | None = None) -> dict:
+    """templates/pod-with-node-affinity.yaml: zone In [zone1, zone2]."""
+    return _with(pod_manifest(name, node, namespace), {}, affinity={"nodeAffinity": {
+        "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [{"matchExpressions": [
+            {"key": "topology.kubernetes.io/zone", "operator": "In", "values": ["zone1", "zone2"]}]}]}}})
+
+
+def spreading_pod(name: str, namespace: str, node: str | None = None, soft: bool = False) -> dict:
+    """templates/pod-with-(preferred-)topology-spreading.yaml: maxSkew 5 over zones, color=blue."""
+    return _with(pod_manifest(name, node, namespace), {"color": "blue"}, topologySpreadConstraints=[{
+        "maxSkew": 5, "topologyKey": "topology.kubernetes.io/zone",
+        "whenUnsatisfiable": "ScheduleAnyway" if soft else "DoNotSchedule",
+        "labelSelector": {"matchLabels": {"color": "blue"}}}])
+
+
+def inclusion_policy_pod(name: str, namespace: str) -> dict:
+    """templates/pod-with-node-inclusion-policy.yaml: one foo=bar pod per hostname, taints honored."""
+    return _with(pod_manifest(name, None, namespace), {"foo": "bar"}, topologySpreadConstraints=[{
+        "maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "DoNotSchedule",
+        "nodeAffinityPolicy": "Honor", "nodeTaintsPolicy": "Honor",
         "labelSelector": {"matchLabels": {"foo": "bar"}}}])
 
 
@@ -114,53 +121,71 @@ def _workload(name: str, nodes: list[dict], running: list[dict], measured: list[
     return Workload(name, cluster, cluster.pending_pods)
 
 
+def _node_name(i: int) -> str:
+    return f"scheduler-perf-node-{i}"
+
+
+def _zoned(nodes: int, zones: list[str] | None) -> list[dict]:
+    """labelNodePrepareStrategy hands zone values out round-robin."""
+    return [node_manifest(i, zones[i % len(zones)] if zones else None) for i in range(nodes)]
+
+
+def _same(name, zones, init_pod, measured_pod):
+    """A workload whose init pods (in sched-0, placed round-robin) and measured pods (sched-1) share a template."""
+    def build(nodes: int, init: int, measured: int) -> Workload:
+        running = [init_pod(f"init-{i}", "sched-0", _node_name(i % nodes)) for i in range(init)]
+        return _workload(name, _zoned(nodes, zones), running,
+                         [measured_pod(f"measured-{i}", "sched-1") for i in range(measured)])
+    return build
+
+
+def scheduling_pod_anti_affinity(nodes: int = 5000, running: int = 1000, measured: int = 2000) -> Workload:
+    """SchedulingPodAntiAffinity: required anti-affinity on hostname."""
+    return _same("SchedulingPodAntiAffinity", None, anti_affinity_pod, anti_affinity_pod)(nodes, running, measured)
+
+
 def scheduling_pod_affinity(nodes: int = 5000, running: int = 5000, measured: int = 5000) -> Workload:
     """SchedulingPodAffinity: every node in zone1; required affinity on zone."""
-    node_list = [node_manifest(i, "zone1") for i in range(nodes)]
-    init = [affinity_pod(f"init-{i}", "sched-setup", f"scheduler-perf-node-{i % nodes}") for i in range(running)]
-    return _workload("SchedulingPodAffinity", node_list, init,
-                     [affinity_pod(f"measured-{i}", "sched-test") for i in range(measured)])
+    return _same("SchedulingPodAffinity", ["zone1"], affinity_pod, affinity_pod)(nodes, running, measured)
 
 
-def topology_spreading(nodes: int = 5000, running: int = 5000, measured: int = 5000) -> Workload:
-    """TopologySpreading: nodes in 3 zones, plain pods running, spreading pods measured."""
-    zones = ["moon-1", "moon-2", "moon-3"]
-    node_list = [node_manifest(i, zones[i % 3]) for i in range(nodes)]
-    init = [pod_manifest(f"init-{i}", f"scheduler-perf-node-{i % nodes}", "sched-setup") for i in range(running)]
-    return _workload("TopologySpreading", node_list, init,
-                     [spreading_pod(f"measured-{i}", "sched-test") for i in range(measured)])
+def topology_spreading(nodes: int = 5000, running: int = 5000, measured: int = 5000, soft: bool = False) -> Workload:
+    """(Preferred)TopologySpreading: nodes in 3 zones, plain pods running, spreading pods measured."""
+    name = "PreferredTopologySpreading" if soft else "TopologySpreading"
+    return _same(name, ["moon-1", "moon-2", "moon-3"], lambda n, ns, node: pod_manifest(n, node, ns),
+                 lambda n, ns: spreading_pod(n, ns, soft=soft))(nodes, running, measured)
 
 
 def mixed_scheduling_base_pod(nodes: int = 5000, each: int = 2000, measured: int = 5000) -> Workload:
     """MixedSchedulingBasePod: 2000 each of plain, affinity, anti-affinity, preferred affinity and preferred
     anti-affinity pods running; plain pods measured."""
-    node_list = [node_manifest(i, "zone1") for i in range(nodes)]
-    makers = [lambda n, node: pod_manifest(n, node, "sched-setup"),
-              lambda n, node: affinity_pod(n, "sched-setup", node),
-              lambda n, node: anti_affinity_pod(n, "sched-setup", node),
-              lambda n, node: preferred_pod(n, "sched-setup", node, anti=False),
-              lambda n, node: preferred_pod(n, "sched-setup", node, anti=True)]
-    init = []
-    for kind, make in enumerate(makers):
-        for i in range(each):
-            index = kind * each + i
-            init.append(make(f"init-{kind}-{i}", f"scheduler-perf-node-{index % nodes}"))
-    return _workload("MixedSchedulingBasePod", node_list, init,
-                     [pod_manifest(f"measured-{i}", None, "sched-test") for i in range(measured)])
+    makers = [lambda n, node: pod_manifest(n, node, "sched-0"),
+              lambda n, node: affinity_pod(n, "sched-0", node),
+              lambda n, node: anti_affinity_pod(n, "sched-0", node),
+              lambda n, node: preferred_pod(n, "sched-0", node, anti=False),
+              lambda n, node: preferred_pod(n, "sched-0", node, anti=True)]
+    init = [make(f"init-{kind}-{i}", _node_name((kind * each + i) % nodes))
+            for kind, make in enumerate(makers) for i in range(each)]
+    return _workload("MixedSchedulingBasePod", _zoned(nodes, ["zone1"]), init,
+                     [pod_manifest(f"measured-{i}", None, "namespace-7") for i in range(measured)])
 
 
-TOPOLOGY_WORKLOADS = {
-    "SchedulingPodAntiAffinity": scheduling_pod_anti_affinity,
-    "SchedulingPodAffinity": scheduling_pod_affinity,
-    "TopologySpreading": topology_spreading,
-    "MixedSchedulingBasePod": mixed_scheduling_base_pod,
-}
+def scheduling_with_node_inclusion_policy(nodes: int = 5000, running: int = 0, measured: int = 4000) -> Workload:
+    """SchedulingWithNodeInclusionPolicy: a fifth of the nodes tainted foo:NoSchedule; one pod per untainted
+    node, spread by hostname with the taint policy honored."""
+    tainted = nodes // 5
+    node_list = _zoned(nodes, None)
+    for manifest in node_list[nodes - tainted:]:
+        manifest["spec"] = {"taints": [{"key": "foo", "effect": "NoSchedule"}]}
+    return _workload("SchedulingWithNodeInclusionPolicy", node_list, [],
+                     [inclusion_policy_pod(f"measured-{i}", "namespace-2") for i in range(measured)])
 
 
 @dataclass(frozen=True)
 class WorkloadSpec:
-    """A named workload at upstream's size, its CI floor (pods/s at 5000 nodes) and a generator that
-    scales init and measured pods with the node count."""
+    """A named workload at upstream's size, its CI floor (pods/s at 5000 nodes, from
+    test/integration/scheduler_perf/*/performance-config.yaml) and a generator that scales init and
+    measured pods with the node count."""
 
     name: str
     build: object  # (nodes, init, measured) -> Workload
@@ -171,18 +196,36 @@ class WorkloadSpec:
 
     def make(self, nodes: int) -> Workload:
         scale = nodes / self.nodes
-        init = max(int(self.init * scale), 0)
-        measured = max(int(self.measured * scale), 1)
-        return self.build(nodes, init, measured)
+        return self.build(nodes, max(int(self.init * scale), 0), max(int(self.measured * scale), 1))
 
 
 WORKLOADS: dict[str, WorkloadSpec] = {
     spec.name: spec for spec in (
         WorkloadSpec("SchedulingBasic", scheduling_basic, 5000, 1000, 10000, 680),
+        WorkloadSpec("SchedulingBasic_50000Pods", scheduling_basic, 5000, 5000, 50000, 810),
+        WorkloadSpec("SchedulingNodeAffinity", _same("SchedulingNodeAffinity", ["zone1"], node_affinity_pod,
+                                                     node_affinity_pod), 5000, 5000, 10000, 220),
         WorkloadSpec("SchedulingPodAntiAffinity", scheduling_pod_anti_affinity, 5000, 1000, 2000, 60),
         WorkloadSpec("SchedulingPodAffinity", scheduling_pod_affinity, 5000, 5000, 5000, 35),
+        WorkloadSpec("SchedulingPreferredPodAffinity", _same(
+            "SchedulingPreferredPodAffinity", None, lambda n, ns, node: preferred_pod(n, ns, node, anti=False),
+            lambda n, ns: preferred_pod(n, ns, None, anti=False)), 5000, 5000, 5000, 90),
+        WorkloadSpec("SchedulingPreferredPodAntiAffinity", _same(
+            "SchedulingPreferredPodAntiAffinity", None, lambda n, ns, node: preferred_pod(n, ns, node, anti=True),
+            lambda n, ns: preferred_pod(n, ns, None, anti=True)), 5000, 5000, 5000, 90),
         WorkloadSpec("TopologySpreading", topology_spreading, 5000, 5000, 5000, 460),
+        WorkloadSpec("PreferredTopologySpreading", lambda n, i, m: topology_spreading(n, i, m, soft=True),
+                     5000, 5000, 5000, 340),
         WorkloadSpec("MixedSchedulingBasePod", lambda n, i, m: mixed_scheduling_base_pod(n, i // 5, m),
                      5000, 10000, 5000, 140),
+        WorkloadSpec("SchedulingWithNodeInclusionPolicy", scheduling_with_node_inclusion_policy,
+                     5000, 0, 4000, 270),
     )
+}
+
+TOPOLOGY_WORKLOADS = {
+    "SchedulingPodAntiAffinity": scheduling_pod_anti_affinity,
+    "SchedulingPodAffinity": scheduling_pod_affinity,
+    "TopologySpreading": topology_spreading,
+    "MixedSchedulingBasePod": mixed_scheduling_base_pod,
 }

@@ -1,0 +1,85 @@
+"""`schedkit bench`: the table, the --json shape, --baseline regression flags and bad arguments."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from schedkit.benchmark import check_schedule
+from schedkit.cli import main
+from schedkit.framework.scheduler import Assignment, ScheduleResult
+from schedkit.workloads import WORKLOADS
+
+KEYS = {"workload", "nodes", "initPods", "measuredPods", "scoring", "podsPerSecond", "compileSeconds",
+        "cachedCompileSeconds", "referencePodsPerSecond", "upstreamFloor", "scheduled"}
+
+
+def run(*args):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_bench_writes_the_documented_json_and_a_table(tmp_path):
+    out = tmp_path / "bench.json"
+    result = run("bench", "SchedulingBasic", "SchedulingPodAntiAffinity", "--nodes", "200", "--scoring", "both",
+                 "--quick", "--json", str(out))
+    assert result.exit_code == 0, result.output
+    assert "SchedulingPodAntiAffinity" in result.stdout and "includes API-server binding" in result.stdout
+    data = json.loads(out.read_text())
+    assert set(data["machine"]) == {"cpu", "cores", "python", "numba"}
+    assert [(r["workload"], r["scoring"]) for r in data["results"]] == [
+        ("SchedulingBasic", "adaptive"), ("SchedulingBasic", "full"),
+        ("SchedulingPodAntiAffinity", "adaptive"), ("SchedulingPodAntiAffinity", "full")]
+    for r in data["results"]:
+        assert set(r) == KEYS
+        assert r["nodes"] == 200 and r["scheduled"] == r["measuredPods"] > 0
+        assert r["upstreamFloor"] == WORKLOADS[r["workload"]].floor
+        assert r["podsPerSecond"] > r["referencePodsPerSecond"] > 0
+    basic = data["results"][0]
+    assert (basic["initPods"], basic["measuredPods"]) == (40, 400)  # 1000 / 10000 scaled to 200 nodes
+
+
+def test_baseline_flags_a_regression_and_exits_1(tmp_path):
+    out = tmp_path / "bench.json"
+    assert run("bench", "SchedulingBasic", "--nodes", "100", "--scoring", "adaptive", "--quick",
+               "--json", str(out)).exit_code == 0
+    data = json.loads(out.read_text())
+    data["results"][0]["podsPerSecond"] *= 1000  # a baseline no machine can match
+    out.write_text(json.dumps(data))
+    result = run("bench", "SchedulingBasic", "--nodes", "100", "--scoring", "adaptive", "--quick",
+                 "--baseline", str(out))
+    assert result.exit_code == 1
+    assert "REGRESSION SchedulingBasic (adaptive, 100 nodes)" in result.stdout
+
+
+def test_unknown_workload_and_bad_baseline_are_one_line_errors(tmp_path):
+    result = run("bench", "NoSuchWorkload", "--quick")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("schedkit: error: unknown workload 'NoSuchWorkload'; available: SchedulingBasic")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}")
+    result = run("bench", "SchedulingBasic", "--nodes", "50", "--quick", "--baseline", str(bad))
+    assert result.exit_code == 2 and "not a `schedkit bench --json` file" in result.stderr
+
+
+def test_check_schedule_rejects_unplaced_pods_and_overcommitted_nodes():
+    workload = WORKLOADS["SchedulingBasic"].make(20)
+    pods = workload.measured
+    ok = ScheduleResult([Assignment(p.key, "scheduler-perf-node-0" if i < 30 else "scheduler-perf-node-1", None)
+                         for i, p in enumerate(pods[:60])], 1.0, 0.0, True)
+    workload.measured = pods[:60]
+    check_schedule(workload, ok)  # 31 pods of 100m / 500Mi per 4-CPU, 32Gi node: within allocatable
+    crowded = ScheduleResult([Assignment(p.key, "scheduler-perf-node-0", None) for p in workload.measured],
+                             1.0, 0.0, True)
+    try:
+        check_schedule(workload, crowded)
+        raise RuntimeError("60 pods of 100m on one 4-CPU node must be flagged")
+    except AssertionError as exc:
+        assert "scheduler-perf-node-0 is over its allocatable cpu" in str(exc)
+    unplaced = ScheduleResult([Assignment(p.key, None, "0/20 nodes are available") for p in workload.measured],
+                              1.0, 0.0, True)
+    try:
+        check_schedule(workload, unplaced)
+        raise RuntimeError("unplaced pods must be flagged")
+    except AssertionError as exc:
+        assert "measured pods not placed" in str(exc)
