@@ -17,7 +17,6 @@ cost a pass over the nodes per term instead of a scan over every pod.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,7 +24,7 @@ import numpy as np
 from schedkit.errors import InputError
 from schedkit.framework.plugin import SKIP, SUCCESS, Code, Kernels, Plugin, kernel
 from schedkit.nodeselector import _valid_value, node_label
-from schedkit.podselector import EVERYTHING, NOTHING, LabelSelector, parse_label_selector
+from schedkit.podselector import NOTHING, LabelSelector, parse_label_selector
 
 ERR_REASON_AFFINITY = "node(s) didn't match pod affinity rules"
 ERR_REASON_ANTI_AFFINITY = "node(s) didn't match pod anti-affinity rules"
@@ -452,5 +451,3 @@ class InterPodAffinity(Plugin):
                 (as_int(pred_indptr), as_int(pred_members), as_int(own_indptr), as_int(own_terms), as_int(own_weights)),
                 scratch)
 
-
-__all__ = ["InterPodAffinity", "EVERYTHING", "math"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from schedkit.framework.plugin import NARROW, SKIP, SUCCESS, Kernels, Plugin, kernel
+from schedkit.framework.plugin import SKIP, SUCCESS, Kernels, Plugin, kernel
 from schedkit.state import Interner
 
 ERR_REASON = "node(s) didn't have free ports for the requested pod ports"
@@ -103,5 +103,3 @@ class NodePorts(Plugin):
                 np.asarray(number, dtype=np.int64), used_node, used_proto, used_ip, used_port,
                 np.array([len(running)], dtype=np.int64), np.zeros(max(cluster.num_nodes, 1), dtype=np.bool_))
 
-
-__all__ = ["NodePorts", "NARROW"]

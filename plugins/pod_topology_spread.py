@@ -22,7 +22,7 @@ import numpy as np
 from schedkit.framework.plugin import SKIP, SUCCESS, Code, Kernels, Plugin, kernel
 from schedkit.nodeselector import TermTables, node_label, term_matches
 from schedkit.objects import Requirement as NodeRequirement
-from schedkit.podselector import EVERYTHING, NOTHING, LabelSelector, parse_label_selector, selector_from_set
+from schedkit.podselector import LabelSelector, parse_label_selector, selector_from_set
 from schedkit.taints import tolerated, toleration_tables
 
 ERR_REASON_CONSTRAINTS_NOT_MATCH = "node(s) didn't match pod topology spread constraints"
@@ -447,5 +447,3 @@ class PodTopologySpread(Plugin):
                 scratch(),  # PreFilter's domain counts (kept current by Reserve while memoized)
                 scratch())  # PreScore's
 
-
-__all__ = ["PodTopologySpread", "EVERYTHING", "NOTHING"]

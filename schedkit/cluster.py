@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from typing import Any
 
 from .errors import InputError
 from .manifests import SourcedObject, load_objects
@@ -124,4 +123,4 @@ def warn(message: str) -> None:
     print(f"schedkit: warning: {message}", file=sys.stderr)
 
 
-__all__ = ["Cluster", "load_cluster", "load_pods", "cluster_from_objects", "parse_pods", "Any"]
+__all__ = ["Cluster", "load_cluster", "load_pods", "cluster_from_objects", "parse_pods"]

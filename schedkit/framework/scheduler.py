@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -387,4 +386,4 @@ def _single_feasible(outputs: _Outputs) -> bool:
     return int(np.count_nonzero(outputs.ex_state == 2)) == 1
 
 
-__all__ = ["Scheduler", "ScheduleResult", "Assignment", "Explanation", "NodeExplanation", "Any"]
+__all__ = ["Scheduler", "ScheduleResult", "Assignment", "Explanation", "NodeExplanation"]
