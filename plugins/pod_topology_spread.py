@@ -169,6 +169,16 @@ def _pre_score(nodes, pods, p, feasible, count, state):
     for c in range(hi - lo):
         size = kept if soft[lo + c, IS_HOSTNAME] else dom_n[c]
         weights[c] = math.log(size + 2)
+    # Pod counts per topology value over every eligible node (only domain values are ever read). Pods
+    # with the same soft constraints and policy inputs share them: Reserve keeps them current.
+    totals, memo_sig, memo_pod, soft_sig = state[10][2], reserve[5], reserve[6], reserve[7]
+    if soft_sig[p] >= 0 and soft_sig[p] == memo_sig[0]:
+        return SUCCESS
+    memo_sig[0] = soft_sig[p]
+    memo_pod[0] = p
+    for c in range(hi - lo):
+        for v in range(totals.shape[1]):
+            totals[c, v] = 0
     for n in range(num_nodes):
         if require_all[p] and not _has_all_keys(nodes, n, lo, hi, soft):
             continue
@@ -179,8 +189,7 @@ def _pre_score(nodes, pods, p, feasible, count, state):
             v = node_label(nodes, n, soft[row, KEY])
             if v < 0:
                 v = empty_value[0]
-            if dom_stamp[c, v] == now:
-                dom_count[c, v] += counts[soft[row, SEL], n]
+            totals[c, v] += counts[soft[row, SEL], n]
     return SUCCESS
 
 
@@ -200,7 +209,7 @@ def _score(nodes, pods, p, n, state):
         if soft[row, IS_HOSTNAME]:
             matching = counts[soft[row, SEL], n]
         else:
-            matching = dom_count[c, v]
+            matching = dom_list[c, v]  # PreScore's per-value totals
         score += matching * weights[c] + (soft[row, MAX_SKEW] - 1)
     return np.int64(math.floor(score + 0.5))  # math.Round of a non-negative value
 
@@ -225,29 +234,46 @@ def _normalize(nodes, pods, p, feasible, scores, count, state):
 
 
 @kernel
+def _matches_selector(p, selector, indptr, selectors):
+    for k in range(indptr[p], indptr[p + 1]):
+        if selectors[k] == selector:
+            return True
+    return False
+
+
+@kernel
 def _update(nodes, pods, p, n, state, sign):
     counts, hard_indptr, hard, soft_indptr, soft, require_all, affinity, tolerations, reserve, scratch = state[:10]
     dom_count, dom_stamp, dom_list, dom_n, min_match, stamp, ignored, weights, empty_value = scratch
     indptr, selectors, memo_sig, memo_pod = reserve[0], reserve[1], reserve[2], reserve[3]
     for k in range(indptr[p], indptr[p + 1]):
         counts[selectors[k], n] += sign
-    if memo_sig[0] < 0:
-        return
-    # Keep the memoized domain counts current: the pod counts where the memo's pod would count it.
+    # Keep the memoized PreFilter domain counts current: the pod counts where the memo's pod would count it.
     q = memo_pod[0]
     lo, hi = hard_indptr[q], hard_indptr[q + 1]
-    if not _has_all_keys(nodes, n, lo, hi, hard):
+    if memo_sig[0] >= 0 and _has_all_keys(nodes, n, lo, hi, hard):
+        for c in range(hi - lo):
+            row = lo + c
+            if (_matches_selector(p, hard[row, SEL], indptr, selectors)
+                    and _passes_policies(nodes, q, n, row, hard, affinity, tolerations)):
+                v = node_label(nodes, n, hard[row, KEY])
+                if dom_stamp[c, v] == stamp[0]:
+                    dom_count[c, v] += sign
+    # And PreScore's per-value totals.
+    totals, soft_memo_sig, soft_memo_pod = state[10][2], reserve[5], reserve[6]
+    q = soft_memo_pod[0]
+    lo, hi = soft_indptr[q], soft_indptr[q + 1]
+    if soft_memo_sig[0] < 0 or (require_all[q] and not _has_all_keys(nodes, n, lo, hi, soft)):
         return
     for c in range(hi - lo):
         row = lo + c
-        matched = False
-        for k in range(indptr[p], indptr[p + 1]):
-            if selectors[k] == hard[row, SEL]:
-                matched = True
-        if matched and _passes_policies(nodes, q, n, row, hard, affinity, tolerations):
-            v = node_label(nodes, n, hard[row, KEY])
-            if dom_stamp[c, v] == stamp[0]:
-                dom_count[c, v] += sign
+        if soft[row, IS_HOSTNAME] or not _matches_selector(p, soft[row, SEL], indptr, selectors):
+            continue
+        if _passes_policies(nodes, q, n, row, soft, affinity, tolerations):
+            v = node_label(nodes, n, soft[row, KEY])
+            if v < 0:
+                v = empty_value[0]
+            totals[c, v] += sign
 
 
 @kernel
@@ -371,9 +397,12 @@ class PodTopologySpread(Plugin):
         require_all = np.zeros(len(pods), dtype=np.bool_)
         hostname = cluster.label_keys(HOSTNAME)
         signatures: dict[tuple, int] = {}
+        soft_signatures: dict[tuple, int] = {}
         pts_sig = np.full(len(pods), -1, dtype=np.int64)
+        soft_sig = np.full(len(pods), -1, dtype=np.int64)
         for i, pod in enumerate(pods):
             constraints, system_defaulted = self._constraints(pod, services, objects_by_kind)
+            require_all[i] = not system_defaulted or bool((pod.raw.get("spec") or {}).get("topologySpreadConstraints"))
             hard = tuple((pod.namespace, key, skew, md, aff, taints, sel) for key, skew, md, aff, taints, when, sel
                          in constraints if when == "DoNotSchedule")
             if hard:
@@ -381,7 +410,13 @@ class PodTopologySpread(Plugin):
                 policy = (tuple(sorted(pod.node_selector.items())), pod.node_affinity,
                           pod.tolerations if any(c[5] for c in hard) else None)
                 pts_sig[i] = signatures.setdefault((hard, policy), len(signatures))
-            require_all[i] = not system_defaulted or bool((pod.raw.get("spec") or {}).get("topologySpreadConstraints"))
+            soft_constraints = tuple((pod.namespace, key, skew, aff, taints, sel) for key, skew, md, aff, taints, when, sel
+                                     in constraints if when != "DoNotSchedule")
+            if soft_constraints:
+                policy = (tuple(sorted(pod.node_selector.items())), pod.node_affinity,
+                          pod.tolerations if any(c[4] for c in soft_constraints) else None)
+                soft_sig[i] = soft_signatures.setdefault((soft_constraints, policy, bool(require_all[i])),
+                                                         len(soft_signatures))
             for key, skew, min_domains, aff, taints, when, selector in constraints:
                 sel = selector_ids.setdefault((pod.namespace, selector), len(selector_ids))
                 key_id = cluster.label_keys(key)
@@ -443,7 +478,8 @@ class PodTopologySpread(Plugin):
                  has_required),
                 toleration_tables(cluster, pods),
                 (reserve_indptr, np.asarray(reserve_selectors, dtype=np.int64), np.array([-1], dtype=np.int64),
-                 np.zeros(1, dtype=np.int64), pts_sig),
+                 np.zeros(1, dtype=np.int64), pts_sig, np.array([-1], dtype=np.int64), np.zeros(1, dtype=np.int64),
+                 soft_sig),
                 scratch(),  # PreFilter's domain counts (kept current by Reserve while memoized)
                 scratch())  # PreScore's
 

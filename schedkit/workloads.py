@@ -227,5 +227,7 @@ TOPOLOGY_WORKLOADS = {
     "SchedulingPodAntiAffinity": scheduling_pod_anti_affinity,
     "SchedulingPodAffinity": scheduling_pod_affinity,
     "TopologySpreading": topology_spreading,
+    "PreferredTopologySpreading": lambda nodes, running, measured: topology_spreading(nodes, running, measured,
+                                                                                      soft=True),
     "MixedSchedulingBasePod": mixed_scheduling_base_pod,
 }

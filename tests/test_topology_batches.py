@@ -28,6 +28,7 @@ def test_small_scheduler_perf_shapes_match_the_reference(name, percentage):
     sizes = {"SchedulingPodAntiAffinity": dict(nodes=30, running=10, measured=25),
              "SchedulingPodAffinity": dict(nodes=30, running=20, measured=40),
              "TopologySpreading": dict(nodes=30, running=20, measured=60),
+             "PreferredTopologySpreading": dict(nodes=30, running=20, measured=60),
              "MixedSchedulingBasePod": dict(nodes=30, each=6, measured=40)}
     workload = TOPOLOGY_WORKLOADS[name](**sizes[name])
     result = _compare(workload, percentage)
@@ -47,3 +48,20 @@ def test_tight_spreading_over_many_nodes_matches_the_reference():
     workload.measured = pods
     result = _compare(workload, None)
     assert result.unschedulable > 0  # 4 CPU nodes fill up: failures come with messages to compare
+
+
+def test_soft_spreading_with_alternating_signatures_matches_the_reference():
+    # ScheduleAnyway, maxSkew 1, pods alternating between two namespaces and two selectors: PreScore's
+    # memoized totals switch signatures and must follow every placement.
+    workload = TOPOLOGY_WORKLOADS["PreferredTopologySpreading"](120, 30, 10)
+    pods = []
+    for i in range(90):
+        manifest = spreading_pod(f"soft-{i}", "sched-test" if i % 2 else "other", soft=True)
+        manifest["spec"]["topologySpreadConstraints"][0]["maxSkew"] = 1
+        if i % 3 == 0:
+            manifest["metadata"]["labels"] = {"color": "red"}
+            manifest["spec"]["topologySpreadConstraints"][0]["labelSelector"] = {"matchLabels": {"color": "red"}}
+        pods.append(make_pod(manifest))
+    workload.measured = pods
+    _compare(workload, None)
+    _compare(workload, 100)
