@@ -57,7 +57,7 @@ def explanation_table(explanation: Explanation) -> str:
     rows = []
     for node in explanation.nodes:
         if node.feasible:
-            verdict = "yes" if node.examined else "yes"
+            verdict = "yes"
             detail = "" if node.total_score is not None or explanation.scoring_skipped else "not scored (past percentageOfNodesToScore)"
         else:
             verdict = "no" if node.examined else "-"

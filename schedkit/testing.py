@@ -168,7 +168,8 @@ def check_plugin(plugin: type[Plugin] | Plugin, args: dict | None = None, exampl
         cluster, pods = random_cluster(rng)
         for pod in pods:
             where = f"plugin {name}, example {example}, pod {pod.key}"
-            prepared = instance.prepare(build_state(cluster, [pod]), [pod], build_state(cluster, [pod]).pod_columns([pod]))
+            state = build_state(cluster, [pod])
+            prepared = instance.prepare(state, [pod], state.pod_columns([pod]))
             if not isinstance(prepared, tuple):
                 raise AssertionError(f"{where}: prepare must return a tuple, got {type(prepared).__name__}")
             first = run_plugin(instance, cluster, pod)

@@ -238,7 +238,7 @@ class Scheduler:
             failed_nodes += count
             for reason in plugin.reasons(int(outputs.hist_code[row, k])):
                 counts[reason] = counts.get(reason, 0) + count
-        narrowed = [profile.plugins[i].name for i in range(len(profile.plugins)) if (int(outputs.reject_code[row]) >> i) & 1]
+        narrowed = _narrowing_plugins(profile, int(outputs.reject_code[row]))
         # With a PreFilterResult, nodes outside it (none at all when its names match no node) carry
         # "didn't satisfy plugin(s)" (findNodesThatFitPod's absent-node status).
         if narrowed and failed_nodes < num_nodes:
@@ -339,8 +339,7 @@ class Scheduler:
         self._run(profile, state, columns, np.zeros(1, dtype=np.int64), prepared, outputs, rng,
                   do_reserve=False, examine_all=True, score_all=score_all, explain=True)
         chosen = int(outputs.node[0])
-        narrowed = sorted(profile.plugins[i].name for i in range(len(profile.plugins))
-                          if outputs.reject_plugin[0] < 0 and (int(outputs.reject_code[0]) >> i) & 1)
+        narrowed = [] if outputs.reject_plugin[0] >= 0 else _narrowing_plugins(profile, int(outputs.reject_code[0]))
         nodes = []
         for name in names_in_input:
             n = state.node_index[name]
@@ -380,6 +379,11 @@ class Scheduler:
         skipped = [profile.plugins[i].name for slot, i in enumerate(score_slots) if outputs.ex_skip[slot]]
         return Explanation(pod.key, pod.scheduler_name, state.node_names[chosen] if chosen >= 0 else None, message,
                            nodes, skipped, list(profile.not_modelled), _single_feasible(outputs) and not score_all)
+
+
+def _narrowing_plugins(profile: Profile, bits: int) -> list[str]:
+    """Names of the plugins whose PreFilterResult narrowed the nodes (the loop records them as bits)."""
+    return sorted(profile.plugins[i].name for i in range(len(profile.plugins)) if (bits >> i) & 1)
 
 
 def _single_feasible(outputs: _Outputs) -> bool:
