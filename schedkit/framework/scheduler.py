@@ -221,34 +221,10 @@ class Scheduler:
                     plugin.kernels.reserve(state.nodes, columns, row, node, prepared[key])
 
     def _message(self, profile: Profile, state: ClusterState, outputs: _Outputs, row: int) -> str:
-        num_nodes = state.num_nodes
-        if num_nodes == 0:
-            return NO_NODES_MESSAGE
-        plugin_index, code = int(outputs.reject_plugin[row]), int(outputs.reject_code[row])
-        if plugin_index >= 0:
-            plugin = profile.plugins[plugin_index]
-            if code < 0:  # Permit rejected the chosen node
-                return f"0/1 nodes are available: {', '.join(plugin.reasons(-code))}."
-            return f"0/{num_nodes} nodes are available: {', '.join(plugin.reasons(code))}."
-        counts: dict[str, int] = {}
-        failed_nodes = 0
-        for k in range(int(outputs.hist_len[row])):
-            plugin = profile.plugins[int(outputs.hist_plugin[row, k])]
-            count = int(outputs.hist_count[row, k])
-            failed_nodes += count
-            for reason in plugin.reasons(int(outputs.hist_code[row, k])):
-                counts[reason] = counts.get(reason, 0) + count
-        narrowed = _narrowing_plugins(profile, int(outputs.reject_code[row]))
-        # With a PreFilterResult, nodes outside it (none at all when its names match no node) carry
-        # "didn't satisfy plugin(s)" (findNodesThatFitPod's absent-node status).
-        if narrowed and failed_nodes < num_nodes:
-            reason = f"node(s) didn't satisfy plugin(s) [{' '.join(sorted(narrowed))}]"
-            counts[reason] = counts.get(reason, 0) + num_nodes - failed_nodes
-        parts = sorted(f"{count} {reason}" for reason, count in counts.items())
-        message = f"0/{num_nodes} nodes are available:"
-        if parts:
-            message += f" {', '.join(parts)}."
-        return message
+        hist = [(int(outputs.hist_plugin[row, k]), int(outputs.hist_code[row, k]), int(outputs.hist_count[row, k]))
+                for k in range(int(outputs.hist_len[row]))]
+        return failure_message(profile, state.num_nodes, int(outputs.reject_plugin[row]),
+                               int(outputs.reject_code[row]), hist)
 
     def schedule(self, cluster: Cluster, pods: list[Pod] | None = None, seed: int = 0,
                  fresh: bool = True) -> ScheduleResult:
@@ -379,6 +355,36 @@ class Scheduler:
         skipped = [profile.plugins[i].name for slot, i in enumerate(score_slots) if outputs.ex_skip[slot]]
         return Explanation(pod.key, pod.scheduler_name, state.node_names[chosen] if chosen >= 0 else None, message,
                            nodes, skipped, list(profile.not_modelled), _single_feasible(outputs) and not score_all)
+
+
+def failure_message(profile: Profile, num_nodes: int, reject_plugin: int, reject_code: int,
+                    hist: list[tuple[int, int, int]]) -> str:
+    """FitError.Error() for one failed cycle, from what the loop recorded: the PreFilter/Permit plugin
+    that rejected the pod (``reject_plugin`` >= 0), or the per-(plugin, code) node counts of Filter."""
+    if num_nodes == 0:
+        return NO_NODES_MESSAGE
+    if reject_plugin >= 0:
+        plugin = profile.plugins[reject_plugin]
+        if reject_code < 0:  # Permit rejected the chosen node
+            return f"0/1 nodes are available: {', '.join(plugin.reasons(-reject_code))}."
+        return f"0/{num_nodes} nodes are available: {', '.join(plugin.reasons(reject_code))}."
+    counts: dict[str, int] = {}
+    failed_nodes = 0
+    for plugin_index, code, count in hist:
+        failed_nodes += count
+        for reason in profile.plugins[plugin_index].reasons(code):
+            counts[reason] = counts.get(reason, 0) + count
+    narrowed = _narrowing_plugins(profile, reject_code)
+    # With a PreFilterResult, nodes outside it (none at all when its names match no node) carry
+    # "didn't satisfy plugin(s)" (findNodesThatFitPod's absent-node status).
+    if narrowed and failed_nodes < num_nodes:
+        reason = f"node(s) didn't satisfy plugin(s) [{' '.join(sorted(narrowed))}]"
+        counts[reason] = counts.get(reason, 0) + num_nodes - failed_nodes
+    parts = sorted(f"{count} {reason}" for reason, count in counts.items())
+    message = f"0/{num_nodes} nodes are available:"
+    if parts:
+        message += f" {', '.join(parts)}."
+    return message
 
 
 def _narrowing_plugins(profile: Profile, bits: int) -> list[str]:

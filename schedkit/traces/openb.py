@@ -14,8 +14,11 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..errors import InputError
 from ..objects import Node, Pod, parse_node, parse_pod
+from .workload import ShapeTable, Workload
 
 GPU_RESOURCE = "nvidia.com/gpu"
 GPU_MODEL_LABEL = "alibabacloud.com/gpu-card-model"
@@ -79,38 +82,64 @@ def load_openb_nodes(path: str) -> list[Node]:
     return nodes
 
 
-def load_openb_pods(path: str, namespace: str = "default") -> list[TracePod]:
-    """``openb_pod_list_*.csv`` -> pods with arrival/departure seconds, in file order."""
+def _pod_manifest(name: str, namespace: str, cpu: int, memory: int, gpus: int, gpu_milli: int, gpu_spec: str) -> dict:
+    requests = {"cpu": f"{cpu}m", "memory": f"{memory}Mi"}
+    if gpus:
+        requests[GPU_RESOURCE] = str(gpus)
+    annotations = {GPU_MILLI_ANNOTATION: str(gpu_milli)}
+    spec: dict = {"containers": [{"name": "main", "resources": {"requests": requests, "limits": requests}}]}
+    if gpu_spec:
+        annotations[GPU_SPEC_ANNOTATION] = gpu_spec
+        models = list(dict.fromkeys(gpu_spec.split("|")))  # the trace repeats some models
+        spec["affinity"] = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+            "nodeSelectorTerms": [{"matchExpressions": [
+                {"key": GPU_MODEL_LABEL, "operator": "In", "values": models}]}]}}}
+    return {"kind": "Pod", "metadata": {"name": name, "namespace": namespace, "annotations": annotations},
+            "spec": spec}
+
+
+def _pod_rows(path: str):
+    """(line, row, spec key, arrival, departure) per pod row, validated."""
     rows = _rows(path, POD_COLUMNS)
     timed = bool(rows) and all(c in rows[0] for c in ("creation_time", "deletion_time"))
-    pods = []
     for index, (line, row) in enumerate(enumerate(rows, start=2)):
-        cpu = _int(row, "cpu_milli", path, line)
-        memory = _int(row, "memory_mib", path, line)
-        gpus = _int(row, "num_gpu", path, line)
-        gpu_milli = _int(row, "gpu_milli", path, line)
-        requests = {"cpu": f"{cpu}m", "memory": f"{memory}Mi"}
-        if gpus:
-            requests[GPU_RESOURCE] = str(gpus)
-        annotations = {GPU_MILLI_ANNOTATION: str(gpu_milli)}
-        spec: dict = {"containers": [{"name": "main", "resources": {"requests": requests, "limits": requests}}]}
-        gpu_spec = (row.get("gpu_spec") or "").strip()
-        if gpu_spec:
-            annotations[GPU_SPEC_ANNOTATION] = gpu_spec
-            models = list(dict.fromkeys(gpu_spec.split("|")))  # the trace repeats some models
-            spec["affinity"] = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
-                "nodeSelectorTerms": [{"matchExpressions": [
-                    {"key": GPU_MODEL_LABEL, "operator": "In", "values": models}]}]}}}
-        manifest = {"kind": "Pod", "metadata": {"name": row["name"], "namespace": namespace,
-                                                "annotations": annotations}, "spec": spec}
-        pod = parse_pod(manifest, path, f"row {line}")
+        key = (_int(row, "cpu_milli", path, line), _int(row, "memory_mib", path, line),
+               _int(row, "num_gpu", path, line), _int(row, "gpu_milli", path, line), (row.get("gpu_spec") or "").strip())
+        if not row.get("name"):
+            raise InputError("empty pod name", path, f"row {line}, column name")
         if timed:
             arrival = float(_int(row, "creation_time", path, line))
-            departure = float(_int(row, "deletion_time", path, line))
+            departure: float | None = float(_int(row, "deletion_time", path, line))
             if departure < arrival:
                 raise InputError(f"deletion_time {departure:.0f} is before creation_time {arrival:.0f}", path,
                                  f"row {line}")
         else:
             arrival, departure = float(index), None
+        yield line, row, key, arrival, departure
+
+
+def load_openb_pods(path: str, namespace: str = "default") -> list[TracePod]:
+    """``openb_pod_list_*.csv`` -> pods with arrival/departure seconds, in file order."""
+    pods = []
+    for line, row, key, arrival, departure in _pod_rows(path):
+        pod = parse_pod(_pod_manifest(row["name"], namespace, *key), path, f"row {line}")
         pods.append(TracePod(pod, arrival, departure, (row.get("qos") or "").strip()))
     return pods
+
+
+def load_openb_workload(pod_path: str, node_path: str, namespace: str = "default") -> Workload:
+    """An openb pod list on an openb node list, ready to replay: each distinct pod spec parsed once;
+    ``deletion_time`` is each pod's deadline (it leaves then, whether or not it ever ran)."""
+    nodes = load_openb_nodes(node_path)
+    table = ShapeTable()
+    shape_of, names, arrival, deadline = [], [], [], []
+    for line, row, key, start, end in _pod_rows(pod_path):
+        shape_of.append(table.add(key, lambda: parse_pod(_pod_manifest(row["name"], namespace, *key), pod_path,
+                                                          f"row {line}")))
+        names.append(row["name"])
+        arrival.append(start)
+        deadline.append(np.nan if end is None else end)
+    count = len(names)
+    return Workload(nodes, table.shapes, np.asarray(shape_of, dtype=np.int64), np.asarray(names, dtype=object),
+                    np.full(count, namespace, dtype=object), np.asarray(arrival, dtype=np.float64),
+                    np.full(count, np.nan), np.asarray(deadline, dtype=np.float64), pod_path)
