@@ -140,5 +140,70 @@ def bench(workloads: tuple[str, ...], nodes: int | None, scoring: str, seed: int
     _guard(run)
 
 
+@main.command()
+@click.argument("trace", required=False)
+@click.option("--nodes", "nodes_path", default=None,
+              help="The node table or manifests (default: nodes.csv/parquet beside the trace; for openb, "
+                   "openb_node_list_gpu_node.csv beside it).")
+@click.option("--config", "config_path", default=None, help="A KubeSchedulerConfiguration file.")
+@click.option("--format", "fmt", type=click.Choice(["auto", "schedkit", "openb", "k8s"]), default="auto",
+              show_default=True, help="Trace format (auto: from the file name and header).")
+@click.option("--mode", type=click.Choice(["timed", "fill"]), default="timed", show_default=True,
+              help="timed: arrivals and departures on the trace clock; fill: submit pods in order, no departures.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for ties between nodes (and --shuffle).")
+@click.option("--out", "out_dir", default=None, help="Output folder (default: a new replay-<trace>-<time> folder here).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--target-demand", type=float, default=None,
+              help="Fill mode: submit until requests reach this multiple of capacity, e.g. 1.3.")
+@click.option("--target-resource", default=None,
+              help="Fill mode: the resource the target counts (default nvidia.com/gpu if nodes have GPUs, else cpu; "
+                   "gpu-milli counts shared GPUs by their fraction).")
+@click.option("--shuffle", is_flag=True, help="Fill mode: submit in a seeded random order instead of trace order.")
+def replay(trace: str | None, nodes_path: str | None, config_path: str | None, fmt: str, mode: str, seed: int,
+           out_dir: str | None, quiet: bool, target_demand: float | None, target_resource: str | None,
+           shuffle: bool) -> None:
+    """Replay a recorded workload through the scheduler (default: the bundled sample trace)."""
+    from .replay.report import human_summary
+    from .replay.run import ReplayOptions, run_replay
+
+    def run() -> None:
+        summary, files = run_replay(ReplayOptions(trace, nodes_path, config_path, fmt, mode, seed, out_dir, quiet,
+                                                  target_demand, target_resource, shuffle))
+        click.echo(human_summary(summary), nl=False)
+        click.echo(f"wrote {', '.join(files)}")
+
+    _guard(run)
+
+
+@main.group()
+def trace() -> None:
+    """Make and inspect workload traces."""
+
+
+@trace.command("generate")
+@click.option("--like", type=click.Choice(["openb"]), default="openb", show_default=True,
+              help="Whose statistics to follow (traces/README.md).")
+@click.option("--nodes", type=click.IntRange(1), default=200, show_default=True)
+@click.option("--pods", type=click.IntRange(1), default=3000, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--out", "out_dir", default=None, help="Output folder (default: trace-openb-<nodes>n-<pods>p-s<seed>).")
+def trace_generate(like: str, nodes: int, pods: int, seed: int, out_dir: str | None) -> None:
+    """Generate a synthetic trace (nodes.csv, pods.csv) in schedkit's schema."""
+    from .replay.output import check_out_dir
+    from .traces.generate import generate_like_openb, write_trace
+
+    def run() -> None:
+        folder = out_dir or f"trace-{like}-{nodes}n-{pods}p-s{seed}"
+        check_out_dir(folder)
+        try:
+            node_table, pod_table = generate_like_openb(nodes=nodes, pods=pods, seed=seed)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+        written = write_trace(node_table, pod_table, folder)
+        click.echo(f"wrote {', '.join(written)} ({nodes} nodes, {pods} pods)")
+
+    _guard(run)
+
+
 if __name__ == "__main__":
     main()

@@ -56,6 +56,7 @@ class ReplayResult:
     loop_seconds: float  # the compiled driver only
     cycles: int  # scheduling attempts
     end_time: float  # simulated time of the last event
+    requests: np.ndarray  # int64 [shapes, resources]: each distinct pod spec's requests
 
     @property
     def decisions_per_second(self) -> float:
@@ -162,7 +163,7 @@ def replay(scheduler: Scheduler, workload: Workload, seed: int = 0,
 
     messages = _messages(R, profile, state.num_nodes, held, workload)
     return ReplayResult(workload, state, R, C, messages, name, time.perf_counter() - started, compile_seconds,
-                        loop_seconds, int(R.attempts.sum()), float(F[queue.F_NOW]))
+                        loop_seconds, int(R.attempts.sum()), float(F[queue.F_NOW]), columns.requests)
 
 
 def _arrays(workload: Workload, columns, held: dict[int, str], profile, state: ClusterState) -> queue.ReplayArrays:

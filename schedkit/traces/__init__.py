@@ -1,5 +1,8 @@
-"""Recorded workload traces as Kubernetes objects: each pod with its arrival and departure time."""
+"""Recorded workload traces: schedkit's own schema, Alibaba openb, Kubernetes manifests."""
 
-from .openb import TracePod, load_openb_nodes, load_openb_pods
+from .loader import FORMATS, load_trace
+from .openb import TracePod, load_openb_nodes, load_openb_pods, load_openb_workload
+from .workload import Workload
 
-__all__ = ["TracePod", "load_openb_nodes", "load_openb_pods"]
+__all__ = ["FORMATS", "TracePod", "Workload", "load_trace", "load_openb_nodes", "load_openb_pods",
+           "load_openb_workload"]

@@ -1,0 +1,81 @@
+"""Writing a replay's files so that an interrupted run never leaves something that looks complete.
+
+Every file is written under a temporary name in the output folder and renamed when all of them are
+done; ``summary.json`` is renamed last, and an older one is removed first, so a folder with a
+``summary.json`` always holds one complete replay.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+from typing import Callable
+
+from ..errors import InputError
+
+FILES = ("placements.parquet", "timeline.parquet", "summary.json")
+
+
+def default_out_dir(trace: str) -> str:
+    stem = os.path.splitext(os.path.basename(os.path.normpath(trace)))[0] or "trace"
+    base = f"replay-{stem}-{datetime.datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    path, n = base, 1
+    while os.path.exists(path):
+        n += 1
+        path = f"{base}-{n}"
+    return path
+
+
+def check_out_dir(path: str) -> None:
+    """Fail before replaying when the folder cannot be written."""
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise InputError("exists and is not a folder; --out needs a folder", path)
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise InputError(f"folder {parent} does not exist", path)
+    target = path if os.path.isdir(path) else parent
+    if not os.access(target, os.W_OK):
+        raise InputError(f"folder {target} is not writable", path)
+
+
+def write_outputs(path: str, writers: dict[str, Callable[[str], None]]) -> list[str]:
+    """Run each ``writers[name](tmp_path)``, then rename them all into place; on any failure remove what
+    was written (and the folder, if this call created it)."""
+    created = not os.path.exists(path)
+    os.makedirs(path, exist_ok=True)
+    pending: dict[str, str] = {}
+    try:
+        for name, write in writers.items():
+            tmp = os.path.join(path, f".{name}.tmp-{os.getpid()}")
+            pending[name] = tmp
+            write(tmp)
+        old_summary = os.path.join(path, "summary.json")
+        if os.path.exists(old_summary):
+            os.unlink(old_summary)
+        for name in sorted(pending, key=lambda n: n == "summary.json"):
+            os.replace(pending[name], os.path.join(path, name))
+        return [os.path.join(path, name) for name in writers]
+    except BaseException as exc:
+        for tmp in pending.values():
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        if created and not os.listdir(path):
+            os.rmdir(path)
+        if isinstance(exc, OSError):
+            raise InputError(f"cannot write: {exc.strerror or exc}", path) from None
+        raise
+
+
+def json_writer(data: dict) -> Callable[[str], None]:
+    def write(tmp: str) -> None:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=2)
+            handle.write("\n")
+    return write
+
+
+def parquet_writer(frame) -> Callable[[str], None]:
+    def write(tmp: str) -> None:
+        frame.to_parquet(tmp, index=False)
+    return write

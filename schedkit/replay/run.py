@@ -1,0 +1,100 @@
+"""``schedkit replay`` end to end: load, choose the submission, replay, write the files, summarise."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass
+from typing import TextIO
+
+from ..errors import InputError
+from ..framework.scheduler import Scheduler
+from ..traces.loader import load_trace
+from . import report
+from .engine import replay
+from .fill import GPU_MILLI, default_resource, fill_workload
+from .output import check_out_dir, default_out_dir, json_writer, parquet_writer, write_outputs
+
+SAMPLE_TRACE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                            "traces", "sample")
+
+
+@dataclass
+class ReplayOptions:
+    trace: str | None = None
+    nodes: str | None = None
+    config: str | None = None
+    fmt: str = "auto"
+    mode: str = "timed"
+    seed: int = 0
+    out: str | None = None
+    quiet: bool = False
+    target_demand: float | None = None
+    target_resource: str | None = None
+    shuffle: bool = False
+
+
+class Progress:
+    """A one-line progress bar on stderr, shown once a replay has run for a second."""
+
+    def __init__(self, stream: TextIO, enabled: bool, delay: float = 1.0):
+        self.stream, self.enabled, self.delay = stream, enabled, delay
+        self.start = time.perf_counter()
+        self.last = 0.0
+        self.shown = False
+
+    def __call__(self, arrived: int, total: int, now: float) -> None:
+        if not self.enabled:
+            return
+        elapsed = time.perf_counter() - self.start
+        if elapsed < self.delay or elapsed - self.last < 0.2:
+            return
+        self.last = elapsed
+        share = arrived / total if total else 1.0
+        bar = "#" * int(share * 30)
+        self.stream.write(f"\rreplay [{bar:<30}] {share:6.1%} {arrived:,}/{total:,} pods arrived, "
+                          f"t={now:,.0f} s, {elapsed:.0f} s")
+        self.stream.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def run_replay(options: ReplayOptions, stderr: TextIO = sys.stderr) -> tuple[dict, list[str]]:
+    """Returns the summary and the files written."""
+    trace = options.trace or SAMPLE_TRACE
+    if options.trace is None and not os.path.isdir(SAMPLE_TRACE):
+        raise InputError("the bundled sample trace is missing (expected traces/sample in the source checkout); "
+                         "give a TRACE", SAMPLE_TRACE)
+    out = options.out or default_out_dir(trace)
+    check_out_dir(out)
+    scheduler = Scheduler.from_file(options.config)
+    workload, fmt = load_trace(trace, options.nodes, options.fmt)
+    extra: dict = {"format": fmt}
+    if options.mode == "fill":
+        resource = options.target_resource or default_resource(workload)
+        if options.target_resource and options.target_resource != GPU_MILLI and not any(
+                options.target_resource in node.allocatable for node in workload.nodes):
+            raise InputError(f"--target-resource {options.target_resource!r}: no node has it "
+                             f"(use a resource the nodes list, or {GPU_MILLI})")
+        workload, info = fill_workload(workload, options.target_demand, resource, options.shuffle, options.seed)
+        extra["fill"] = info
+    elif options.target_demand is not None or options.shuffle:
+        raise InputError("--target-demand and --shuffle apply to --mode fill")
+    progress = Progress(stderr, not options.quiet)
+    try:
+        result = replay(scheduler, workload, seed=options.seed, progress=progress)
+    finally:
+        progress.close()
+    summary = report.summary(result, mode=options.mode, seed=options.seed, trace=trace, config=options.config,
+                             extra=extra)
+    files = write_outputs(out, {
+        "placements.parquet": parquet_writer(report.placements(result)),
+        "timeline.parquet": parquet_writer(report.timeline(result)),
+        "summary.json": json_writer(summary),
+    })
+    return summary, files

@@ -1,0 +1,210 @@
+"""schedkit's own trace schema (traces/README.md): a pod table and a node table, CSV or parquet.
+
+Every cell is read as text and checked column by column, so an error names the file, the row and the
+column. Pods with the same spec (every column but name, arrival, duration and end) share one parsed
+Pod: the table is grouped on those columns and each group's first row is parsed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from ..objects import Node, parse_node, parse_pod
+from ..quantity import QuantityError, parse_quantity
+from .workload import Workload
+
+NATIVE_RESOURCES = ("cpu", "memory", "ephemeral-storage")
+POD_COLUMNS = ("name", "namespace", "arrival", "duration", "end", "priority", "labels", "annotations",
+               "node_selector", "tolerations", "affinity", "topology_spread_constraints", "owner", "scheduler_name")
+NODE_COLUMNS = ("name", "pods", "labels", "taints")
+JSON_COLUMNS = {"labels": dict, "annotations": dict, "node_selector": dict, "tolerations": list, "affinity": dict,
+                "topology_spread_constraints": list, "taints": list}
+TIME_COLUMNS = ("arrival", "duration", "end")
+
+
+def is_resource_column(name: str) -> bool:
+    return name in NATIVE_RESOURCES or "/" in name or name.startswith("hugepages-")
+
+
+def read_table(path: str) -> pd.DataFrame:
+    """A CSV or parquet file with every cell as a string ("" where empty)."""
+    if not os.path.exists(path):
+        raise InputError("no such file or directory", path)
+    try:
+        if path.endswith(".parquet"):
+            frame = pd.read_parquet(path)
+            frame = frame.astype(object).where(frame.notna(), "")
+            return frame.map(lambda v: v if isinstance(v, str) else _text(v))
+        return pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
+    except InputError:
+        raise
+    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        kind = "parquet" if path.endswith(".parquet") else "CSV"
+        raise InputError(f"cannot read {kind}: {str(exc).splitlines()[0]}", path) from None
+    except Exception as exc:  # pyarrow raises its own error types for damaged files
+        raise InputError(f"cannot read file: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
+                         path) from None
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+class _Table:
+    """A table with error locations: CSV rows by line number (header is line 1), parquet rows 1-based."""
+
+    def __init__(self, path: str, frame: pd.DataFrame, allowed: tuple[str, ...], required: tuple[str, ...]):
+        self.path, self.frame = path, frame
+        self.first_row = 2 if not path.endswith(".parquet") else 1
+        unknown = [c for c in frame.columns if c not in allowed and not is_resource_column(c)]
+        if unknown:
+            raise InputError(f"unknown column(s) {', '.join(map(repr, unknown))}; expected {', '.join(allowed)} "
+                             "or resource names (cpu, memory, ephemeral-storage, vendor.com/resource)", path)
+        missing = [c for c in required if c not in frame.columns]
+        if missing:
+            raise InputError(f"missing column(s) {', '.join(missing)}; found {', '.join(map(str, frame.columns))}", path)
+
+    def error(self, index: int, column: str, message: str) -> InputError:
+        return InputError(message, self.path, f"row {index + self.first_row}, column {column}")
+
+    def numbers(self, column: str, *, minimum: float | None = 0.0, required: bool = False) -> np.ndarray:
+        """The column as float64 (NaN where empty, unless ``required``)."""
+        if column not in self.frame.columns:
+            return np.full(len(self.frame), np.nan)
+        text = self.frame[column].str.strip()
+        values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
+        empty = (text == "").to_numpy()
+        bad = (np.isnan(values) & ~empty) | ~np.isfinite(np.where(np.isnan(values), 0.0, values))
+        if required:
+            bad |= empty
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raw = self.frame[column].iloc[i]
+            raise self.error(i, column, "a value is required" if raw.strip() == "" else f"not a number: {raw!r}")
+        if minimum is not None:
+            low = np.flatnonzero(values < minimum)
+            if len(low):
+                i = int(low[0])
+                raise self.error(i, column, f"must be at least {minimum:g}, got {self.frame[column].iloc[i]!r}")
+        return values
+
+    def check_cells(self, column: str) -> None:
+        """Each distinct value of a resource or JSON column, checked once; the first bad row is named."""
+        series = self.frame[column]
+        for value, index in zip(*np.unique(series.to_numpy(dtype=object), return_index=True)):
+            if value == "":
+                continue
+            try:
+                if column in JSON_COLUMNS:
+                    parsed = json.loads(value)
+                    if not isinstance(parsed, JSON_COLUMNS[column]):
+                        raise ValueError(f"expected a JSON {'object' if JSON_COLUMNS[column] is dict else 'list'}")
+                elif is_resource_column(column):
+                    if parse_quantity(value.strip()) < 0:
+                        raise ValueError(f"must be greater than or equal to 0, got {value!r}")
+                elif column == "priority":
+                    int(value)
+            except (ValueError, QuantityError) as exc:
+                first = int(np.flatnonzero((series == value).to_numpy())[0])
+                raise self.error(first, column, str(exc) if not isinstance(exc, json.JSONDecodeError)
+                                 else f"invalid JSON: {exc.msg}") from None
+
+
+def _json(value: str) -> Any:
+    return json.loads(value) if value else None
+
+
+def _pod_manifest(row: dict[str, str], resources: list[str]) -> dict:
+    requests = {r: row[r].strip() for r in resources if row.get(r, "").strip()}
+    meta: dict[str, Any] = {"name": row["name"], "namespace": row.get("namespace") or "default"}
+    for column, field in (("labels", "labels"), ("annotations", "annotations")):
+        if row.get(column):
+            meta[field] = _json(row[column])
+    owner = row.get("owner", "").strip()
+    if owner:
+        kind, _, name = owner.partition("/")
+        meta["ownerReferences"] = [{"apiVersion": "apps/v1" if kind in ("ReplicaSet", "StatefulSet") else "v1",
+                                    "kind": kind, "name": name, "uid": owner, "controller": True}]
+    spec: dict[str, Any] = {"containers": [{"name": "main", "resources": {"requests": requests}}]}
+    for column, field in (("node_selector", "nodeSelector"), ("tolerations", "tolerations"), ("affinity", "affinity"),
+                          ("topology_spread_constraints", "topologySpreadConstraints")):
+        if row.get(column):
+            spec[field] = _json(row[column])
+    if row.get("priority", "").strip():
+        spec["priority"] = int(row["priority"])
+    if row.get("scheduler_name", "").strip():
+        spec["schedulerName"] = row["scheduler_name"].strip()
+    return {"kind": "Pod", "metadata": meta, "spec": spec}
+
+
+def load_schedkit_nodes(path: str) -> list[Node]:
+    table = _Table(path, read_table(path), NODE_COLUMNS, ("name",))
+    frame = table.frame
+    resources = [c for c in frame.columns if is_resource_column(c)]
+    for column in resources + [c for c in ("labels", "taints") if c in frame.columns]:
+        table.check_cells(column)
+    pods = table.numbers("pods", minimum=0)
+    nodes = []
+    for i, row in enumerate(frame.to_dict("records")):
+        if not row["name"].strip():
+            raise table.error(i, "name", "a node needs a name")
+        allocatable = {r: row[r].strip() for r in resources if row[r].strip()}
+        allocatable["pods"] = str(int(pods[i])) if not np.isnan(pods[i]) else "110"
+        manifest = {"kind": "Node", "metadata": {"name": row["name"].strip(), "labels": _json(row.get("labels", ""))
+                                                 or {}},
+                    "spec": {"taints": _json(row.get("taints", "")) or []}, "status": {"allocatable": allocatable}}
+        nodes.append(parse_node(manifest, path, f"row {i + table.first_row}"))
+    return nodes
+
+
+def load_schedkit_trace(pods_path: str, nodes_path: str) -> Workload:
+    nodes = load_schedkit_nodes(nodes_path)
+    table = _Table(pods_path, read_table(pods_path), POD_COLUMNS, ("name", "arrival"))
+    frame = table.frame
+    if "duration" in frame.columns and "end" in frame.columns:
+        raise InputError("has both duration and end columns; give one (a pod's runtime, or its deletion time)",
+                         pods_path)
+    arrival = table.numbers("arrival", required=True)
+    duration = table.numbers("duration")
+    deadline = table.numbers("end")
+    early = np.flatnonzero(deadline < arrival)
+    if len(early):
+        i = int(early[0])
+        raise table.error(i, "end", f"end {deadline[i]:g} is before arrival {arrival[i]:g}")
+    names = frame["name"].str.strip()
+    if (names == "").any():
+        raise table.error(int(np.flatnonzero((names == "").to_numpy())[0]), "name", "a pod needs a name")
+    namespaces = frame["namespace"].str.strip().replace("", "default") if "namespace" in frame.columns else \
+        pd.Series(["default"] * len(frame), dtype=object)
+    keys = names + "\x00" + namespaces
+    duplicated = keys.duplicated()
+    if duplicated.any():
+        i = int(np.flatnonzero(duplicated.to_numpy())[0])
+        raise table.error(i, "name", f"duplicate pod {namespaces.iloc[i]}/{names.iloc[i]}")
+    resources = [c for c in frame.columns if is_resource_column(c)]
+    spec_columns = [c for c in frame.columns if c not in ("name", "arrival", "duration", "end")]
+    for column in spec_columns:
+        if column in JSON_COLUMNS or column in resources or column == "priority":
+            table.check_cells(column)
+    if spec_columns:
+        groups = frame.groupby(spec_columns, sort=False, dropna=False).ngroup().to_numpy(dtype=np.int64)
+    else:
+        groups = np.zeros(len(frame), dtype=np.int64)
+    count = int(groups.max()) + 1 if len(groups) else 0
+    first = np.full(count, -1, dtype=np.int64)
+    order = np.arange(len(groups))[::-1]
+    first[groups[order]] = order  # the last write per group is its first row
+    shapes = []
+    for i in first.tolist():
+        row = frame.iloc[i].to_dict()
+        shapes.append(parse_pod(_pod_manifest(row, resources), pods_path, f"row {i + table.first_row}"))
+    return Workload(nodes, shapes, groups, names.to_numpy(dtype=object), namespaces.to_numpy(dtype=object), arrival,
+                    duration, deadline, pods_path)
