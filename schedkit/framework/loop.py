@@ -148,9 +148,10 @@ static_cache = np.zeros(M, np.int64)
 """.replace("SCORE_SLOTS", str(max(len(spec.score), 1))))
 
 
-def pod_cycle_lines(spec: LoopSpec) -> list[str]:
+def pod_cycle_lines(spec: LoopSpec, incremental: bool = False) -> list[str]:
     """One scheduling cycle for pod row ``p`` (indent 8, inside the caller's loop over pods: ``continue``
-    ends the cycle)."""
+    ends the cycle). ``incremental`` (replay) adds the per-signature failure check of
+    ``schedkit.replay.incremental`` and logs every node change for it."""
     out: list[str] = []
     add = out.extend
     cache_filters = spec.cache_filters()
@@ -210,6 +211,12 @@ if narrowed:
     if nc == 0:
         out_reject_plugin[p] = -2
         continue
+"""))
+    if incremental:
+        from ..replay.incremental import fast_fail_lines
+
+        add(fast_fail_lines(spec))
+    add(_lines(8, """
 to_find = num_feasible_nodes_to_find(percentage, nc)
 if find_one:
     to_find = 1
@@ -412,6 +419,8 @@ if chosen >= 0 and do_reserve:
     clock += 1
     node_stamp[chosen] = clock
 """))
+    if incremental:
+        add(_lines(12, "log_change(R, C, chosen)"))
     for i in spec.reserve:
         add(_lines(12, f"K{i}_reserve(nodes, pods, p, chosen, S{i})"))
     for i in spec.permit:
@@ -425,6 +434,7 @@ if chosen >= 0:
             "assume(nodes, pods, p, chosen, -1)",
             "clock += 1",
             "node_stamp[chosen] = clock",
+            *(["log_change(R, C, chosen)"] if incremental else []),
             f"out_reject_plugin[p] = {i}",
             "out_reject_code[p] = -r",
             "chosen = -1",
@@ -482,10 +492,10 @@ def _importable(spec: LoopSpec) -> bool:
 
 
 def build_loop(spec: LoopSpec, body: str | None = None, name: str = "schedule_loop",
-               helpers: dict[str, Callable] | None = None, helper_module: str | None = None) -> tuple[Callable, bool]:
+               helpers: dict[str, Callable] | None = None) -> tuple[Callable, bool]:
     """The loop function for ``spec`` and whether it is compiled. ``body`` defaults to the batch loop;
     a caller with another driver around the pod cycle (replay) passes its own source, the function
-    ``name`` it defines, and the compiled ``helpers`` it calls (importable from ``helper_module``)."""
+    ``name`` it defines, and the compiled ``helpers`` it calls (module-level functions, imported by name)."""
     body = body or generate_body(spec)
     helpers = helpers or {}
     if not spec.compiled():
@@ -503,10 +513,12 @@ def build_loop(spec: LoopSpec, body: str | None = None, name: str = "schedule_lo
             namespace[ref] = getattr(spec.plugins[i].kernels, attr)
         exec(compile(body, "<schedkit loop>", "exec"), namespace)  # noqa: S102
         return njit(nogil=True)(namespace[name]), True
-    imports = (f"from {helper_module} import {', '.join(sorted(helpers))}",) if helpers else ()
+    helper_modules = sorted({fn.__module__ for fn in helpers.values()})
+    imports = tuple(f"from {module} import {', '.join(sorted(k for k, fn in helpers.items() if fn.__module__ == module))}"
+                    for module in helper_modules)
     source = _module_source(spec, body, imports)
     modules = sorted({type(spec.plugins[i]).__module__ for _, i, _ in spec.kernel_refs()}
-                     | {"schedkit.framework.runtime"} | ({helper_module} if helper_module else set()))
+                     | {"schedkit.framework.runtime"} | set(helper_modules))
     digest = hashlib.sha256((source + "|".join(_stamp(m) for m in modules)).encode()).hexdigest()[:20]
     folder = cache_dir()
     os.makedirs(folder, exist_ok=True)

@@ -14,15 +14,16 @@ from __future__ import annotations
 from typing import Callable
 
 from ..framework.loop import LOOP_ARGS, LoopSpec, _lines, build_loop, pod_cycle_lines, preamble_lines
-from . import queue
+from . import incremental, queue
 
 HELPERS = {name: getattr(queue, name) for name in (
     "record", "cluster_event", "pop_next", "next_time", "pop_finished", "departed", "delete_pending",
     "admit_arrivals", "flush", "timeline_row")}
+HELPERS.update(incremental.HELPERS)
 
 # (C_FAIL_USED, C_TL_LEN, C_STEP_OPEN, C_DONE) are spelled as numbers in the generated source.
 assert (queue.C_FAIL_USED, queue.C_TL_LEN, queue.C_STEP_OPEN, queue.C_DONE) == (6, 7, 12, 11)
-assert (queue.EV_POD_DELETE, queue.EV_POD_ADD, queue.RUNNING) == (0, 1, 4)
+assert (queue.EV_POD_DELETE, queue.EV_POD_ADD, queue.RUNNING, queue.C_CLOCK) == (0, 1, 4, 19)
 
 
 def generate_replay_body(spec: LoopSpec) -> str:
@@ -30,6 +31,8 @@ def generate_replay_body(spec: LoopSpec) -> str:
     out = [f"def replay_loop({LOOP_ARGS}, R, C, F, limit, {states}):"]
     out.extend(preamble_lines(spec))
     out.extend(_lines(4, """
+node_stamp = R.node_stamp  # node changes are counted across calls: the signature slots compare them
+clock = C[19]
 now = F[0]
 cycles = 0
 prev = -1
@@ -42,6 +45,7 @@ while True:
         prev = -1
     if cycles >= limit or C[6] >= R.fail_len.shape[0] or C[7] >= R.tl_time.shape[0]:
         F[0] = now
+        C[19] = clock
         return 1
     g = pop_next(R, C)
     if g < 0:
@@ -52,6 +56,7 @@ while True:
         if t == np.inf:
             C[11] = 1
             F[0] = now
+            C[19] = clock
             return 0
         now = t
         F[0] = now
@@ -70,6 +75,7 @@ while True:
 assume(nodes, pods, s, n, -1)
 clock += 1
 node_stamp[n] = clock
+log_change(R, C, n)
 departed(R, C, pods, d, now)
 cluster_event(R, C, F, 0, now)
 """))
@@ -84,11 +90,11 @@ cluster_event(R, C, F, 0, now)
     p = R.shape[g]
 """))
     cycle = [line[:-len("return")] + "return -1" if line.strip() == "return" else line
-             for line in pod_cycle_lines(spec)]
+             for line in pod_cycle_lines(spec, incremental=True)]
     out.extend(cycle)
     return "\n".join(out) + "\n"
 
 
 def build_replay(spec: LoopSpec) -> tuple[Callable, bool]:
     """The compiled (or, with Python kernels, plain) replay function for a profile."""
-    return build_loop(spec, generate_replay_body(spec), "replay_loop", HELPERS, "schedkit.replay.queue")
+    return build_loop(spec, generate_replay_body(spec), "replay_loop", HELPERS)

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..cluster import Cluster
 from ..errors import InputError, PluginError
-from ..framework.loop import ERR_HISTOGRAM_FULL, ERR_SCORE_RANGE
+from ..framework.loop import ERR_HISTOGRAM_FULL, ERR_SCORE_RANGE, HISTOGRAM_WIDTH
 from ..framework.scheduler import Scheduler, _Outputs, failure_message
 from ..state import ClusterState, build_state
 from ..traces.workload import Workload
@@ -24,7 +24,8 @@ from . import queue
 from .driver import build_replay
 
 CHUNK_CYCLES = 20_000  # scheduling cycles per compiled call: progress and Ctrl-C between chunks
-FAIL_WIDTH = 16  # (plugin, code) failure pairs kept per pod for its message
+FAIL_WIDTH = 16
+SLOT_BUDGET = 4_000_000  # node verdicts kept per (signature, node) for cheap failing retries: ~96 MB  # (plugin, code) failure pairs kept per pod for its message
 BACKOFF_INITIAL, BACKOFF_MAX = 1.0, 10.0  # podInitialBackoffSeconds, podMaxBackoffSeconds defaults
 UNSCHEDULABLE_LEFTOVER = 300.0  # podMaxInUnschedulablePodsDuration (scheduling_queue.go)
 
@@ -119,7 +120,7 @@ def replay(scheduler: Scheduler, workload: Workload, seed: int = 0,
     states = [prepared[id(plugin)] for plugin in profile.plugins]
     sig = scheduler._signatures(profile, shapes)
     outputs = _Outputs(len(shapes), state.num_nodes, 0, explain=False)
-    R = _arrays(workload, columns, held, profile, state)
+    R = _arrays(workload, columns, held, profile, state, int(sig.max()) + 1 if len(sig) else 0)
     C, F = queue.new_counters()
     F[queue.F_BACKOFF_INITIAL] = BACKOFF_INITIAL
     F[queue.F_BACKOFF_MAX] = BACKOFF_MAX
@@ -166,7 +167,8 @@ def replay(scheduler: Scheduler, workload: Workload, seed: int = 0,
                         loop_seconds, int(R.attempts.sum()), float(F[queue.F_NOW]), columns.requests)
 
 
-def _arrays(workload: Workload, columns, held: dict[int, str], profile, state: ClusterState) -> queue.ReplayArrays:
+def _arrays(workload: Workload, columns, held: dict[int, str], profile, state: ClusterState,
+            signatures: int) -> queue.ReplayArrays:
     P = workload.num_pods
     shape = workload.shape_of.astype(np.int64)
     status = np.full(P, queue.NOT_ARRIVED, dtype=np.int8)
@@ -177,6 +179,8 @@ def _arrays(workload: Workload, columns, held: dict[int, str], profile, state: C
     fail_rows = min(P, 4096)
     timeline_rows = 4096
     width = len(state.resources)
+    N = state.num_nodes
+    slots = max(1, min(signatures, SLOT_BUDGET // max(N, 1)))
     return queue.ReplayArrays(
         shape=shape,
         arrival=workload.arrival.astype(np.float64),
@@ -213,6 +217,19 @@ def _arrays(workload: Workload, columns, held: dict[int, str], profile, state: C
         tl_running=np.zeros(timeline_rows, dtype=np.int64),
         tl_pending=np.zeros(timeline_rows, dtype=np.int64),
         alloc_total=state.nodes.requested.sum(axis=0).astype(np.int64),
+        node_stamp=np.zeros(max(N, 1), dtype=np.int64),
+        change_log=np.zeros(4 * P + N + 16, dtype=np.int64),
+        sig_slot=np.full(max(signatures, 1), -1, dtype=np.int64),
+        slot_gen=np.full(slots, -1, dtype=np.int64),
+        slot_logpos=np.zeros(slots, dtype=np.int64),
+        slot_feasible=np.zeros(slots, dtype=np.int64),
+        slot_hist_len=np.zeros(slots, dtype=np.int64),
+        slot_hist_plugin=np.zeros((slots, HISTOGRAM_WIDTH), dtype=np.int64),
+        slot_hist_code=np.zeros((slots, HISTOGRAM_WIDTH), dtype=np.int64),
+        slot_hist_count=np.zeros((slots, HISTOGRAM_WIDTH), dtype=np.int64),
+        slot_code=np.zeros((slots, N), dtype=np.int64),
+        slot_plugin=np.zeros((slots, N), dtype=np.int64),
+        slot_stamp=np.full((slots, N), -1, dtype=np.int64),
     )
 
 

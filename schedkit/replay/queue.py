@@ -29,8 +29,9 @@ EVENT_NAMES = {"pod_delete": EV_POD_DELETE, "pod_add": EV_POD_ADD, "node_add": E
 
 # Counter slots (int64 array C)
 (C_ACTIVE, C_BACKOFF, C_FINISH, C_U_HEAD, C_U_TAIL, C_NEXT_ARRIVAL, C_FAIL_USED, C_TL_LEN, C_RUNNING,
- C_PENDING, C_CYCLES, C_DONE, C_STEP_OPEN, C_UNSCHED, C_POP_BACKOFF, C_PLACED) = range(16)
-NUM_COUNTERS = 16
+ C_PENDING, C_CYCLES, C_DONE, C_STEP_OPEN, C_UNSCHED, C_POP_BACKOFF, C_PLACED, C_LOG_LEN, C_LOG_GEN, C_SLOTS,
+ C_CLOCK) = range(20)
+NUM_COUNTERS = 20
 # Float slots (float64 array F)
 F_NOW, F_BACKOFF_INITIAL, F_BACKOFF_MAX, F_LEFTOVER = range(4)
 NUM_FLOATS = 4
@@ -79,6 +80,20 @@ ReplayArrays = namedtuple(
         "tl_running",  # int64 [T]
         "tl_pending",  # int64 [T]
         "alloc_total",  # int64 [R]: requests of running pods, cluster-wide
+        # per-signature Filter verdicts (incremental.py)
+        "node_stamp",  # int64 [N]: bumped at every change of a node (kept across driver calls)
+        "change_log",  # int64 [L]: nodes in the order they changed
+        "sig_slot",  # int64 [signatures]: slot, -1 none yet, -2 disabled
+        "slot_gen",  # int64 [S]: log generation of the last sync
+        "slot_logpos",  # int64 [S]: log position of the last sync
+        "slot_feasible",  # int64 [S]
+        "slot_hist_len",  # int64 [S]
+        "slot_hist_plugin",  # int64 [S, H]
+        "slot_hist_code",  # int64 [S, H]
+        "slot_hist_count",  # int64 [S, H]
+        "slot_code",  # int64 [S, N]
+        "slot_plugin",  # int64 [S, N]
+        "slot_stamp",  # int64 [S, N]
     ],
 )
 

@@ -1,0 +1,156 @@
+"""Cheap proof that a retry fails: per-signature Filter verdicts kept current from a log of node changes.
+
+Upstream requeues every pod NodeResourcesFit rejected whenever a bound pod is deleted, and with
+SchedulerPopFromBackoffQ it retries them at once. A replay with a backlog of large pods waiting for
+room therefore makes thousands of attempts per departure, almost all failing on every node. Each
+attempt is exact either way; this makes the failing ones cost the nodes that changed, not all nodes.
+
+For pods whose Filter plugins are all node-local (verdict for a node depends only on the pod's
+signature and that node; non-local plugins skipped at PreFilter, no PreFilterResult), a slot per
+signature holds every node's verdict (first failing plugin and code), the count of feasible nodes and
+the failure histogram. Before such a pod's cycle, the nodes logged as changed since the slot's last
+sync are re-evaluated and the counts adjusted. With no feasible node the cycle ends exactly as the
+full loop would end it: every node examined (so nextStartNodeIndex moves by N, i.e. not at all) and
+the histogram over all nodes. With a feasible node the ordinary cycle runs, unchanged.
+"""
+
+from __future__ import annotations
+
+from numba import njit
+
+from ..framework.loop import LoopSpec, _lines
+from . import queue
+
+
+@njit(cache=True, nogil=True)
+def log_change(R, C, n):
+    """Record that node ``n`` changed (a pod bound to it or gone from it)."""
+    if C[queue.C_LOG_LEN] >= R.change_log.shape[0]:
+        # Log full: start a new generation; every slot resyncs from scratch on its next use.
+        C[queue.C_LOG_GEN] += 1
+        C[queue.C_LOG_LEN] = 0
+    R.change_log[C[queue.C_LOG_LEN]] = n
+    C[queue.C_LOG_LEN] += 1
+
+
+@njit(cache=True, nogil=True)
+def slot_hist_add(R, slot, plugin, code, delta):
+    """Add ``delta`` nodes to a slot's (plugin, code) count; False when its histogram is full."""
+    length = R.slot_hist_len[slot]
+    for k in range(length):
+        if R.slot_hist_plugin[slot, k] == plugin and R.slot_hist_code[slot, k] == code:
+            R.slot_hist_count[slot, k] += delta
+            return True
+    if length >= R.slot_hist_plugin.shape[1]:
+        return False
+    R.slot_hist_plugin[slot, length] = plugin
+    R.slot_hist_code[slot, length] = code
+    R.slot_hist_count[slot, length] = delta
+    R.slot_hist_len[slot] = length + 1
+    return True
+
+
+@njit(cache=True, nogil=True)
+def slot_for(R, C, signature):
+    """The slot of a signature, assigned on first use; -1 when there is none to give or it is disabled."""
+    slot = R.sig_slot[signature]
+    if slot == -1 and C[queue.C_SLOTS] < R.slot_gen.shape[0]:
+        slot = C[queue.C_SLOTS]
+        C[queue.C_SLOTS] += 1
+        R.sig_slot[signature] = slot
+        R.slot_gen[slot] = -1
+    return slot
+
+
+@njit(cache=True, nogil=True)
+def copy_slot_histogram(R, slot, p, hist_plugin, hist_code, hist_count, hist_len):
+    kept = 0
+    for k in range(R.slot_hist_len[slot]):
+        if R.slot_hist_count[slot, k] > 0:
+            hist_plugin[p, kept] = R.slot_hist_plugin[slot, k]
+            hist_code[p, kept] = R.slot_hist_code[slot, k]
+            hist_count[p, kept] = R.slot_hist_count[slot, k]
+            kept += 1
+    hist_len[p] = kept
+
+
+HELPERS = {"log_change": log_change, "slot_hist_add": slot_hist_add, "slot_for": slot_for,
+           "copy_slot_histogram": copy_slot_histogram}
+
+
+def fast_fail_lines(spec: LoopSpec) -> list[str]:
+    """Generated source, placed after PreFilter in the replay's pod cycle (indent 8)."""
+    local = [i for i in spec.filter if spec.plugins[i].node_local]
+    nonlocal_ids = [i for i in spec.filter if not spec.plugins[i].node_local]
+    guard = " and ".join(["use_cache", "not narrowed"] + [f"not run_f{i}" for i in nonlocal_ids])
+
+    def chain(indent: int) -> list[str]:
+        lines = _lines(indent, "code = 0\nfailed = -1")
+        for i in local:
+            lines += _lines(indent, f"""
+if code == 0 and run_f{i}:
+    code = K{i}_filter(nodes, pods, p, n, S{i})
+    if code != 0:
+        failed = {i}
+""")
+        return lines
+
+    out = _lines(8, f"""
+fast_fail = False
+if {guard}:
+    slot = slot_for(R, C, sig[p])
+    if slot >= 0:
+        usable = True
+        if R.slot_gen[slot] != C[{queue.C_LOG_GEN}]:
+            R.slot_hist_len[slot] = 0
+            R.slot_feasible[slot] = 0
+            for n in range(N):
+""")
+    out += chain(24)
+    out += _lines(24, """
+R.slot_code[slot, n] = code
+R.slot_plugin[slot, n] = failed
+R.slot_stamp[slot, n] = node_stamp[n]
+if code == 0:
+    R.slot_feasible[slot] += 1
+elif not slot_hist_add(R, slot, failed, code, 1):
+    usable = False
+""")
+    out += _lines(16, f"""
+else:
+    for k in range(R.slot_logpos[slot], C[{queue.C_LOG_LEN}]):
+        n = R.change_log[k]
+        if R.slot_stamp[slot, n] == node_stamp[n]:
+            continue
+""")
+    out += chain(24)
+    out += _lines(24, """
+if R.slot_code[slot, n] == 0:
+    R.slot_feasible[slot] -= 1
+else:
+    slot_hist_add(R, slot, R.slot_plugin[slot, n], R.slot_code[slot, n], -1)
+if code == 0:
+    R.slot_feasible[slot] += 1
+elif not slot_hist_add(R, slot, failed, code, 1):
+    usable = False
+R.slot_code[slot, n] = code
+R.slot_plugin[slot, n] = failed
+R.slot_stamp[slot, n] = node_stamp[n]
+""")
+    out += _lines(16, f"""
+R.slot_gen[slot] = C[{queue.C_LOG_GEN}]
+R.slot_logpos[slot] = C[{queue.C_LOG_LEN}]
+if not usable:
+    R.sig_slot[sig[p]] = -2
+elif R.slot_feasible[slot] == 0:
+    copy_slot_histogram(R, slot, p, hist_plugin, hist_code, hist_count, hist_len)
+    fast_fail = True
+""")
+    out += _lines(8, "if fast_fail:")
+    for i in spec.post_filter:
+        out += _lines(12, f"""
+if out_nominated[p] < 0:
+    out_nominated[p] = K{i}_post_filter(nodes, pods, p, S{i})
+""")
+    out += _lines(12, "continue")
+    return out
