@@ -325,3 +325,11 @@ def test_trace_generate_cli(tmp_path):
     assert result.exit_code == 0, result.output
     workload, fmt = load_trace(str(out))
     assert fmt == "schedkit" and workload.num_pods == 100 and len(workload.nodes) == 20
+    # traces/README.md's command regenerates the bundled sample byte for byte
+    sample = os.path.join(os.path.dirname(__file__), "..", "traces", "sample")
+    again = tmp_path / "again"
+    result = CliRunner().invoke(main, ["trace", "generate", "--like", "openb", "--nodes", "200", "--pods", "3000",
+                                       "--seed", "1", "--out", str(again)])
+    assert result.exit_code == 0, result.output
+    for name in ("nodes.csv", "pods.csv"):
+        assert (again / name).read_bytes() == open(os.path.join(sample, name), "rb").read()
