@@ -144,17 +144,20 @@ class Scheduler:
                 return message
         return None
 
+    def hold_message(self, pod: Pod) -> str | None:
+        """Why ``pod`` never enters the active queue (no profile for its schedulerName, or a PreEnqueue
+        plugin holds it); None when it does."""
+        profile = self.profiles.get(pod.scheduler_name)
+        if profile is None:
+            return no_profile_message(pod)
+        return self._gate_message(profile, pod)
+
     def _queue(self, pods: list[Pod]) -> tuple[list[int], dict[int, str]]:
         """Rows of the pods that enter the active queue, in QueueSort order; messages for the rest."""
         held: dict[int, str] = {}
         candidates: list[int] = []
         for row, pod in enumerate(pods):
-            profile = self.profiles.get(pod.scheduler_name)
-            if profile is None:
-                held[row] = (f'no profile for schedulerName "{pod.scheduler_name}": kube-scheduler leaves the pod '
-                             "pending for another scheduler")
-                continue
-            message = self._gate_message(profile, pod)
+            message = self.hold_message(pod)
             if message:
                 held[row] = message
                 continue
@@ -297,9 +300,7 @@ class Scheduler:
         profile = self.profiles.get(pod.scheduler_name)
         names_in_input = [node.name for node in cluster.nodes]
         if profile is None:
-            return Explanation(pod.key, pod.scheduler_name, None,
-                               f'no profile for schedulerName "{pod.scheduler_name}": kube-scheduler leaves the pod '
-                               "pending for another scheduler", [
+            return Explanation(pod.key, pod.scheduler_name, None, no_profile_message(pod), [
                                    NodeExplanation(name, False, None, [], {}, None, False, False) for name in names_in_input
                                ], not_modelled=[])
         gate = self._gate_message(profile, pod)
@@ -355,6 +356,11 @@ class Scheduler:
         skipped = [profile.plugins[i].name for slot, i in enumerate(score_slots) if outputs.ex_skip[slot]]
         return Explanation(pod.key, pod.scheduler_name, state.node_names[chosen] if chosen >= 0 else None, message,
                            nodes, skipped, list(profile.not_modelled), _single_feasible(outputs) and not score_all)
+
+
+def no_profile_message(pod: Pod) -> str:
+    return (f'no profile for schedulerName "{pod.scheduler_name}": kube-scheduler leaves the pod '
+            "pending for another scheduler")
 
 
 def failure_message(profile: Profile, num_nodes: int, reject_plugin: int, reject_code: int,

@@ -14,25 +14,30 @@ from __future__ import annotations
 from typing import Callable
 
 from ..framework.loop import LOOP_ARGS, LoopSpec, _lines, build_loop, pod_cycle_lines, preamble_lines
-from . import incremental, queue
+from . import queue
 
 HELPERS = {name: getattr(queue, name) for name in (
     "record", "cluster_event", "pop_next", "next_time", "pop_finished", "departed", "delete_pending",
-    "admit_arrivals", "flush", "timeline_row")}
-HELPERS.update(incremental.HELPERS)
+    "admit_arrivals", "flush", "timeline_row", "log_change", "slot_hist_add", "slot_for", "copy_slot_histogram")}
 
-# (C_FAIL_USED, C_TL_LEN, C_STEP_OPEN, C_DONE) are spelled as numbers in the generated source.
-assert (queue.C_FAIL_USED, queue.C_TL_LEN, queue.C_STEP_OPEN, queue.C_DONE) == (6, 7, 12, 11)
-assert (queue.EV_POD_DELETE, queue.EV_POD_ADD, queue.RUNNING, queue.C_CLOCK) == (0, 1, 4, 19)
+# Counter slots, events and statuses the generated source spells as numbers.
+NAMES = {name: getattr(queue, name) for name in (
+    "C_FAIL_USED", "C_TL_LEN", "C_STEP_OPEN", "C_DONE", "C_CLOCK", "EV_POD_DELETE", "EV_POD_ADD", "RUNNING")}
+
+
+def _named(text: str, names: dict[str, int]) -> str:
+    for name, value in sorted(names.items(), key=lambda item: -len(item[0])):
+        text = text.replace(name, str(value))
+    return text
 
 
 def generate_replay_body(spec: LoopSpec) -> str:
     states = ", ".join(f"S{i}" for i in range(len(spec.plugins)))
     out = [f"def replay_loop({LOOP_ARGS}, R, C, F, limit, {states}):"]
     out.extend(preamble_lines(spec))
-    out.extend(_lines(4, """
+    out.extend(_lines(4, _named("""
 node_stamp = R.node_stamp  # node changes are counted across calls: the signature slots compare them
-clock = C[19]
+clock = C[C_CLOCK]
 now = F[0]
 cycles = 0
 prev = -1
@@ -41,45 +46,45 @@ while True:
         sp = R.shape[prev]
         if record(R, C, F, pods, prev, now, out_node[sp], out_reject_plugin[sp], out_reject_code[sp],
                   hist_plugin, hist_code, hist_count, hist_len):
-            cluster_event(R, C, F, 1, now)
+            cluster_event(R, C, F, EV_POD_ADD, now)
         prev = -1
-    if cycles >= limit or C[6] >= R.fail_len.shape[0] or C[7] >= R.tl_time.shape[0]:
+    if cycles >= limit or C[C_FAIL_USED] >= R.fail_len.shape[0] or C[C_TL_LEN] >= R.tl_time.shape[0]:
         F[0] = now
-        C[19] = clock
+        C[C_CLOCK] = clock
         return 1
     g = pop_next(R, C)
     if g < 0:
-        if C[12] == 1:
+        if C[C_STEP_OPEN] == 1:
             timeline_row(R, C, now)
-            C[12] = 0
+            C[C_STEP_OPEN] = 0
         t = next_time(R, C, F)
         if t == np.inf:
-            C[11] = 1
+            C[C_DONE] = 1
             F[0] = now
-            C[19] = clock
+            C[C_CLOCK] = clock
             return 0
         now = t
         F[0] = now
-        C[12] = 1
+        C[C_STEP_OPEN] = 1
         while True:
             d = pop_finished(R, C, now)
             if d < 0:
                 break
-            if R.status[d] == 4:
+            if R.status[d] == RUNNING:
                 n = R.node[d]
                 s = R.shape[d]
-"""))
+""", NAMES)))
     for i in reversed(spec.reserve):
         out.extend(_lines(20, f"K{i}_unreserve(nodes, pods, s, n, S{i})"))
-    out.extend(_lines(20, """
+    out.extend(_lines(20, _named("""
 assume(nodes, pods, s, n, -1)
 clock += 1
 node_stamp[n] = clock
 log_change(R, C, n)
 departed(R, C, pods, d, now)
-cluster_event(R, C, F, 0, now)
-"""))
-    out.extend(_lines(4, """
+cluster_event(R, C, F, EV_POD_DELETE, now)
+""", NAMES)))
+    out.extend(_lines(4, _named("""
             else:
                 delete_pending(R, C, d, now)
         admit_arrivals(R, C, now)
@@ -88,7 +93,7 @@ cluster_event(R, C, F, 0, now)
     cycles += 1
     prev = g
     p = R.shape[g]
-"""))
+""", NAMES)))
     cycle = [line[:-len("return")] + "return -1" if line.strip() == "return" else line
              for line in pod_cycle_lines(spec, incremental=True)]
     out.extend(cycle)

@@ -97,16 +97,11 @@ def replay(scheduler: Scheduler, workload: Workload, seed: int = 0,
     held: dict[int, str] = {}
     used: set[str] = set()
     for s, pod in enumerate(shapes):
-        profile = scheduler.profiles.get(pod.scheduler_name)
-        if profile is None:
-            held[s] = (f'no profile for schedulerName "{pod.scheduler_name}": kube-scheduler leaves the pod '
-                       "pending for another scheduler")
-            continue
-        gate = scheduler._gate_message(profile, pod)
-        if gate:
-            held[s] = gate
-            continue
-        used.add(pod.scheduler_name)
+        message = scheduler.hold_message(pod)
+        if message:
+            held[s] = message
+        else:
+            used.add(pod.scheduler_name)
     if len(used) > 1:
         raise InputError(f"the trace's pods use several scheduler profiles ({', '.join(sorted(used))}); "
                          "a replay runs one profile", workload.source or None)

@@ -16,66 +16,8 @@ the histogram over all nodes. With a feasible node the ordinary cycle runs, unch
 
 from __future__ import annotations
 
-from numba import njit
-
 from ..framework.loop import LoopSpec, _lines
 from . import queue
-
-
-@njit(cache=True, nogil=True)
-def log_change(R, C, n):
-    """Record that node ``n`` changed (a pod bound to it or gone from it)."""
-    if C[queue.C_LOG_LEN] >= R.change_log.shape[0]:
-        # Log full: start a new generation; every slot resyncs from scratch on its next use.
-        C[queue.C_LOG_GEN] += 1
-        C[queue.C_LOG_LEN] = 0
-    R.change_log[C[queue.C_LOG_LEN]] = n
-    C[queue.C_LOG_LEN] += 1
-
-
-@njit(cache=True, nogil=True)
-def slot_hist_add(R, slot, plugin, code, delta):
-    """Add ``delta`` nodes to a slot's (plugin, code) count; False when its histogram is full."""
-    length = R.slot_hist_len[slot]
-    for k in range(length):
-        if R.slot_hist_plugin[slot, k] == plugin and R.slot_hist_code[slot, k] == code:
-            R.slot_hist_count[slot, k] += delta
-            return True
-    if length >= R.slot_hist_plugin.shape[1]:
-        return False
-    R.slot_hist_plugin[slot, length] = plugin
-    R.slot_hist_code[slot, length] = code
-    R.slot_hist_count[slot, length] = delta
-    R.slot_hist_len[slot] = length + 1
-    return True
-
-
-@njit(cache=True, nogil=True)
-def slot_for(R, C, signature):
-    """The slot of a signature, assigned on first use; -1 when there is none to give or it is disabled."""
-    slot = R.sig_slot[signature]
-    if slot == -1 and C[queue.C_SLOTS] < R.slot_gen.shape[0]:
-        slot = C[queue.C_SLOTS]
-        C[queue.C_SLOTS] += 1
-        R.sig_slot[signature] = slot
-        R.slot_gen[slot] = -1
-    return slot
-
-
-@njit(cache=True, nogil=True)
-def copy_slot_histogram(R, slot, p, hist_plugin, hist_code, hist_count, hist_len):
-    kept = 0
-    for k in range(R.slot_hist_len[slot]):
-        if R.slot_hist_count[slot, k] > 0:
-            hist_plugin[p, kept] = R.slot_hist_plugin[slot, k]
-            hist_code[p, kept] = R.slot_hist_code[slot, k]
-            hist_count[p, kept] = R.slot_hist_count[slot, k]
-            kept += 1
-    hist_len[p] = kept
-
-
-HELPERS = {"log_change": log_change, "slot_hist_add": slot_hist_add, "slot_for": slot_for,
-           "copy_slot_histogram": copy_slot_histogram}
 
 
 def fast_fail_lines(spec: LoopSpec) -> list[str]:

@@ -29,9 +29,8 @@ EVENT_NAMES = {"pod_delete": EV_POD_DELETE, "pod_add": EV_POD_ADD, "node_add": E
 
 # Counter slots (int64 array C)
 (C_ACTIVE, C_BACKOFF, C_FINISH, C_U_HEAD, C_U_TAIL, C_NEXT_ARRIVAL, C_FAIL_USED, C_TL_LEN, C_RUNNING,
- C_PENDING, C_CYCLES, C_DONE, C_STEP_OPEN, C_UNSCHED, C_POP_BACKOFF, C_PLACED, C_LOG_LEN, C_LOG_GEN, C_SLOTS,
- C_CLOCK) = range(20)
-NUM_COUNTERS = 20
+ C_PENDING, C_DONE, C_STEP_OPEN, C_UNSCHED, C_POP_BACKOFF, C_LOG_LEN, C_LOG_GEN, C_SLOTS, C_CLOCK) = range(18)
+NUM_COUNTERS = 18
 # Float slots (float64 array F)
 F_NOW, F_BACKOFF_INITIAL, F_BACKOFF_MAX, F_LEFTOVER = range(4)
 NUM_FLOATS = 4
@@ -345,17 +344,21 @@ def pop_next(R, C):
     while C[C_ACTIVE] > 0:
         g = heap_pop(R.active_heap, C, C_ACTIVE, R.neg_priority, R.timestamp)
         if R.status[g] == ACTIVE:
-            R.status[g] = IN_FLIGHT
-            R.attempts[g] += 1
-            return g
+            return _in_flight(R, g)
     if C[C_POP_BACKOFF]:
         while C[C_BACKOFF] > 0:
             g = heap_pop(R.backoff_heap, C, C_BACKOFF, R.backoff_until, R.backoff_until)
             if R.status[g] == BACKOFF:
-                R.status[g] = IN_FLIGHT
-                R.attempts[g] += 1
-                return g
+                return _in_flight(R, g)
     return -1
+
+
+@njit(cache=True, nogil=True)
+def _in_flight(R, g):
+    """Pop: the pod leaves its queue for a scheduling cycle (upstream counts the attempt here)."""
+    R.status[g] = IN_FLIGHT
+    R.attempts[g] += 1
+    return g
 
 
 @njit(cache=True, nogil=True)
@@ -369,7 +372,6 @@ def record(R, C, F, pods, g, now, node, reject_plugin, reject_code, hist_plugin,
         R.scheduled[g] = now
         C[C_RUNNING] += 1
         C[C_PENDING] -= 1
-        C[C_PLACED] += 1
         for r in range(R.alloc_total.shape[0]):
             R.alloc_total[r] += pods.requests[s, r]
         if not np.isnan(R.duration[g]):
@@ -423,6 +425,63 @@ def timeline_row(R, C, now):
     R.tl_running[t] = C[C_RUNNING]
     R.tl_pending[t] = C[C_PENDING]
     C[C_TL_LEN] = t + 1
+
+
+# -- per-signature Filter verdicts (incremental.py generates the code that uses them) ---------------------
+# These live here, beside the counter slots they index: numba's cache keys a function on its own file
+# only, so a compiled function must not read constants from another module.
+
+
+@njit(cache=True, nogil=True)
+def log_change(R, C, n):
+    """Record that node ``n`` changed (a pod bound to it or gone from it)."""
+    if C[C_LOG_LEN] >= R.change_log.shape[0]:
+        # Log full: start a new generation; every slot resyncs from scratch on its next use.
+        C[C_LOG_GEN] += 1
+        C[C_LOG_LEN] = 0
+    R.change_log[C[C_LOG_LEN]] = n
+    C[C_LOG_LEN] += 1
+
+
+@njit(cache=True, nogil=True)
+def slot_hist_add(R, slot, plugin, code, delta):
+    """Add ``delta`` nodes to a slot's (plugin, code) count; False when its histogram is full."""
+    length = R.slot_hist_len[slot]
+    for k in range(length):
+        if R.slot_hist_plugin[slot, k] == plugin and R.slot_hist_code[slot, k] == code:
+            R.slot_hist_count[slot, k] += delta
+            return True
+    if length >= R.slot_hist_plugin.shape[1]:
+        return False
+    R.slot_hist_plugin[slot, length] = plugin
+    R.slot_hist_code[slot, length] = code
+    R.slot_hist_count[slot, length] = delta
+    R.slot_hist_len[slot] = length + 1
+    return True
+
+
+@njit(cache=True, nogil=True)
+def slot_for(R, C, signature):
+    """The slot of a signature, assigned on first use; -1 when there is none to give or it is disabled."""
+    slot = R.sig_slot[signature]
+    if slot == -1 and C[C_SLOTS] < R.slot_gen.shape[0]:
+        slot = C[C_SLOTS]
+        C[C_SLOTS] += 1
+        R.sig_slot[signature] = slot
+        R.slot_gen[slot] = -1
+    return slot
+
+
+@njit(cache=True, nogil=True)
+def copy_slot_histogram(R, slot, p, hist_plugin, hist_code, hist_count, hist_len):
+    kept = 0
+    for k in range(R.slot_hist_len[slot]):
+        if R.slot_hist_count[slot, k] > 0:
+            hist_plugin[p, kept] = R.slot_hist_plugin[slot, k]
+            hist_code[p, kept] = R.slot_hist_code[slot, k]
+            hist_count[p, kept] = R.slot_hist_count[slot, k]
+            kept += 1
+    hist_len[p] = kept
 
 
 def new_counters() -> tuple[np.ndarray, np.ndarray]:

@@ -37,6 +37,7 @@ def reference_replay(scheduler: Scheduler, workload: Workload, seed: int = 0) ->
     prepared = scheduler._prepare(state, shapes, columns)
     outputs = _Outputs(len(shapes), state.num_nodes, 0, explain=False)
     rng = np.array([seed % 2**64], dtype=np.uint64)
+    sig = scheduler._signatures(profile, shapes)
     scheduler.next_start_node_index[:] = 0
     requeue_on = {event: {i for i, p in enumerate(profile.plugins)
                           if event in REQUEUE_EVENTS.get(p.name, ("pod_delete", "pod_add", "node_add"))}
@@ -83,7 +84,6 @@ def reference_replay(scheduler: Scheduler, workload: Workload, seed: int = 0) ->
 
     def run_cycle(g: int, now: float) -> None:
         s = int(workload.shape_of[g])
-        sig = scheduler._signatures(profile, shapes)
         scheduler._run(profile, state, columns, np.array([s]), prepared, outputs, rng, sig)
         chosen = int(outputs.node[s])
         if chosen >= 0:
