@@ -161,6 +161,70 @@ def test_driver_matches_reference(tmp_path_factory, case, seed):
     np.testing.assert_array_equal(R.scheduled, expected["scheduled"])
     np.testing.assert_array_equal(R.left, expected["left"])
     assert R.attempts.tolist() == expected["attempts"].tolist()
+    assert result.messages == expected["messages"]
+
+
+@st.composite
+def backlogs(draw):
+    """Few nodes, many pods of few shapes, integer times: long queues of pods failing together at every
+    departure (groups, queue.py), with same-time ties, priorities, deadlines and pods no node takes."""
+    rng = random.Random(draw(st.integers(0, 2**32)))
+    nodes = [{"name": f"n{i}", "cpu": f"{rng.choice([4, 8])}", "memory": "16Gi", "pods": rng.choice([4, 110]),
+              "labels": json.dumps({"zone": "a"})} for i in range(rng.randint(1, 4))]
+    timing = rng.choice(["duration", "end"])
+    pods = []
+    horizon = rng.choice([60, 300, 900])
+    for i in range(rng.randint(20, 90)):
+        arrival = rng.randint(0, horizon)
+        cpu = rng.choice(["1", "2", "2", "4", "4", "8"])
+        row = {"name": f"p{i}", "arrival": arrival, "cpu": cpu, "memory": "1Gi",
+               "priority": rng.choice([0, 0, 0, 3]),
+               "node_selector": json.dumps({"zone": "b"}) if rng.random() < 0.05 else ""}
+        length = rng.choice([1, 7, 20, 60, 200, 600])
+        if timing == "duration":
+            row["duration"] = length if rng.random() < 0.95 else ""
+        else:
+            row["end"] = arrival + length * rng.choice([1, 3])
+        pods.append(row)
+    return nodes, pods
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(backlogs(), st.integers(0, 2))
+def test_groups_match_reference_on_backlogs(tmp_path_factory, case, seed):
+    nodes, pods = case
+    folder = write_trace(tmp_path_factory.mktemp("trace"), nodes, pods)
+    workload, _ = load_trace(folder)
+    result = replay(Scheduler(), workload, seed=seed)
+    expected = reference_replay(Scheduler(), workload, seed=seed)
+    R = result.arrays
+    assert R.node.tolist() == expected["node"].tolist()
+    np.testing.assert_array_equal(R.scheduled, expected["scheduled"])
+    np.testing.assert_array_equal(R.left, expected["left"])
+    assert R.attempts.tolist() == expected["attempts"].tolist()
+    assert result.messages == expected["messages"]
+
+
+def test_groups_fail_many_attempts_at_once(tmp_path):
+    """Big pods queued behind small ones on one node: every departure retries the whole queue. Groups
+    make most of those attempts in bulk, with the outcome of one cycle per pod."""
+    rng = random.Random(3)
+    nodes = [{"name": "n0", "cpu": "8", "memory": "16Gi"}, {"name": "n1", "cpu": "8", "memory": "16Gi"}]
+    pods = [{"name": f"p{i}", "arrival": i // 3, "duration": rng.choice([5, 20, 40]),
+             "cpu": rng.choice(["1", "1", "2", "8"]), "memory": "1Gi"} for i in range(240)]
+    folder = write_trace(tmp_path, nodes, pods)
+    workload, _ = load_trace(folder)
+    grouped = replay(Scheduler(), workload)
+    single = replay(Scheduler(), workload, groups=False)
+    expected = reference_replay(Scheduler(), workload)
+    for result in (grouped, single):
+        assert result.arrays.node.tolist() == expected["node"].tolist()
+        np.testing.assert_array_equal(result.arrays.scheduled, expected["scheduled"])
+        assert result.arrays.attempts.tolist() == expected["attempts"].tolist()
+        assert result.messages == expected["messages"]
+    assert int(single.counters[queue.C_GROUP_ATTEMPTS]) == 0
+    bulk = int(grouped.counters[queue.C_GROUP_ATTEMPTS])
+    assert bulk > grouped.arrays.attempts.sum() / 2, (bulk, grouped.arrays.attempts.sum())
 
 
 def test_incremental_failure_check_keeps_decisions(tmp_path):
@@ -176,6 +240,7 @@ def test_incremental_failure_check_keeps_decisions(tmp_path):
     expected = reference_replay(Scheduler(), workload)
     assert result.arrays.node.tolist() == expected["node"].tolist()
     assert result.arrays.attempts.tolist() == expected["attempts"].tolist()
+    assert result.messages == expected["messages"]
     assert result.arrays.attempts.sum() > 300  # the shortcut was exercised: many failing retries
     assert int(result.counters[queue.C_SLOTS]) >= 1
 

@@ -18,11 +18,13 @@ from . import queue
 
 HELPERS = {name: getattr(queue, name) for name in (
     "record", "cluster_event", "pop_next", "next_time", "pop_finished", "departed", "delete_pending",
-    "admit_arrivals", "flush", "timeline_row", "log_change", "slot_hist_add", "slot_for", "copy_slot_histogram")}
+    "admit_arrivals", "flush", "timeline_row", "log_change", "slot_hist_add", "slot_for", "copy_slot_histogram",
+    "batch_add", "release_head")}
 
 # Counter slots, events and statuses the generated source spells as numbers.
 NAMES = {name: getattr(queue, name) for name in (
-    "C_FAIL_USED", "C_TL_LEN", "C_STEP_OPEN", "C_DONE", "C_CLOCK", "EV_POD_DELETE", "EV_POD_ADD", "RUNNING")}
+    "C_FAIL_USED", "C_TL_LEN", "C_STEP_OPEN", "C_DONE", "C_CLOCK", "EV_POD_DELETE", "EV_POD_ADD", "RUNNING",
+    "IN_FLIGHT", "FAIL_MARGIN")}
 
 
 def _named(text: str, names: dict[str, int]) -> str:
@@ -39,20 +41,28 @@ def generate_replay_body(spec: LoopSpec) -> str:
 node_stamp = R.node_stamp  # node changes are counted across calls: the signature slots compare them
 clock = C[C_CLOCK]
 now = F[0]
+num_pods = R.arrival.shape[0]  # queue items from here on are groups of pods (queue.py)
 cycles = 0
 prev = -1
+fast_fail = False
 while True:
-    if prev >= 0:
+    if prev >= num_pods:
+        if R.status[prev] == IN_FLIGHT:  # a group whose cycle found a node, or could not tell
+            release_head(R, C, F, prev)
+        prev = -1
+    elif prev >= 0:
         sp = R.shape[prev]
-        if record(R, C, F, pods, prev, now, out_node[sp], out_reject_plugin[sp], out_reject_code[sp],
-                  hist_plugin, hist_code, hist_count, hist_len):
+        if record(R, C, F, pods, prev, now, clock, fast_fail, out_node[sp], out_reject_plugin[sp],
+                  out_reject_code[sp], hist_plugin, hist_code, hist_count, hist_len):
             cluster_event(R, C, F, EV_POD_ADD, now)
         prev = -1
-    if cycles >= limit or C[C_FAIL_USED] >= R.fail_len.shape[0] or C[C_TL_LEN] >= R.tl_time.shape[0]:
+    if (cycles >= limit or C[C_FAIL_USED] + FAIL_MARGIN >= R.fail_len.shape[0]
+            or C[C_TL_LEN] >= R.tl_time.shape[0]):
         F[0] = now
         C[C_CLOCK] = clock
         return 1
-    g = pop_next(R, C)
+    g = pop_next(R, C, F, now, clock, out_reject_plugin, out_reject_code, hist_plugin, hist_code, hist_count,
+                 hist_len)
     if g < 0:
         if C[C_STEP_OPEN] == 1:
             timeline_row(R, C, now)
@@ -93,6 +103,8 @@ cluster_event(R, C, F, EV_POD_DELETE, now)
     cycles += 1
     prev = g
     p = R.shape[g]
+    is_group = g >= num_pods
+    fast_fail = False
 """, NAMES)))
     cycle = [line[:-len("return")] + "return -1" if line.strip() == "return" else line
              for line in pod_cycle_lines(spec, incremental=True)]

@@ -85,8 +85,10 @@ def _grow(array: np.ndarray, rows: int, fill) -> np.ndarray:
 
 
 def replay(scheduler: Scheduler, workload: Workload, seed: int = 0,
-           progress: Callable[[int, int, float], None] | None = None, chunk: int = CHUNK_CYCLES) -> ReplayResult:
-    """Replay ``workload``; ``progress(arrived, total, now)`` is called between chunks."""
+           progress: Callable[[int, int, float], None] | None = None, chunk: int = CHUNK_CYCLES,
+           groups: bool = True) -> ReplayResult:
+    """Replay ``workload``; ``progress(arrived, total, now)`` is called between chunks. ``groups=False``
+    retries every waiting pod one cycle at a time (same result, slower with a backlog: for tests)."""
     started = time.perf_counter()
     shapes = workload.shapes
     cluster = Cluster(workload.nodes, list(workload.running), dict(workload.namespace_labels))
@@ -121,6 +123,8 @@ def replay(scheduler: Scheduler, workload: Workload, seed: int = 0,
     F[queue.F_BACKOFF_MAX] = BACKOFF_MAX
     F[queue.F_LEFTOVER] = UNSCHEDULABLE_LEFTOVER
     C[queue.C_POP_BACKOFF] = 1  # SchedulerPopFromBackoffQ: beta, on by default since v1.33
+    C[queue.C_G_FREE] = R.g_free.shape[0]
+    C[queue.C_GROUPS_ON] = int(groups)
 
     scheduler.next_start_node_index[:] = 0
     rng = np.array([seed % 2**64], dtype=np.uint64)
@@ -147,7 +151,7 @@ def replay(scheduler: Scheduler, workload: Workload, seed: int = 0,
     loop_seconds = 0.0
     total = workload.num_pods
     while not C[queue.C_DONE]:
-        if C[queue.C_FAIL_USED] >= R.fail_len.shape[0]:
+        if C[queue.C_FAIL_USED] + queue.FAIL_MARGIN >= R.fail_len.shape[0]:
             R = _grow_failures(R)
         if C[queue.C_TL_LEN] >= R.tl_time.shape[0]:
             R = _grow_timeline(R)
@@ -157,6 +161,8 @@ def replay(scheduler: Scheduler, workload: Workload, seed: int = 0,
         if progress:
             progress(int(C[queue.C_NEXT_ARRIVAL]), total, float(F[queue.F_NOW]))
 
+    queue.settle_groups(R)
+    R = _pods_only(R)
     messages = _messages(R, profile, state.num_nodes, held, workload)
     return ReplayResult(workload, state, R, C, messages, name, time.perf_counter() - started, compile_seconds,
                         loop_seconds, int(R.attempts.sum()), float(F[queue.F_NOW]), columns.requests)
@@ -165,40 +171,59 @@ def replay(scheduler: Scheduler, workload: Workload, seed: int = 0,
 def _arrays(workload: Workload, columns, held: dict[int, str], profile, state: ClusterState,
             signatures: int) -> queue.ReplayArrays:
     P = workload.num_pods
-    shape = workload.shape_of.astype(np.int64)
-    status = np.full(P, queue.NOT_ARRIVED, dtype=np.int8)
+    G = P  # groups are never empty and never share a pod, bar emptied ones waiting to be popped: at most P
+    items = P + G
+    shape = np.zeros(items, dtype=np.int64)
+    shape[:P] = workload.shape_of
+    status = np.full(items, queue.FREE, dtype=np.int8)
+    status[:P] = queue.NOT_ARRIVED
     if held:
-        status[np.isin(shape, np.fromiter(held, dtype=np.int64))] = queue.HELD
+        status[:P][np.isin(shape[:P], np.fromiter(held, dtype=np.int64))] = queue.HELD
     order = np.lexsort((np.arange(P), workload.arrival)).astype(np.int64)
     nan = lambda: np.full(P, np.nan)  # noqa: E731
-    fail_rows = min(P, 4096)
+    neg_priority = np.zeros(items)
+    neg_priority[:P] = -columns.priority[shape[:P]]
+    fail_rows = min(P, 4096) + queue.FAIL_MARGIN + 1
     timeline_rows = 4096
     width = len(state.resources)
     N = state.num_nodes
     slots = max(1, min(signatures, SLOT_BUDGET // max(N, 1)))
     return queue.ReplayArrays(
         shape=shape,
+        neg_priority=neg_priority,
+        status=status,
+        timestamp=np.zeros(items),
+        backoff_until=np.zeros(items),
+        unsched_since=np.zeros(items),
+        reject_mask=np.zeros(items, dtype=np.int64),
+        fail_slot=np.full(items, -1, dtype=np.int64),
+        unsched_pos=np.full(items, -1, dtype=np.int64),
+        tie=np.arange(items, dtype=np.int64),
         arrival=workload.arrival.astype(np.float64),
         duration=workload.duration.astype(np.float64),
         deadline=workload.deadline.astype(np.float64),
-        neg_priority=-columns.priority[shape].astype(np.float64),
-        status=status,
         attempts=np.zeros(P, dtype=np.int64),
         scheduled=nan(),
         node=np.full(P, -1, dtype=np.int64),
         left=nan(),
-        timestamp=np.zeros(P),
-        backoff_until=np.zeros(P),
-        unsched_since=np.zeros(P),
-        reject_mask=np.zeros(P, dtype=np.int64),
-        fail_slot=np.full(P, -1, dtype=np.int64),
-        unsched_pos=np.full(P, -1, dtype=np.int64),
         finish_key=np.zeros(P),
         arrival_order=order,
-        active_heap=np.zeros(P, dtype=np.int64),
-        backoff_heap=np.zeros(P, dtype=np.int64),
+        group_of=np.full(P, -1, dtype=np.int64),
+        g_next=np.full(P, -1, dtype=np.int64),
+        g_prev=np.full(P, -1, dtype=np.int64),
+        g_head=np.full(G, -1, dtype=np.int64),
+        g_tail=np.full(G, -1, dtype=np.int64),
+        g_size=np.zeros(G, dtype=np.int64),
+        g_offset=np.zeros(G, dtype=np.int64),
+        g_clock=np.zeros(G, dtype=np.int64),
+        g_from=np.zeros(G, dtype=np.int8),
+        g_free=np.arange(G - 1, -1, -1, dtype=np.int64),
+        shape_group=np.full(max(len(columns.priority), 1), -1, dtype=np.int64),
+        batch=np.zeros(queue.BATCH_MAX, dtype=np.int64),
+        active_heap=np.zeros(items, dtype=np.int64),
+        backoff_heap=np.zeros(items, dtype=np.int64),
         finish_heap=np.zeros(P, dtype=np.int64),
-        unsched_list=np.zeros(2 * P, dtype=np.int64),
+        unsched_list=np.zeros(2 * items, dtype=np.int64),
         mask_count=np.zeros(queue.MASK_SLOTS + 1, dtype=np.int64),
         event_mask=_event_masks(profile),
         fail_reject_plugin=np.full(fail_rows, -1, dtype=np.int64),
@@ -226,6 +251,16 @@ def _arrays(workload: Workload, columns, held: dict[int, str], profile, state: C
         slot_plugin=np.zeros((slots, N), dtype=np.int64),
         slot_stamp=np.full((slots, N), -1, dtype=np.int64),
     )
+
+
+ITEM_FIELDS = ("shape", "neg_priority", "status", "timestamp", "backoff_until", "unsched_since", "reject_mask",
+               "fail_slot", "unsched_pos", "tie")
+
+
+def _pods_only(R: queue.ReplayArrays) -> queue.ReplayArrays:
+    """The per-item arrays cut to the pods, the groups' rows dropped (after settle_groups)."""
+    P = R.arrival.shape[0]
+    return R._replace(**{name: getattr(R, name)[:P] for name in ITEM_FIELDS})
 
 
 def _grow_failures(R: queue.ReplayArrays) -> queue.ReplayArrays:

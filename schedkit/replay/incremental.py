@@ -12,6 +12,9 @@ the failure histogram. Before such a pod's cycle, the nodes logged as changed si
 sync are re-evaluated and the counts adjusted. With no feasible node the cycle ends exactly as the
 full loop would end it: every node examined (so nextStartNodeIndex moves by N, i.e. not at all) and
 the histogram over all nodes. With a feasible node the ordinary cycle runs, unchanged.
+
+A group of pods (queue.py) runs this part of the cycle only: no feasible node puts it in the batch
+that fails together; anything else sends its first member back to be tried as a pod.
 """
 
 from __future__ import annotations
@@ -38,7 +41,6 @@ if code == 0 and run_f{i}:
         return lines
 
     out = _lines(8, f"""
-fast_fail = False
 if {guard}:
     slot = slot_for(R, C, sig[p])
     if slot >= 0:
@@ -94,5 +96,14 @@ elif R.slot_feasible[slot] == 0:
 if out_nominated[p] < 0:
     out_nominated[p] = K{i}_post_filter(nodes, pods, p, S{i})
 """)
-    out += _lines(12, "continue")
+    out += _lines(12, """
+if is_group:
+    batch_add(R, C, g)  # its members fail together, up to the next pod (queue.finish_batch)
+continue
+""")
+    # A group whose members might fit goes no further: its first member is tried alone.
+    out += _lines(8, """
+if is_group:
+    continue
+""")
     return out

@@ -11,6 +11,19 @@ Everything lives in ``ReplayArrays`` (one row per trace pod) and two small count
 compiled driver can stop after a chunk of work and resume where it left off: Python shows progress,
 grows the record tables and handles Ctrl-C between chunks. Ties at the same simulated time are broken
 by the pod's row in the trace, so a replay is deterministic.
+
+Groups. A backlog of pods waiting for room is retried in full at every departure (NodeResourcesFit
+requeues on AssignedPodDelete, and SchedulerPopFromBackoffQ pops the backoff queue at once), so attempts
+grow as backlog x departures. Pods of one shape whose backoff is at its cap and whose last attempt
+failed on every node at the same moment and cluster state are indistinguishable to the queue except
+for their trace rows: they are kept as one *group* item, members linked in row order, with the
+attempts they made together counted once for the group (``g_offset``). Queue items are pods
+(``0..P-1``) and groups (``P..``); heaps break ties by ``tie`` (a pod's row, a group's first member).
+A popped group runs one cycle for its shape (``incremental.py``): if no node fits, it joins a *batch*;
+when the next pod is popped, every batched group fails at once for its members that come before that
+pod in the queue's order (the rest go back to the queue), exactly as one cycle per member would have
+failed them: failures change nothing another pod's cycle sees. If some node fits, the group's first
+member is released as an ordinary pod and tried alone.
 """
 
 from __future__ import annotations
@@ -22,6 +35,9 @@ from numba import njit
 
 # Pod status
 NOT_ARRIVED, ACTIVE, BACKOFF, UNSCHEDULABLE, RUNNING, DONE, DELETED, IN_FLIGHT, HELD = range(9)
+GROUPED = 9  # a pod whose queue state is its group's
+IN_BATCH = 10  # a group whose members are about to fail together
+FREE = 11  # an unused group item
 
 # Cluster events a rejected pod may wait for (bit per event in a plugin's mask)
 EV_POD_DELETE, EV_POD_ADD, EV_NODE_ADD = 0, 1, 2
@@ -29,41 +45,59 @@ EVENT_NAMES = {"pod_delete": EV_POD_DELETE, "pod_add": EV_POD_ADD, "node_add": E
 
 # Counter slots (int64 array C)
 (C_ACTIVE, C_BACKOFF, C_FINISH, C_U_HEAD, C_U_TAIL, C_NEXT_ARRIVAL, C_FAIL_USED, C_TL_LEN, C_RUNNING,
- C_PENDING, C_DONE, C_STEP_OPEN, C_UNSCHED, C_POP_BACKOFF, C_LOG_LEN, C_LOG_GEN, C_SLOTS, C_CLOCK) = range(18)
-NUM_COUNTERS = 18
+ C_PENDING, C_DONE, C_STEP_OPEN, C_UNSCHED, C_POP_BACKOFF, C_LOG_LEN, C_LOG_GEN, C_SLOTS, C_CLOCK,
+ C_G_FREE, C_BATCH, C_GROUPS_ON, C_GROUP_ATTEMPTS) = range(22)
+NUM_COUNTERS = 22
 # Float slots (float64 array F)
 F_NOW, F_BACKOFF_INITIAL, F_BACKOFF_MAX, F_LEFTOVER = range(4)
 NUM_FLOATS = 4
 
 MASK_SLOTS = 64  # plugins per profile that can be named in a rejection mask (bit per plugin)
+BATCH_MAX = 256  # groups failed together at most: each can need a new failure record
+FAIL_MARGIN = BATCH_MAX + 4  # free failure records the driver keeps before a cycle
 
 ReplayArrays = namedtuple(
     "ReplayArrays",
     [
-        # per trace pod
+        # per queue item: pods 0..P-1, then groups P..P+G-1
         "shape",  # int64: the pod's row in PodColumns (pods with the same spec share a row)
-        "arrival",  # float64
-        "duration",  # float64: runtime once scheduled; NaN runs to the end
-        "deadline",  # float64: absolute deletion time; NaN none
         "neg_priority",  # float64: -priority (active queue key)
         "status",  # int8
-        "attempts",  # int64
-        "scheduled",  # float64: time bound, NaN never
-        "node",  # int64: node row, -1 none
-        "left",  # float64: time the pod left (finished or deleted), NaN still there
         "timestamp",  # float64: queue timestamp (arrival, refreshed at each failure)
         "backoff_until",  # float64
         "unsched_since",  # float64
         "reject_mask",  # int64: bit per plugin that rejected the last attempt
         "fail_slot",  # int64: row in the failure tables, -1 never failed
         "unsched_pos",  # int64: position in the unschedulable list, -1 not in it
+        "tie",  # int64: heap tie-break: a pod's row; a group's first member when it was pushed
+        # per trace pod
+        "arrival",  # float64
+        "duration",  # float64: runtime once scheduled; NaN runs to the end
+        "deadline",  # float64: absolute deletion time; NaN none
+        "attempts",  # int64 (a group member's: plus its group's g_offset)
+        "scheduled",  # float64: time bound, NaN never
+        "node",  # int64: node row, -1 none
+        "left",  # float64: time the pod left (finished or deleted), NaN still there
         "finish_key",  # float64: key in the finish heap (departure or deadline)
         "arrival_order",  # int64: pod rows by (arrival, row)
+        "group_of",  # int64: the group item a GROUPED pod belongs to, -1 none
+        "g_next",  # int64: next member (higher row) of the pod's group, -1 last
+        "g_prev",  # int64
+        # per group (index: item - P)
+        "g_head",  # int64: first member (lowest row), -1 empty
+        "g_tail",  # int64
+        "g_size",  # int64
+        "g_offset",  # int64: attempts the members made as a group
+        "g_clock",  # int64: cluster-state clock of the group's last failure
+        "g_from",  # int8: the queue (ACTIVE or BACKOFF) a popped group came from
+        "g_free",  # int64: stack of unused group indices (C_G_FREE of them)
+        "shape_group",  # int64 [shapes]: the group pods of a shape last failed into, -1 none
+        "batch",  # int64 [BATCH_MAX]: groups that failed their cycle and wait for the next pod
         # queues
-        "active_heap",  # int64 [P]
-        "backoff_heap",  # int64 [P]
+        "active_heap",  # int64 [P+G]
+        "backoff_heap",  # int64 [P+G]
         "finish_heap",  # int64 [P]
-        "unsched_list",  # int64 [2P]: FIFO by unsched_since, compacted on scans
+        "unsched_list",  # int64 [2(P+G)]: FIFO by unsched_since, compacted on scans
         "mask_count",  # int64 [MASK_SLOTS + 1]: unschedulable pods per rejecting plugin; last: empty masks
         "event_mask",  # int64 [3]: per event, the plugins that requeue on it
         # failure records (grown by Python when full)
@@ -98,22 +132,22 @@ ReplayArrays = namedtuple(
 
 
 @njit(cache=True, nogil=True)
-def _before(k1, k2, a, b):
+def _before(k1, k2, tie, a, b):
     if k1[a] != k1[b]:
         return k1[a] < k1[b]
     if k2[a] != k2[b]:
         return k2[a] < k2[b]
-    return a < b
+    return tie[a] < tie[b]
 
 
 @njit(cache=True, nogil=True)
-def heap_push(heap, C, slot, k1, k2, item):
+def heap_push(heap, C, slot, k1, k2, tie, item):
     i = C[slot]
     C[slot] = i + 1
     heap[i] = item
     while i > 0:
         parent = (i - 1) >> 1
-        if _before(k1, k2, heap[i], heap[parent]):
+        if _before(k1, k2, tie, heap[i], heap[parent]):
             heap[i], heap[parent] = heap[parent], heap[i]
             i = parent
         else:
@@ -121,7 +155,7 @@ def heap_push(heap, C, slot, k1, k2, item):
 
 
 @njit(cache=True, nogil=True)
-def heap_pop(heap, C, slot, k1, k2):
+def heap_pop(heap, C, slot, k1, k2, tie):
     size = C[slot]
     top = heap[0]
     size -= 1
@@ -134,9 +168,9 @@ def heap_pop(heap, C, slot, k1, k2):
             if left >= size:
                 break
             child = left
-            if left + 1 < size and _before(k1, k2, heap[left + 1], heap[left]):
+            if left + 1 < size and _before(k1, k2, tie, heap[left + 1], heap[left]):
                 child = left + 1
-            if _before(k1, k2, heap[child], heap[i]):
+            if _before(k1, k2, tie, heap[child], heap[i]):
                 heap[i], heap[child] = heap[child], heap[i]
                 i = child
             else:
@@ -157,19 +191,31 @@ def backoff_duration(F, attempts):
 
 
 @njit(cache=True, nogil=True)
+def _push(R, C, item, status):
+    """Put an item in the active (ACTIVE) or backoff (BACKOFF) heap. A group is ordered by its first
+    member, which can only move later while it waits (a member deleted): pop_next re-pushes it then."""
+    P = R.arrival.shape[0]
+    if item >= P:
+        R.tie[item] = R.g_head[item - P]
+    R.status[item] = status
+    if status == ACTIVE:
+        heap_push(R.active_heap, C, C_ACTIVE, R.neg_priority, R.timestamp, R.tie, item)
+    else:
+        heap_push(R.backoff_heap, C, C_BACKOFF, R.backoff_until, R.backoff_until, R.tie, item)
+
+
+@njit(cache=True, nogil=True)
 def _to_active(R, C, g):
-    R.status[g] = ACTIVE
-    heap_push(R.active_heap, C, C_ACTIVE, R.neg_priority, R.timestamp, g)
+    _push(R, C, g, ACTIVE)
 
 
 @njit(cache=True, nogil=True)
 def _requeue(R, C, F, g, now):
-    """movePodsToActiveOrBackoffQueue for one pod: backoffQ while its backoff lasts, else activeQ."""
+    """movePodsToActiveOrBackoffQueue for one item: backoffQ while its backoff lasts, else activeQ."""
     if R.backoff_until[g] > now:
-        R.status[g] = BACKOFF
-        heap_push(R.backoff_heap, C, C_BACKOFF, R.backoff_until, R.backoff_until, g)
+        _push(R, C, g, BACKOFF)
     else:
-        _to_active(R, C, g)
+        _push(R, C, g, ACTIVE)
 
 
 @njit(cache=True, nogil=True)
@@ -180,6 +226,18 @@ def _count_mask(R, mask, sign):
     for i in range(MASK_SLOTS):
         if (mask >> i) & 1:
             R.mask_count[i] += sign
+
+
+@njit(cache=True, nogil=True)
+def _enter_unschedulable(R, C, g):
+    R.status[g] = UNSCHEDULABLE
+    if C[C_U_TAIL] >= R.unsched_list.shape[0]:
+        _compact(R, C)
+    R.unsched_list[C[C_U_TAIL]] = g
+    R.unsched_pos[g] = C[C_U_TAIL]
+    C[C_U_TAIL] += 1
+    C[C_UNSCHED] += 1
+    _count_mask(R, R.reject_mask[g], 1)
 
 
 @njit(cache=True, nogil=True)
@@ -205,7 +263,7 @@ def _compact(R, C):
 
 @njit(cache=True, nogil=True)
 def cluster_event(R, C, F, event, now):
-    """A cluster event: move the unschedulable pods whose rejecting plugins register for it."""
+    """A cluster event: move the unschedulable items whose rejecting plugins register for it."""
     requeue = R.event_mask[event]
     interested = R.mask_count[MASK_SLOTS]
     for i in range(MASK_SLOTS):
@@ -230,17 +288,31 @@ def cluster_event(R, C, F, event, now):
 
 
 @njit(cache=True, nogil=True)
+def _stale_top(R, C, heap, slot, status):
+    """True when the top of a heap is no longer live there (moved on, or an emptied group, which is
+    freed)."""
+    item = heap[0]
+    if R.status[item] != status:
+        return True
+    P = R.arrival.shape[0]
+    if item >= P and R.g_size[item - P] == 0:
+        _free_group(R, C, item)
+        return True
+    return False
+
+
+@njit(cache=True, nogil=True)
 def flush(R, C, F, now):
     """Backoff expiry (flushBackoffQCompleted) and the unschedulable leftovers older than
     podMaxInUnschedulablePodsDuration (flushUnschedulablePodsLeftover)."""
     while C[C_BACKOFF] > 0:
-        g = R.backoff_heap[0]
-        if R.status[g] != BACKOFF:
-            heap_pop(R.backoff_heap, C, C_BACKOFF, R.backoff_until, R.backoff_until)
+        if _stale_top(R, C, R.backoff_heap, C_BACKOFF, BACKOFF):
+            heap_pop(R.backoff_heap, C, C_BACKOFF, R.backoff_until, R.backoff_until, R.tie)
             continue
+        g = R.backoff_heap[0]
         if R.backoff_until[g] > now:
             break
-        heap_pop(R.backoff_heap, C, C_BACKOFF, R.backoff_until, R.backoff_until)
+        heap_pop(R.backoff_heap, C, C_BACKOFF, R.backoff_until, R.backoff_until, R.tie)
         _to_active(R, C, g)
     while C[C_U_HEAD] < C[C_U_TAIL]:
         i = C[C_U_HEAD]
@@ -268,8 +340,8 @@ def next_time(R, C, F):
         t = R.arrival[R.arrival_order[C[C_NEXT_ARRIVAL]]]
     if C[C_FINISH] > 0:
         t = min(t, R.finish_key[R.finish_heap[0]])
-    while C[C_BACKOFF] > 0 and R.status[R.backoff_heap[0]] != BACKOFF:
-        heap_pop(R.backoff_heap, C, C_BACKOFF, R.backoff_until, R.backoff_until)
+    while C[C_BACKOFF] > 0 and _stale_top(R, C, R.backoff_heap, C_BACKOFF, BACKOFF):
+        heap_pop(R.backoff_heap, C, C_BACKOFF, R.backoff_until, R.backoff_until, R.tie)
     if C[C_BACKOFF] > 0:
         t = min(t, R.backoff_until[R.backoff_heap[0]])
     # Leftover flushes only matter while the cluster can still change: once no pod will arrive or
@@ -293,7 +365,7 @@ def pop_finished(R, C, now):
     g = R.finish_heap[0]
     if R.finish_key[g] > now:
         return -1
-    heap_pop(R.finish_heap, C, C_FINISH, R.finish_key, R.finish_key)
+    heap_pop(R.finish_heap, C, C_FINISH, R.finish_key, R.finish_key, R.tie)
     return g
 
 
@@ -313,6 +385,13 @@ def delete_pending(R, C, g, now):
     """A pod deleted before it ran (its deadline came first): it leaves whichever queue holds it."""
     if R.status[g] == UNSCHEDULABLE:
         _leave_unschedulable(R, C, g)
+    elif R.status[g] == GROUPED:
+        item = R.group_of[g]
+        _leave_group(R, g)
+        # An emptied group waiting in the unschedulable list goes now; one in a heap when it is popped.
+        if R.g_size[item - R.arrival.shape[0]] == 0 and R.status[item] == UNSCHEDULABLE:
+            _leave_unschedulable(R, C, item)
+            _free_group(R, C, item)
     R.status[g] = DELETED
     R.left[g] = now
     C[C_PENDING] -= 1
@@ -331,59 +410,78 @@ def admit_arrivals(R, C, now):
         R.timestamp[g] = R.arrival[g]
         if not np.isnan(R.deadline[g]):
             R.finish_key[g] = R.deadline[g]
-            heap_push(R.finish_heap, C, C_FINISH, R.finish_key, R.finish_key, g)
+            heap_push(R.finish_heap, C, C_FINISH, R.finish_key, R.finish_key, R.tie, g)
         if R.status[g] == HELD:
             continue
         _to_active(R, C, g)
 
 
-@njit(cache=True, nogil=True)
-def pop_next(R, C):
-    """The next pod to schedule: the head of activeQ; with activeQ empty and SchedulerPopFromBackoffQ,
-    the head of backoffQ; -1 when both are empty."""
-    while C[C_ACTIVE] > 0:
-        g = heap_pop(R.active_heap, C, C_ACTIVE, R.neg_priority, R.timestamp)
-        if R.status[g] == ACTIVE:
-            return _in_flight(R, g)
-    if C[C_POP_BACKOFF]:
-        while C[C_BACKOFF] > 0:
-            g = heap_pop(R.backoff_heap, C, C_BACKOFF, R.backoff_until, R.backoff_until)
-            if R.status[g] == BACKOFF:
-                return _in_flight(R, g)
-    return -1
+# -- popping, with groups -----------------------------------------------------------------------------
 
 
 @njit(cache=True, nogil=True)
-def _in_flight(R, g):
-    """Pop: the pod leaves its queue for a scheduling cycle (upstream counts the attempt here)."""
+def _pop_item(R, C):
+    """The next live item and the queue it came from: activeQ first; with activeQ empty and
+    SchedulerPopFromBackoffQ, backoffQ. (-1, 0) when both are empty."""
+    P = R.arrival.shape[0]
+    while C[C_ACTIVE] > 0 or (C[C_POP_BACKOFF] and C[C_BACKOFF] > 0):
+        if C[C_ACTIVE] > 0:
+            heap, slot, source = R.active_heap, C_ACTIVE, ACTIVE
+        else:
+            heap, slot, source = R.backoff_heap, C_BACKOFF, BACKOFF
+        if _stale_top(R, C, heap, slot, source):
+            if source == ACTIVE:
+                heap_pop(heap, C, slot, R.neg_priority, R.timestamp, R.tie)
+            else:
+                heap_pop(heap, C, slot, R.backoff_until, R.backoff_until, R.tie)
+            continue
+        if source == ACTIVE:
+            g = heap_pop(heap, C, slot, R.neg_priority, R.timestamp, R.tie)
+        else:
+            g = heap_pop(heap, C, slot, R.backoff_until, R.backoff_until, R.tie)
+        if g >= P and R.tie[g] != R.g_head[g - P]:
+            _push(R, C, g, source)  # its first member was deleted while it waited: its place moved
+            continue
+        return g, source
+    return -1, 0
+
+
+@njit(cache=True, nogil=True)
+def pop_next(R, C, F, now, clock, reject_plugin, reject_code, hist_plugin, hist_code, hist_count, hist_len):
+    """The next item to schedule, ``IN_FLIGHT``: a pod (its attempt counted) or a group (its cycle decides
+    whether the members fail together); -1 when the queues are empty. Before a pod's cycle, or when the
+    queues are empty, the batched groups fail up to that pod."""
+    g, source = _pop_item(R, C)
+    if g < 0:
+        finish_batch(R, C, F, now, clock, -1, 0, reject_plugin, reject_code, hist_plugin, hist_code, hist_count,
+                     hist_len)
+        return -1
+    if g >= R.arrival.shape[0]:
+        if C[C_BATCH] >= BATCH_MAX:
+            finish_batch(R, C, F, now, clock, g, source, reject_plugin, reject_code, hist_plugin, hist_code,
+                         hist_count, hist_len)
+        R.g_from[g - R.arrival.shape[0]] = source
+        R.status[g] = IN_FLIGHT
+        return g
+    if C[C_BATCH] > 0:
+        finish_batch(R, C, F, now, clock, g, source, reject_plugin, reject_code, hist_plugin, hist_code, hist_count,
+                     hist_len)
     R.status[g] = IN_FLIGHT
-    R.attempts[g] += 1
+    R.attempts[g] += 1  # upstream counts the attempt at pop
     return g
 
 
+# -- failure records ----------------------------------------------------------------------------------
+
+
 @njit(cache=True, nogil=True)
-def record(R, C, F, pods, g, now, node, reject_plugin, reject_code, hist_plugin, hist_code, hist_count, hist_len):
-    """The outcome of pod ``g``'s attempt (its shape's row in the loop outputs). Returns True when it
-    was bound."""
-    s = R.shape[g]
-    if node >= 0:
-        R.status[g] = RUNNING
-        R.node[g] = node
-        R.scheduled[g] = now
-        C[C_RUNNING] += 1
-        C[C_PENDING] -= 1
-        for r in range(R.alloc_total.shape[0]):
-            R.alloc_total[r] += pods.requests[s, r]
-        if not np.isnan(R.duration[g]):
-            R.finish_key[g] = now + R.duration[g]
-            heap_push(R.finish_heap, C, C_FINISH, R.finish_key, R.finish_key, g)
-        return True
-    # Unschedulable: remember why (the message is built later) and which plugins said no.
-    slot = R.fail_slot[g]
+def _write_failure(R, C, item, s, reject_plugin, reject_code, hist_plugin, hist_code, hist_count, hist_len):
+    """Store why shape ``s``'s cycle failed as ``item``'s record; returns the rejecting plugins' mask."""
+    slot = R.fail_slot[item]
     if slot < 0:
         slot = C[C_FAIL_USED]
         C[C_FAIL_USED] += 1
-        R.fail_slot[g] = slot
+        R.fail_slot[item] = slot
     mask = 0
     R.fail_reject_plugin[slot] = reject_plugin
     R.fail_reject_code[slot] = reject_code
@@ -401,19 +499,299 @@ def record(R, C, F, pods, g, now, node, reject_plugin, reject_code, hist_plugin,
             R.fail_count[slot, kept] = hist_count[s, k]
             kept += 1
     R.fail_len[slot] = hist_len[s]
-    R.reject_mask[g] = mask
-    R.status[g] = UNSCHEDULABLE
-    R.timestamp[g] = now
-    R.unsched_since[g] = now
-    R.backoff_until[g] = now + backoff_duration(F, R.attempts[g])
-    if C[C_U_TAIL] >= R.unsched_list.shape[0]:
-        _compact(R, C)
-    R.unsched_list[C[C_U_TAIL]] = g
-    R.unsched_pos[g] = C[C_U_TAIL]
-    C[C_U_TAIL] += 1
-    C[C_UNSCHED] += 1
-    _count_mask(R, mask, 1)
+    return mask
+
+
+@njit(cache=True, nogil=True)
+def _copy_failure(R, source, target):
+    a = R.fail_slot[source]
+    b = R.fail_slot[target]
+    R.fail_reject_plugin[b] = R.fail_reject_plugin[a]
+    R.fail_reject_code[b] = R.fail_reject_code[a]
+    R.fail_len[b] = R.fail_len[a]
+    for k in range(R.fail_plugin.shape[1]):
+        R.fail_plugin[b, k] = R.fail_plugin[a, k]
+        R.fail_code[b, k] = R.fail_code[a, k]
+        R.fail_count[b, k] = R.fail_count[a, k]
+
+
+@njit(cache=True, nogil=True)
+def _failed_at(R, F, item, now, mask):
+    R.reject_mask[item] = mask
+    R.timestamp[item] = now
+    R.unsched_since[item] = now
+
+
+@njit(cache=True, nogil=True)
+def record(R, C, F, pods, g, now, clock, fast, node, reject_plugin, reject_code, hist_plugin, hist_code, hist_count,
+           hist_len):
+    """The outcome of pod ``g``'s attempt (its shape's row in the loop outputs). Returns True when it
+    was bound. ``fast``: the attempt failed on every node by the per-signature verdicts."""
+    s = R.shape[g]
+    if node >= 0:
+        R.status[g] = RUNNING
+        R.node[g] = node
+        R.scheduled[g] = now
+        C[C_RUNNING] += 1
+        C[C_PENDING] -= 1
+        for r in range(R.alloc_total.shape[0]):
+            R.alloc_total[r] += pods.requests[s, r]
+        if not np.isnan(R.duration[g]):
+            R.finish_key[g] = now + R.duration[g]
+            heap_push(R.finish_heap, C, C_FINISH, R.finish_key, R.finish_key, R.tie, g)
+        return True
+    # Unschedulable: remember why (the message is built later) and which plugins said no.
+    mask = _write_failure(R, C, g, s, reject_plugin, reject_code, hist_plugin, hist_code, hist_count, hist_len)
+    _failed_at(R, F, g, now, mask)
+    backoff = backoff_duration(F, R.attempts[g])
+    R.backoff_until[g] = now + backoff
+    if fast and backoff >= F[F_BACKOFF_MAX] and C[C_GROUPS_ON]:
+        item = R.shape_group[s]
+        if not _joinable(R, item, s, now, clock):
+            item = _new_group(R, C, s, g)
+            if item < 0:
+                _enter_unschedulable(R, C, g)
+                return False
+            _copy_failure(R, g, item)
+            _failed_at(R, F, item, now, mask)
+            R.backoff_until[item] = now + backoff
+            R.g_clock[item - R.arrival.shape[0]] = clock
+            _enter_unschedulable(R, C, item)
+            R.shape_group[s] = item
+        _join(R, item, g)
+        return False
+    _enter_unschedulable(R, C, g)
     return False
+
+
+# -- groups ----------------------------------------------------------------------------------------------
+
+
+@njit(cache=True, nogil=True)
+def _joinable(R, item, s, now, clock):
+    """Is ``item`` the group that shape ``s``'s pods failing now, at this cluster state, belong to?"""
+    if item < 0 or R.status[item] != UNSCHEDULABLE or R.shape[item] != s:
+        return False
+    return R.timestamp[item] == now and R.g_clock[item - R.arrival.shape[0]] == clock
+
+
+@njit(cache=True, nogil=True)
+def _new_group(R, C, s, like):
+    """An empty group for shape ``s`` (priority and record taken from pod ``like``); -1 none free."""
+    if C[C_G_FREE] == 0 or C[C_FAIL_USED] >= R.fail_len.shape[0]:
+        return -1
+    C[C_G_FREE] -= 1
+    gi = R.g_free[C[C_G_FREE]]
+    item = R.arrival.shape[0] + gi
+    R.shape[item] = s
+    R.neg_priority[item] = R.neg_priority[like]
+    R.g_head[gi] = -1
+    R.g_tail[gi] = -1
+    R.g_size[gi] = 0
+    R.g_offset[gi] = 0
+    R.unsched_pos[item] = -1
+    if R.fail_slot[item] < 0:
+        R.fail_slot[item] = C[C_FAIL_USED]
+        C[C_FAIL_USED] += 1
+    return item
+
+
+@njit(cache=True, nogil=True)
+def _free_group(R, C, item):
+    R.status[item] = FREE
+    R.g_free[C[C_G_FREE]] = item - R.arrival.shape[0]
+    C[C_G_FREE] += 1
+
+
+@njit(cache=True, nogil=True)
+def _link_after(R, gi, x, g):
+    """Link pod ``g`` into group ``gi``'s member list after member ``x`` (-1: first)."""
+    nxt = R.g_head[gi] if x < 0 else R.g_next[x]
+    R.g_prev[g] = x
+    R.g_next[g] = nxt
+    if x < 0:
+        R.g_head[gi] = g
+    else:
+        R.g_next[x] = g
+    if nxt < 0:
+        R.g_tail[gi] = g
+    else:
+        R.g_prev[nxt] = g
+    R.g_size[gi] += 1
+
+
+@njit(cache=True, nogil=True)
+def _join(R, item, g):
+    """Pod ``g`` (attempts counted on itself) becomes a member of group ``item``, in row order. Walks
+    back from the last member: pods usually join in arrival order."""
+    gi = item - R.arrival.shape[0]
+    x = R.g_tail[gi]
+    while x >= 0 and x > g:
+        x = R.g_prev[x]
+    _link_after(R, gi, x, g)
+    R.group_of[g] = item
+    R.status[g] = GROUPED
+    R.attempts[g] -= R.g_offset[gi]
+
+
+@njit(cache=True, nogil=True)
+def _leave_group(R, g):
+    """Pod ``g`` leaves its group with the group's attempts and record made its own."""
+    item = R.group_of[g]
+    gi = item - R.arrival.shape[0]
+    prv, nxt = R.g_prev[g], R.g_next[g]
+    if prv < 0:
+        R.g_head[gi] = nxt
+    else:
+        R.g_next[prv] = nxt
+    if nxt < 0:
+        R.g_tail[gi] = prv
+    else:
+        R.g_prev[nxt] = prv
+    R.g_size[gi] -= 1
+    R.group_of[g] = -1
+    R.attempts[g] += R.g_offset[gi]
+    _copy_failure(R, item, g)
+    R.reject_mask[g] = R.reject_mask[item]
+    R.timestamp[g] = R.timestamp[item]
+    R.unsched_since[g] = R.unsched_since[item]
+    R.backoff_until[g] = R.backoff_until[item]
+
+
+@njit(cache=True, nogil=True)
+def _absorb(R, C, into, other):
+    """Move every member of group ``other`` into group ``into`` (same shape, keys and record), merging
+    the two row-ordered lists from their ends; frees ``other``."""
+    P = R.arrival.shape[0]
+    ii, oi = into - P, other - P
+    shift = R.g_offset[oi] - R.g_offset[ii]
+    cursor = R.g_tail[ii]
+    x = R.g_tail[oi]
+    while x >= 0:
+        prv = R.g_prev[x]
+        while cursor >= 0 and cursor > x:
+            cursor = R.g_prev[cursor]
+        _link_after(R, ii, cursor, x)
+        R.group_of[x] = into
+        R.attempts[x] += shift
+        x = prv
+    R.g_head[oi] = -1
+    R.g_tail[oi] = -1
+    R.g_size[oi] = 0
+    _free_group(R, C, other)
+
+
+@njit(cache=True, nogil=True)
+def _settle_failed(R, C, item, s, clock):
+    """Group ``item`` has just failed (keys and record set): into the unschedulable list, merged with the
+    group the shape's pods failed into at this moment and state, if there is one."""
+    P = R.arrival.shape[0]
+    R.g_clock[item - P] = clock
+    other = R.shape_group[s]
+    if other != item and _joinable(R, other, s, R.timestamp[item], clock):
+        if R.g_size[other - P] >= R.g_size[item - P]:
+            _absorb(R, C, other, item)
+            return
+        _leave_unschedulable(R, C, other)
+        _absorb(R, C, item, other)
+    _enter_unschedulable(R, C, item)
+    R.shape_group[s] = item
+
+
+@njit(cache=True, nogil=True)
+def batch_add(R, C, item):
+    """Group ``item``'s cycle found no node: its members fail, up to the next pod (finish_batch)."""
+    R.status[item] = IN_BATCH
+    R.batch[C[C_BATCH]] = item
+    C[C_BATCH] += 1
+
+
+@njit(cache=True, nogil=True)
+def finish_batch(R, C, F, now, clock, barrier, source, reject_plugin, reject_code, hist_plugin, hist_code,
+                 hist_count, hist_len):
+    """Fail the batched groups' members that the queue orders before ``barrier`` (popped from ``source``;
+    -1: all of them). Nothing changed the cluster since their cycles, so each shape's outputs still hold
+    the verdict every member would have got."""
+    P = R.arrival.shape[0]
+    cap = F[F_BACKOFF_MAX]
+    for j in range(C[C_BATCH]):
+        item = R.batch[j]
+        gi = item - P
+        s = R.shape[item]
+        origin = R.g_from[gi]
+        cutoff = -1  # members with a row below it fail; -1: all
+        if barrier >= 0 and source == origin:
+            if origin == ACTIVE:
+                same = (R.neg_priority[item] == R.neg_priority[barrier]
+                        and R.timestamp[item] == R.timestamp[barrier])
+            else:
+                same = R.backoff_until[item] == R.backoff_until[barrier]
+            if same:
+                cutoff = R.tie[barrier]
+        if cutoff < 0 or R.g_tail[gi] < cutoff:
+            R.g_offset[gi] += 1
+            C[C_GROUP_ATTEMPTS] += R.g_size[gi]
+            mask = _write_failure(R, C, item, s, reject_plugin[s], reject_code[s], hist_plugin, hist_code,
+                                  hist_count, hist_len)
+            _failed_at(R, F, item, now, mask)
+            R.backoff_until[item] = now + cap
+            _settle_failed(R, C, item, s, clock)
+            continue
+        # The barrier falls among the members: those before it fail (into a group of their own), the
+        # rest wait in the queue for their turn after it.
+        part = _new_group(R, C, s, item)
+        moved = 0
+        while R.g_head[gi] >= 0 and R.g_head[gi] < cutoff:
+            x = R.g_head[gi]
+            _leave_group(R, x)
+            if part >= 0:
+                R.attempts[x] += 1
+                _join(R, part, x)
+            else:
+                # no group free: the member fails on its own
+                R.attempts[x] += 1
+                mask = _write_failure(R, C, x, s, reject_plugin[s], reject_code[s], hist_plugin, hist_code,
+                                      hist_count, hist_len)
+                _failed_at(R, F, x, now, mask)
+                R.backoff_until[x] = now + cap
+                _enter_unschedulable(R, C, x)
+            moved += 1
+        C[C_GROUP_ATTEMPTS] += moved
+        if part >= 0:
+            mask = _write_failure(R, C, part, s, reject_plugin[s], reject_code[s], hist_plugin, hist_code,
+                                  hist_count, hist_len)
+            _failed_at(R, F, part, now, mask)
+            R.backoff_until[part] = now + cap
+            _settle_failed(R, C, part, s, clock)
+        _push(R, C, item, origin)
+    C[C_BATCH] = 0
+
+
+@njit(cache=True, nogil=True)
+def release_head(R, C, F, item):
+    """Group ``item``'s cycle did not fail on every node: its first member goes back to the queue it
+    came from as a pod of its own, to be tried alone; the rest wait behind it."""
+    P = R.arrival.shape[0]
+    gi = item - P
+    origin = R.g_from[gi]
+    head = R.g_head[gi]
+    _leave_group(R, head)
+    _push(R, C, head, origin)
+    if R.g_size[gi] > 0:
+        _push(R, C, item, origin)
+    else:
+        _free_group(R, C, item)
+
+
+@njit(cache=True, nogil=True)
+def settle_groups(R):
+    """After the replay: every member's attempts and record made its own, its state its group's."""
+    for g in range(R.arrival.shape[0]):
+        if R.status[g] == GROUPED:
+            item = R.group_of[g]
+            status = R.status[item]
+            _leave_group(R, g)
+            R.status[g] = status
 
 
 @njit(cache=True, nogil=True)

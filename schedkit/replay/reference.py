@@ -15,7 +15,7 @@ import numpy as np
 
 from ..cluster import Cluster
 from ..framework.runtime import assume
-from ..framework.scheduler import Scheduler, _Outputs
+from ..framework.scheduler import Scheduler, _Outputs, failure_message
 from ..state import build_state
 from ..traces.workload import Workload
 from .engine import BACKOFF_INITIAL, BACKOFF_MAX, REQUEUE_EVENTS, UNSCHEDULABLE_LEFTOVER
@@ -29,7 +29,8 @@ def _backoff(count: int) -> float:
 
 
 def reference_replay(scheduler: Scheduler, workload: Workload, seed: int = 0) -> dict[str, np.ndarray]:
-    """Per pod: node row (-1 none), scheduled time, left time, attempts."""
+    """Per pod: node row (-1 none), scheduled time, left time, attempts, and the message of its last
+    failed attempt (None: never failed)."""
     shapes = workload.shapes
     state = build_state(Cluster(workload.nodes, list(workload.running), dict(workload.namespace_labels)), shapes)
     columns = state.pod_columns(shapes)
@@ -53,6 +54,7 @@ def reference_replay(scheduler: Scheduler, workload: Workload, seed: int = 0) ->
     backoff_until = np.zeros(P)
     since = np.zeros(P)
     rejected_by: list[set[int]] = [set() for _ in range(P)]
+    messages: list[str | None] = [None] * P
     priority = columns.priority[workload.shape_of]
 
     arrivals = sorted(range(P), key=lambda g: (workload.arrival[g], g))
@@ -99,6 +101,10 @@ def reference_replay(scheduler: Scheduler, workload: Workload, seed: int = 0) ->
             plugins |= {i for i in range(len(profile.plugins)) if (int(outputs.reject_code[s]) >> i) & 1}
         plugins |= {int(outputs.hist_plugin[s, k]) for k in range(int(outputs.hist_len[s]))}
         rejected_by[g] = plugins
+        hist = [(int(outputs.hist_plugin[s, k]), int(outputs.hist_code[s, k]), int(outputs.hist_count[s, k]))
+                for k in range(int(outputs.hist_len[s]))]
+        messages[g] = failure_message(profile, state.num_nodes, int(outputs.reject_plugin[s]),
+                                      int(outputs.reject_code[s]), hist)
         status[g] = "unschedulable"
         timestamp[g] = since[g] = now
         backoff_until[g] = now + _backoff(int(attempts[g]))
@@ -158,4 +164,4 @@ def reference_replay(scheduler: Scheduler, workload: Workload, seed: int = 0) ->
                 to_active(g)
         while unschedulable and since[unschedulable[0]] + UNSCHEDULABLE_LEFTOVER <= now:
             requeue(unschedulable.pop(0), now)
-    return {"node": node, "scheduled": scheduled, "left": left, "attempts": attempts}
+    return {"node": node, "scheduled": scheduled, "left": left, "attempts": attempts, "messages": messages}
