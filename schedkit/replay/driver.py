@@ -24,7 +24,7 @@ HELPERS = {name: getattr(queue, name) for name in (
 # Counter slots, events and statuses the generated source spells as numbers.
 NAMES = {name: getattr(queue, name) for name in (
     "C_FAIL_USED", "C_TL_LEN", "C_STEP_OPEN", "C_DONE", "C_CLOCK", "EV_POD_DELETE", "EV_POD_ADD", "RUNNING",
-    "IN_FLIGHT", "FAIL_MARGIN")}
+    "IN_FLIGHT", "FAIL_MARGIN", "C_CYCLES")}
 
 
 def _named(text: str, names: dict[str, int]) -> str:
@@ -60,6 +60,7 @@ while True:
             or C[C_TL_LEN] >= R.tl_time.shape[0]):
         F[0] = now
         C[C_CLOCK] = clock
+        C[C_CYCLES] += cycles
         return 1
     g = pop_next(R, C, F, now, clock, out_reject_plugin, out_reject_code, hist_plugin, hist_code, hist_count,
                  hist_len)
@@ -72,6 +73,7 @@ while True:
             C[C_DONE] = 1
             F[0] = now
             C[C_CLOCK] = clock
+            C[C_CYCLES] += cycles
             return 0
         now = t
         F[0] = now

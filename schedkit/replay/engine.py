@@ -55,7 +55,9 @@ class ReplayResult:
     wall_seconds: float  # whole replay, preparing included
     compile_seconds: float
     loop_seconds: float  # the compiled driver only
-    cycles: int  # scheduling attempts
+    cycles: int  # scheduling attempts, as upstream would make them
+    cycles_run: int  # cycles the driver ran: attempts failed in groups cost one cycle per group
+    group_attempts: int  # attempts failed in groups
     end_time: float  # simulated time of the last event
     requests: np.ndarray  # int64 [shapes, resources]: each distinct pod spec's requests
 
@@ -165,7 +167,8 @@ def replay(scheduler: Scheduler, workload: Workload, seed: int = 0,
     R = _pods_only(R)
     messages = _messages(R, profile, state.num_nodes, held, workload)
     return ReplayResult(workload, state, R, C, messages, name, time.perf_counter() - started, compile_seconds,
-                        loop_seconds, int(R.attempts.sum()), float(F[queue.F_NOW]), columns.requests)
+                        loop_seconds, int(R.attempts.sum()), int(C[queue.C_CYCLES]), int(C[queue.C_GROUP_ATTEMPTS]),
+                        float(F[queue.F_NOW]), columns.requests)
 
 
 def _arrays(workload: Workload, columns, held: dict[int, str], profile, state: ClusterState,

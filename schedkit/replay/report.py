@@ -184,6 +184,8 @@ def summary(result: ReplayResult, *, mode: str, seed: int, trace: str, config: s
             "compileSeconds": round(result.compile_seconds, 3),
             "loopSeconds": round(result.loop_seconds, 3),
             "decisions": result.cycles,
+            "decisionsInGroups": result.group_attempts,
+            "cyclesRun": result.cycles_run,
             "decisionsPerSecond": round(result.decisions_per_second, 1) if math.isfinite(result.decisions_per_second)
             else None,
         },
@@ -221,4 +223,7 @@ def human_summary(data: dict) -> str:
     dps = perf["decisionsPerSecond"]
     lines.append(f"  wall {perf['wallSeconds']:.2f} s (compile {perf['compileSeconds']:.2f} s), "
                  f"{perf['decisions']:,} decisions" + ("" if dps is None else f", {dps:,.0f} decisions/s"))
+    if perf.get("decisionsInGroups"):
+        lines.append(f"  {perf['decisionsInGroups']:,} decisions were failing retries made in groups; "
+                     f"{perf['cyclesRun']:,} scheduling cycles run")
     return "\n".join(lines) + "\n"
