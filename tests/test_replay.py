@@ -174,13 +174,14 @@ def backlogs(draw):
     timing = rng.choice(["duration", "end"])
     pods = []
     horizon = rng.choice([60, 300, 900])
+    step = rng.choice([1, 10])  # coarse times: departures, deadlines and backoff expiries coincide
     for i in range(rng.randint(20, 90)):
-        arrival = rng.randint(0, horizon)
+        arrival = step * rng.randint(0, horizon // step)
         cpu = rng.choice(["1", "2", "2", "4", "4", "8"])
         row = {"name": f"p{i}", "arrival": arrival, "cpu": cpu, "memory": "1Gi",
                "priority": rng.choice([0, 0, 0, 3]),
                "node_selector": json.dumps({"zone": "b"}) if rng.random() < 0.05 else ""}
-        length = rng.choice([1, 7, 20, 60, 200, 600])
+        length = step * rng.choice([1, 2, 7, 20, 60])
         if timing == "duration":
             row["duration"] = length if rng.random() < 0.95 else ""
         else:
