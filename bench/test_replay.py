@@ -9,23 +9,14 @@ import os
 import numpy as np
 import pytest
 
+from schedkit.benchmark import check_replay as check_final_usage
+from schedkit.benchmark import openb_fill_workload
 from schedkit.framework.scheduler import Scheduler
 from schedkit.replay.engine import replay
-from schedkit.replay.fill import fill_workload
 from schedkit.replay.run import SAMPLE_TRACE
 from schedkit.traces import load_trace
 
 OPENB = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "traces", "openb")
-
-
-def check_final_usage(result) -> None:
-    """At the end of a replay, the pods still on each node fit its allocatable."""
-    R, state = result.arrays, result.state
-    running = np.flatnonzero(R.status == 4)
-    used = np.zeros_like(state.nodes.allocatable)
-    np.add.at(used, R.node[running], result.requests[R.shape[running]])
-    assert (used <= state.nodes.allocatable).all()
-    assert np.array_equal(used, state.nodes.requested)  # the engine's own bookkeeping agrees
 
 
 def test_sample_timed(benchmark):
@@ -41,8 +32,7 @@ def test_sample_timed(benchmark):
 @pytest.mark.skipif(not os.path.isdir(OPENB), reason="../shared/traces/openb not present")
 def test_openb_fill_130(benchmark):
     benchmark.group = "replay"
-    workload, _ = load_trace(os.path.join(OPENB, "openb_pod_list_default.csv"))
-    submitted, info = fill_workload(workload, 1.3, "nvidia.com/gpu", shuffle=False, seed=0)
+    submitted, info = openb_fill_workload(OPENB)  # the same run as `schedkit bench OpenbFill`
     scheduler = Scheduler()
     replay(scheduler, submitted.take(np.arange(10)))
     result = benchmark(replay, scheduler, submitted)

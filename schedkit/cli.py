@@ -109,22 +109,38 @@ def schedule(cluster_path: tuple[str, ...], pods_path: tuple[str, ...], config_p
 @click.option("--json", "json_path", default=None, help="Also write the results as JSON to this file.")
 @click.option("--baseline", default=None, help="A --json file from an earlier run: flag regressions over 10%.")
 @click.option("--quick", is_flag=True, help="500 nodes, no cold-compile measurement: a smoke run.")
+@click.option("--openb", "openb_path", default=None,
+              help="Folder of the Alibaba openb trace for OpenbFill (default $SCHEDKIT_OPENB, else "
+                   "../shared/traces/openb; skipped when absent unless named).")
 def bench(workloads: tuple[str, ...], nodes: int | None, scoring: str, seed: int, json_path: str | None,
-          baseline: str | None, quick: bool) -> None:
-    """Run upstream scheduler_perf workloads and print pods/s next to upstream's CI floors."""
-    from .benchmark import WORKLOADS, compare, cold_compile_seconds, machine, run_workload, table
+          baseline: str | None, quick: bool, openb_path: str | None) -> None:
+    """Run upstream scheduler_perf workloads (and OpenbFill, a trace replay) and print pods/s next to
+    upstream's CI floors."""
+    from .benchmark import (OPENB_FILL, WORKLOADS, compare, cold_compile_seconds, machine, openb_dir,
+                            run_openb_fill, run_workload, table)
 
     def run() -> None:
-        names = list(workloads) or list(WORKLOADS)
+        available = [*WORKLOADS, OPENB_FILL]
+        names = list(workloads) or available
         for name in names:
-            if name not in WORKLOADS:
-                raise InputError(f"unknown workload {name!r}; available: {', '.join(WORKLOADS)}")
+            if name not in available:
+                raise InputError(f"unknown workload {name!r}; available: {', '.join(available)}")
         if json_path:
             check_output_path(json_path)
+        trace_dir = openb_dir(openb_path) if OPENB_FILL in names else None
+        if OPENB_FILL in names and trace_dir is None:
+            if workloads:
+                raise InputError(f"{OPENB_FILL} needs the openb trace: pass --openb DIR or set SCHEDKIT_OPENB")
+            click.echo(f"{OPENB_FILL} skipped: no openb trace (pass --openb DIR or set SCHEDKIT_OPENB)", err=True)
+            names.remove(OPENB_FILL)
         size = nodes or (500 if quick else None)
-        cold = None if quick else cold_compile_seconds()
+        cold = None if quick or names == [OPENB_FILL] else cold_compile_seconds()
         results = []
         for name in names:
+            if name == OPENB_FILL:
+                results.append(run_openb_fill(trace_dir, seed, reference=True,
+                                              progress=lambda line: click.echo(line, err=True)))
+                continue
             results.extend(run_workload(WORKLOADS[name], size, scoring, seed, reference=True, cold=cold,
                                         progress=lambda line: click.echo(line, err=True)))
         click.echo(table(results), nl=False)

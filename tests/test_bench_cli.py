@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 
+import numpy as np
+import pytest
 from click.testing import CliRunner
 
-from schedkit.benchmark import check_schedule
+from schedkit.benchmark import check_replay, check_schedule
 from schedkit.cli import main
 from schedkit.framework.scheduler import Assignment, ScheduleResult
 from schedkit.workloads import WORKLOADS
@@ -83,3 +86,45 @@ def test_check_schedule_rejects_unplaced_pods_and_overcommitted_nodes():
         raise RuntimeError("unplaced pods must be flagged")
     except AssertionError as exc:
         assert "measured pods not placed" in str(exc)
+
+
+OPENB = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "traces", "openb")
+
+
+@pytest.mark.skipif(not os.path.isdir(OPENB), reason="../shared/traces/openb not present")
+def test_openb_fill_row(tmp_path):
+    out = tmp_path / "bench.json"
+    result = run("bench", "OpenbFill", "--openb", OPENB, "--json", str(out))
+    assert result.exit_code == 0, result.output
+    assert "OpenbFill" in result.stdout and "FGD paper's Go simulator" in result.stdout
+    (row,) = json.loads(out.read_text())["results"]
+    assert set(row) == KEYS
+    assert row["workload"] == "OpenbFill" and row["nodes"] == 1213 and row["upstreamFloor"] is None
+    # Submitted in trace order until GPU requests reach 130% of the GPUs: more pods than fit.
+    assert row["measuredPods"] > row["scheduled"] > 0
+    assert row["podsPerSecond"] > row["referencePodsPerSecond"] > 0
+
+
+def test_openb_fill_without_the_trace_is_skipped_or_an_error(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no ../shared/traces/openb from here
+    monkeypatch.delenv("SCHEDKIT_OPENB", raising=False)
+    result = run("bench", "OpenbFill")
+    assert result.exit_code == 2
+    assert result.stderr == "schedkit: error: OpenbFill needs the openb trace: pass --openb DIR or set SCHEDKIT_OPENB\n"
+    result = run("bench", "OpenbFill", "--openb", str(tmp_path))
+    assert result.exit_code == 2 and "no openb_pod_list_default.csv here" in result.stderr
+
+
+def test_check_replay_flags_an_overfull_node(tmp_path):
+    from schedkit.framework.scheduler import Scheduler
+    from schedkit.replay.engine import replay
+    from schedkit.replay.run import SAMPLE_TRACE
+    from schedkit.traces import load_trace
+
+    workload, _ = load_trace(SAMPLE_TRACE)
+    result = replay(Scheduler(), workload.take(np.arange(300), timed=False))  # all still running at the end
+    check_replay(result)
+    running = np.flatnonzero(result.arrays.status == 4)
+    result.arrays.node[running] = result.arrays.node[running[0]]  # every running pod on one node
+    with pytest.raises(AssertionError):
+        check_replay(result)
