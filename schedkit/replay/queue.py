@@ -33,6 +33,14 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
+
+def helper(function):
+    """Compile a queue helper like a plugin kernel (``schedkit.framework.plugin.kernel``): without
+    numba's reference counting. The helpers never create an array, and every one takes ``R``, a tuple
+    of some sixty arrays: counting references to each on every call made the compiled driver twice as
+    slow to build and its calls slower."""
+    return njit(cache=True, nogil=True, _nrt=False)(function)
+
 # Pod status
 NOT_ARRIVED, ACTIVE, BACKOFF, UNSCHEDULABLE, RUNNING, DONE, DELETED, IN_FLIGHT, HELD = range(9)
 GROUPED = 9  # a pod whose queue state is its group's
@@ -131,7 +139,7 @@ ReplayArrays = namedtuple(
 )
 
 
-@njit(cache=True, nogil=True)
+@helper
 def _before(k1, k2, tie, a, b):
     if k1[a] != k1[b]:
         return k1[a] < k1[b]
@@ -140,7 +148,7 @@ def _before(k1, k2, tie, a, b):
     return tie[a] < tie[b]
 
 
-@njit(cache=True, nogil=True)
+@helper
 def heap_push(heap, C, slot, k1, k2, tie, item):
     i = C[slot]
     C[slot] = i + 1
@@ -154,7 +162,7 @@ def heap_push(heap, C, slot, k1, k2, tie, item):
             break
 
 
-@njit(cache=True, nogil=True)
+@helper
 def heap_pop(heap, C, slot, k1, k2, tie):
     size = C[slot]
     top = heap[0]
@@ -178,7 +186,7 @@ def heap_pop(heap, C, slot, k1, k2, tie):
     return top
 
 
-@njit(cache=True, nogil=True)
+@helper
 def backoff_duration(F, attempts):
     """Upstream's calculateBackoffDuration: the initial backoff doubled per attempt after the first,
     capped at the maximum."""
@@ -190,7 +198,7 @@ def backoff_duration(F, attempts):
     return min(duration, F[F_BACKOFF_MAX])
 
 
-@njit(cache=True, nogil=True)
+@helper
 def _push(R, C, item, status):
     """Put an item in the active (ACTIVE) or backoff (BACKOFF) heap. A group is ordered by its first
     member, which can only move later while it waits (a member deleted): pop_next re-pushes it then."""
@@ -204,12 +212,12 @@ def _push(R, C, item, status):
         heap_push(R.backoff_heap, C, C_BACKOFF, R.backoff_until, R.backoff_until, R.tie, item)
 
 
-@njit(cache=True, nogil=True)
+@helper
 def _to_active(R, C, g):
     _push(R, C, g, ACTIVE)
 
 
-@njit(cache=True, nogil=True)
+@helper
 def _requeue(R, C, F, g, now):
     """movePodsToActiveOrBackoffQueue for one item: backoffQ while its backoff lasts, else activeQ."""
     if R.backoff_until[g] > now:
@@ -218,7 +226,7 @@ def _requeue(R, C, F, g, now):
         _push(R, C, g, ACTIVE)
 
 
-@njit(cache=True, nogil=True)
+@helper
 def _count_mask(R, mask, sign):
     if mask == 0:
         R.mask_count[MASK_SLOTS] += sign
@@ -228,7 +236,7 @@ def _count_mask(R, mask, sign):
             R.mask_count[i] += sign
 
 
-@njit(cache=True, nogil=True)
+@helper
 def _enter_unschedulable(R, C, g):
     R.status[g] = UNSCHEDULABLE
     if C[C_U_TAIL] >= R.unsched_list.shape[0]:
@@ -240,14 +248,14 @@ def _enter_unschedulable(R, C, g):
     _count_mask(R, R.reject_mask[g], 1)
 
 
-@njit(cache=True, nogil=True)
+@helper
 def _leave_unschedulable(R, C, g):
     _count_mask(R, R.reject_mask[g], -1)
     R.unsched_pos[g] = -1
     C[C_UNSCHED] -= 1
 
 
-@njit(cache=True, nogil=True)
+@helper
 def _compact(R, C):
     """Drop stale entries from the unschedulable list, keeping FIFO order."""
     w = 0
@@ -261,7 +269,7 @@ def _compact(R, C):
     C[C_U_TAIL] = w
 
 
-@njit(cache=True, nogil=True)
+@helper
 def cluster_event(R, C, F, event, now):
     """A cluster event: move the unschedulable items whose rejecting plugins register for it."""
     requeue = R.event_mask[event]
@@ -287,7 +295,7 @@ def cluster_event(R, C, F, event, now):
     C[C_U_TAIL] = w
 
 
-@njit(cache=True, nogil=True)
+@helper
 def _stale_top(R, C, heap, slot, status):
     """True when the top of a heap is no longer live there (moved on, or an emptied group, which is
     freed)."""
@@ -301,7 +309,7 @@ def _stale_top(R, C, heap, slot, status):
     return False
 
 
-@njit(cache=True, nogil=True)
+@helper
 def flush(R, C, F, now):
     """Backoff expiry (flushBackoffQCompleted) and the unschedulable leftovers older than
     podMaxInUnschedulablePodsDuration (flushUnschedulablePodsLeftover)."""
@@ -327,12 +335,12 @@ def flush(R, C, F, now):
         _requeue(R, C, F, g, now)
 
 
-@njit(cache=True, nogil=True)
+@helper
 def _future_events(R, C):
     return C[C_NEXT_ARRIVAL] < R.arrival_order.shape[0] or C[C_FINISH] > 0
 
 
-@njit(cache=True, nogil=True)
+@helper
 def next_time(R, C, F):
     """The next simulated time something happens; inf when nothing will."""
     t = np.inf
@@ -357,7 +365,7 @@ def next_time(R, C, F):
     return t
 
 
-@njit(cache=True, nogil=True)
+@helper
 def pop_finished(R, C, now):
     """The next pod (by time, then row) whose departure or deadline is due; -1 none."""
     if C[C_FINISH] == 0:
@@ -369,7 +377,7 @@ def pop_finished(R, C, now):
     return g
 
 
-@njit(cache=True, nogil=True)
+@helper
 def departed(R, C, pods, g, now):
     """A running pod finished: its requests leave the cluster totals (the caller unreserves the node)."""
     R.status[g] = DONE
@@ -380,7 +388,7 @@ def departed(R, C, pods, g, now):
         R.alloc_total[r] -= pods.requests[s, r]
 
 
-@njit(cache=True, nogil=True)
+@helper
 def delete_pending(R, C, g, now):
     """A pod deleted before it ran (its deadline came first): it leaves whichever queue holds it."""
     if R.status[g] == UNSCHEDULABLE:
@@ -397,7 +405,7 @@ def delete_pending(R, C, g, now):
     C[C_PENDING] -= 1
 
 
-@njit(cache=True, nogil=True)
+@helper
 def admit_arrivals(R, C, now):
     """Pods whose arrival time has come enter the active queue (or stay held: gated or no profile)."""
     order = R.arrival_order
@@ -419,7 +427,7 @@ def admit_arrivals(R, C, now):
 # -- popping, with groups -----------------------------------------------------------------------------
 
 
-@njit(cache=True, nogil=True)
+@helper
 def _pop_item(R, C):
     """The next live item and the queue it came from: activeQ first; with activeQ empty and
     SchedulerPopFromBackoffQ, backoffQ. (-1, 0) when both are empty."""
@@ -446,35 +454,31 @@ def _pop_item(R, C):
     return -1, 0
 
 
-@njit(cache=True, nogil=True)
+@helper
 def pop_next(R, C, F, now, clock, reject_plugin, reject_code, hist_plugin, hist_code, hist_count, hist_len):
     """The next item to schedule, ``IN_FLIGHT``: a pod (its attempt counted) or a group (its cycle decides
     whether the members fail together); -1 when the queues are empty. Before a pod's cycle, or when the
     queues are empty, the batched groups fail up to that pod."""
     g, source = _pop_item(R, C)
-    if g < 0:
-        finish_batch(R, C, F, now, clock, -1, 0, reject_plugin, reject_code, hist_plugin, hist_code, hist_count,
-                     hist_len)
-        return -1
-    if g >= R.arrival.shape[0]:
-        if C[C_BATCH] >= BATCH_MAX:
-            finish_batch(R, C, F, now, clock, g, source, reject_plugin, reject_code, hist_plugin, hist_code,
-                         hist_count, hist_len)
-        R.g_from[g - R.arrival.shape[0]] = source
-        R.status[g] = IN_FLIGHT
-        return g
-    if C[C_BATCH] > 0:
+    is_group = g >= R.arrival.shape[0]
+    if C[C_BATCH] > 0 and (not is_group or C[C_BATCH] >= BATCH_MAX):
+        # One call site: finish_batch is large, and every call of it is compiled into the driver.
         finish_batch(R, C, F, now, clock, g, source, reject_plugin, reject_code, hist_plugin, hist_code, hist_count,
                      hist_len)
+    if g < 0:
+        return -1
     R.status[g] = IN_FLIGHT
-    R.attempts[g] += 1  # upstream counts the attempt at pop
+    if is_group:
+        R.g_from[g - R.arrival.shape[0]] = source
+    else:
+        R.attempts[g] += 1  # upstream counts the attempt at pop
     return g
 
 
 # -- failure records ----------------------------------------------------------------------------------
 
 
-@njit(cache=True, nogil=True)
+@helper
 def _write_failure(R, C, item, s, reject_plugin, reject_code, hist_plugin, hist_code, hist_count, hist_len):
     """Store why shape ``s``'s cycle failed as ``item``'s record; returns the rejecting plugins' mask."""
     slot = R.fail_slot[item]
@@ -502,7 +506,7 @@ def _write_failure(R, C, item, s, reject_plugin, reject_code, hist_plugin, hist_
     return mask
 
 
-@njit(cache=True, nogil=True)
+@helper
 def _copy_failure(R, source, target):
     a = R.fail_slot[source]
     b = R.fail_slot[target]
@@ -515,14 +519,14 @@ def _copy_failure(R, source, target):
         R.fail_count[b, k] = R.fail_count[a, k]
 
 
-@njit(cache=True, nogil=True)
+@helper
 def _failed_at(R, F, item, now, mask):
     R.reject_mask[item] = mask
     R.timestamp[item] = now
     R.unsched_since[item] = now
 
 
-@njit(cache=True, nogil=True)
+@helper
 def record(R, C, F, pods, g, now, clock, fast, node, reject_plugin, reject_code, hist_plugin, hist_code, hist_count,
            hist_len):
     """The outcome of pod ``g``'s attempt (its shape's row in the loop outputs). Returns True when it
@@ -545,29 +549,32 @@ def record(R, C, F, pods, g, now, clock, fast, node, reject_plugin, reject_code,
     _failed_at(R, F, g, now, mask)
     backoff = backoff_duration(F, R.attempts[g])
     R.backoff_until[g] = now + backoff
+    item = -1  # the group it joins
+    entering = g  # what enters the unschedulable list: the pod, a new group, or nothing
     if fast and backoff >= F[F_BACKOFF_MAX] and C[C_GROUPS_ON]:
+        # Its queue state is now that of every pod of its shape that failed at this moment and state.
         item = R.shape_group[s]
+        entering = -1
         if not _joinable(R, item, s, now, clock):
             item = _new_group(R, C, s, g)
-            if item < 0:
-                _enter_unschedulable(R, C, g)
-                return False
-            _copy_failure(R, g, item)
-            _failed_at(R, F, item, now, mask)
-            R.backoff_until[item] = now + backoff
-            R.g_clock[item - R.arrival.shape[0]] = clock
-            _enter_unschedulable(R, C, item)
-            R.shape_group[s] = item
+            entering = g if item < 0 else item
+            if item >= 0:
+                _copy_failure(R, g, item)
+                _failed_at(R, F, item, now, mask)
+                R.backoff_until[item] = now + backoff
+                R.g_clock[item - R.arrival.shape[0]] = clock
+                R.shape_group[s] = item
+    if entering >= 0:
+        _enter_unschedulable(R, C, entering)
+    if item >= 0:
         _join(R, item, g)
-        return False
-    _enter_unschedulable(R, C, g)
     return False
 
 
 # -- groups ----------------------------------------------------------------------------------------------
 
 
-@njit(cache=True, nogil=True)
+@helper
 def _joinable(R, item, s, now, clock):
     """Is ``item`` the group that shape ``s``'s pods failing now, at this cluster state, belong to?"""
     if item < 0 or R.status[item] != UNSCHEDULABLE or R.shape[item] != s:
@@ -575,7 +582,7 @@ def _joinable(R, item, s, now, clock):
     return R.timestamp[item] == now and R.g_clock[item - R.arrival.shape[0]] == clock
 
 
-@njit(cache=True, nogil=True)
+@helper
 def _new_group(R, C, s, like):
     """An empty group for shape ``s`` (priority and record taken from pod ``like``); -1 none free."""
     if C[C_G_FREE] == 0 or C[C_FAIL_USED] >= R.fail_len.shape[0]:
@@ -596,14 +603,14 @@ def _new_group(R, C, s, like):
     return item
 
 
-@njit(cache=True, nogil=True)
+@helper
 def _free_group(R, C, item):
     R.status[item] = FREE
     R.g_free[C[C_G_FREE]] = item - R.arrival.shape[0]
     C[C_G_FREE] += 1
 
 
-@njit(cache=True, nogil=True)
+@helper
 def _link_after(R, gi, x, g):
     """Link pod ``g`` into group ``gi``'s member list after member ``x`` (-1: first)."""
     nxt = R.g_head[gi] if x < 0 else R.g_next[x]
@@ -620,7 +627,7 @@ def _link_after(R, gi, x, g):
     R.g_size[gi] += 1
 
 
-@njit(cache=True, nogil=True)
+@helper
 def _join(R, item, g):
     """Pod ``g`` (attempts counted on itself) becomes a member of group ``item``, in row order. Walks
     back from the last member: pods usually join in arrival order."""
@@ -634,7 +641,7 @@ def _join(R, item, g):
     R.attempts[g] -= R.g_offset[gi]
 
 
-@njit(cache=True, nogil=True)
+@helper
 def _leave_group(R, g):
     """Pod ``g`` leaves its group with the group's attempts and record made its own."""
     item = R.group_of[g]
@@ -658,7 +665,7 @@ def _leave_group(R, g):
     R.backoff_until[g] = R.backoff_until[item]
 
 
-@njit(cache=True, nogil=True)
+@helper
 def _absorb(R, C, into, other):
     """Move every member of group ``other`` into group ``into`` (same shape, keys and record), merging
     the two row-ordered lists from their ends; frees ``other``."""
@@ -681,7 +688,7 @@ def _absorb(R, C, into, other):
     _free_group(R, C, other)
 
 
-@njit(cache=True, nogil=True)
+@helper
 def _settle_failed(R, C, item, s, clock):
     """Group ``item`` has just failed (keys and record set): into the unschedulable list, merged with the
     group the shape's pods failed into at this moment and state, if there is one."""
@@ -698,7 +705,7 @@ def _settle_failed(R, C, item, s, clock):
     R.shape_group[s] = item
 
 
-@njit(cache=True, nogil=True)
+@helper
 def batch_add(R, C, item):
     """Group ``item``'s cycle found no node: its members fail, up to the next pod (finish_batch)."""
     R.status[item] = IN_BATCH
@@ -706,7 +713,7 @@ def batch_add(R, C, item):
     C[C_BATCH] += 1
 
 
-@njit(cache=True, nogil=True)
+@helper
 def finish_batch(R, C, F, now, clock, barrier, source, reject_plugin, reject_code, hist_plugin, hist_code,
                  hist_count, hist_len):
     """Fail the batched groups' members that the queue orders before ``barrier`` (popped from ``source``;
@@ -728,46 +735,45 @@ def finish_batch(R, C, F, now, clock, barrier, source, reject_plugin, reject_cod
                 same = R.backoff_until[item] == R.backoff_until[barrier]
             if same:
                 cutoff = R.tie[barrier]
-        if cutoff < 0 or R.g_tail[gi] < cutoff:
+        whole = cutoff < 0 or R.g_tail[gi] < cutoff
+        if whole:
+            failing = item
             R.g_offset[gi] += 1
             C[C_GROUP_ATTEMPTS] += R.g_size[gi]
-            mask = _write_failure(R, C, item, s, reject_plugin[s], reject_code[s], hist_plugin, hist_code,
-                                  hist_count, hist_len)
-            _failed_at(R, F, item, now, mask)
-            R.backoff_until[item] = now + cap
-            _settle_failed(R, C, item, s, clock)
-            continue
-        # The barrier falls among the members: those before it fail (into a group of their own), the
-        # rest wait in the queue for their turn after it.
-        part = _new_group(R, C, s, item)
-        moved = 0
-        while R.g_head[gi] >= 0 and R.g_head[gi] < cutoff:
-            x = R.g_head[gi]
-            _leave_group(R, x)
-            if part >= 0:
+        else:
+            # The barrier falls among the members: those before it fail (into a group of their own), the
+            # rest wait in the queue for their turn after it.
+            failing = _new_group(R, C, s, item)
+            while R.g_head[gi] >= 0 and R.g_head[gi] < cutoff:
+                x = R.g_head[gi]
+                _leave_group(R, x)
                 R.attempts[x] += 1
-                _join(R, part, x)
-            else:
-                # no group free: the member fails on its own
-                R.attempts[x] += 1
-                mask = _write_failure(R, C, x, s, reject_plugin[s], reject_code[s], hist_plugin, hist_code,
-                                      hist_count, hist_len)
-                _failed_at(R, F, x, now, mask)
-                R.backoff_until[x] = now + cap
-                _enter_unschedulable(R, C, x)
-            moved += 1
-        C[C_GROUP_ATTEMPTS] += moved
-        if part >= 0:
-            mask = _write_failure(R, C, part, s, reject_plugin[s], reject_code[s], hist_plugin, hist_code,
+                C[C_GROUP_ATTEMPTS] += 1
+                if failing >= 0:
+                    _join(R, failing, x)
+                else:  # no group to spare (the driver keeps enough): the member fails on its own
+                    _fail_alone(R, C, F, x, now, reject_plugin[s], reject_code[s], hist_plugin, hist_code,
+                                hist_count, hist_len)
+            _push(R, C, item, origin)
+        if failing >= 0:
+            mask = _write_failure(R, C, failing, s, reject_plugin[s], reject_code[s], hist_plugin, hist_code,
                                   hist_count, hist_len)
-            _failed_at(R, F, part, now, mask)
-            R.backoff_until[part] = now + cap
-            _settle_failed(R, C, part, s, clock)
-        _push(R, C, item, origin)
+            _failed_at(R, F, failing, now, mask)
+            R.backoff_until[failing] = now + cap
+            _settle_failed(R, C, failing, s, clock)
     C[C_BATCH] = 0
 
 
-@njit(cache=True, nogil=True)
+@helper
+def _fail_alone(R, C, F, g, now, reject_plugin, reject_code, hist_plugin, hist_code, hist_count, hist_len):
+    s = R.shape[g]
+    mask = _write_failure(R, C, g, s, reject_plugin, reject_code, hist_plugin, hist_code, hist_count, hist_len)
+    _failed_at(R, F, g, now, mask)
+    R.backoff_until[g] = now + backoff_duration(F, R.attempts[g])
+    _enter_unschedulable(R, C, g)
+
+
+@helper
 def release_head(R, C, F, item):
     """Group ``item``'s cycle did not fail on every node: its first member goes back to the queue it
     came from as a pod of its own, to be tried alone; the rest wait behind it."""
@@ -783,7 +789,7 @@ def release_head(R, C, F, item):
         _free_group(R, C, item)
 
 
-@njit(cache=True, nogil=True)
+@helper
 def settle_groups(R):
     """After the replay: every member's attempts and record made its own, its state its group's."""
     for g in range(R.arrival.shape[0]):
@@ -794,7 +800,7 @@ def settle_groups(R):
             R.status[g] = status
 
 
-@njit(cache=True, nogil=True)
+@helper
 def timeline_row(R, C, now):
     t = C[C_TL_LEN]
     R.tl_time[t] = now
@@ -810,7 +816,7 @@ def timeline_row(R, C, now):
 # only, so a compiled function must not read constants from another module.
 
 
-@njit(cache=True, nogil=True)
+@helper
 def log_change(R, C, n):
     """Record that node ``n`` changed (a pod bound to it or gone from it)."""
     if C[C_LOG_LEN] >= R.change_log.shape[0]:
@@ -821,7 +827,7 @@ def log_change(R, C, n):
     C[C_LOG_LEN] += 1
 
 
-@njit(cache=True, nogil=True)
+@helper
 def slot_hist_add(R, slot, plugin, code, delta):
     """Add ``delta`` nodes to a slot's (plugin, code) count; False when its histogram is full."""
     length = R.slot_hist_len[slot]
@@ -838,7 +844,7 @@ def slot_hist_add(R, slot, plugin, code, delta):
     return True
 
 
-@njit(cache=True, nogil=True)
+@helper
 def slot_for(R, C, signature):
     """The slot of a signature, assigned on first use; -1 when there is none to give or it is disabled."""
     slot = R.sig_slot[signature]
@@ -850,7 +856,7 @@ def slot_for(R, C, signature):
     return slot
 
 
-@njit(cache=True, nogil=True)
+@helper
 def copy_slot_histogram(R, slot, p, hist_plugin, hist_code, hist_count, hist_len):
     kept = 0
     for k in range(R.slot_hist_len[slot]):
