@@ -88,9 +88,11 @@ def _grow(array: np.ndarray, rows: int, fill) -> np.ndarray:
 
 def replay(scheduler: Scheduler, workload: Workload, seed: int = 0,
            progress: Callable[[int, int, float], None] | None = None, chunk: int = CHUNK_CYCLES,
-           groups: bool = True) -> ReplayResult:
-    """Replay ``workload``; ``progress(arrived, total, now)`` is called between chunks. ``groups=False``
-    retries every waiting pod one cycle at a time (same result, slower with a backlog: for tests)."""
+           groups: bool = True, compiling: Callable[[str | None], None] | None = None) -> ReplayResult:
+    """Replay ``workload``; ``progress(arrived, total, now)`` is called between chunks, and
+    ``compiling(profile)`` before the compiled driver is built or loaded, ``compiling(None)`` after.
+    ``groups=False`` retries every waiting pod one cycle at a time (same result, slower with a backlog:
+    for tests)."""
     started = time.perf_counter()
     shapes = workload.shapes
     cluster = Cluster(workload.nodes, list(workload.running), dict(workload.namespace_labels))
@@ -148,7 +150,13 @@ def replay(scheduler: Scheduler, workload: Workload, seed: int = 0,
             raise PluginError("more than 64 distinct filter failure codes for one pod")
         return status
 
-    call(0)  # compiles, or loads the compiled driver from the cache
+    if compiling:
+        compiling(name)
+    try:
+        call(0)  # compiles, or loads the compiled driver from the cache
+    finally:
+        if compiling:
+            compiling(None)
     compile_seconds = time.perf_counter() - compile_start
     loop_seconds = 0.0
     total = workload.num_pods

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from typing import TextIO
 
 from ..errors import InputError
+from ..framework.loop import cache_dir
 from ..framework.scheduler import Scheduler
 from ..traces.loader import load_trace
 from . import report
@@ -43,6 +45,7 @@ class Progress:
         self.start = time.perf_counter()
         self.last = 0.0
         self.shown = False
+        self.timer: threading.Timer | None = None
 
     def __call__(self, arrived: int, total: int, now: float) -> None:
         if not self.enabled:
@@ -58,7 +61,23 @@ class Progress:
         self.stream.flush()
         self.shown = True
 
+    def compiling(self, profile: str | None) -> None:
+        """Say so when building the compiled driver takes a while (the first replay with a profile)."""
+        if profile is None:
+            if self.timer:
+                self.timer.cancel()
+            return
+        if not self.enabled:
+            return
+        message = (f"compiling the replay loop for profile {profile} (the first time takes a minute or two; "
+                   f"it is cached in {cache_dir()})\n")
+        self.timer = threading.Timer(self.delay, lambda: (self.stream.write(message), self.stream.flush()))
+        self.timer.daemon = True
+        self.timer.start()
+
     def close(self) -> None:
+        if self.timer:
+            self.timer.cancel()
         if self.shown:
             self.stream.write("\n")
             self.stream.flush()
@@ -87,7 +106,7 @@ def run_replay(options: ReplayOptions, stderr: TextIO = sys.stderr) -> tuple[dic
         raise InputError("--target-demand and --shuffle apply to --mode fill")
     progress = Progress(stderr, not options.quiet)
     try:
-        result = replay(scheduler, workload, seed=options.seed, progress=progress)
+        result = replay(scheduler, workload, seed=options.seed, progress=progress, compiling=progress.compiling)
     finally:
         progress.close()
     summary = report.summary(result, mode=options.mode, seed=options.seed, trace=trace, config=options.config,
