@@ -24,8 +24,8 @@ from . import queue
 from .driver import build_replay
 
 CHUNK_CYCLES = 20_000  # scheduling cycles per compiled call: progress and Ctrl-C between chunks
-FAIL_WIDTH = 16
-SLOT_BUDGET = 4_000_000  # node verdicts kept per (signature, node) for cheap failing retries: ~96 MB  # (plugin, code) failure pairs kept per pod for its message
+FAIL_WIDTH = 16  # (plugin, code) failure pairs kept per pod for its message
+SLOT_BUDGET = 4_000_000  # node verdicts kept per (signature, node) for cheap failing retries: ~96 MB
 BACKOFF_INITIAL, BACKOFF_MAX = 1.0, 10.0  # podInitialBackoffSeconds, podMaxBackoffSeconds defaults
 UNSCHEDULABLE_LEFTOVER = 300.0  # podMaxInUnschedulablePodsDuration (scheduling_queue.go)
 
@@ -175,7 +175,8 @@ def replay(scheduler: Scheduler, workload: Workload, seed: int = 0,
     R = _pods_only(R)
     messages = _messages(R, profile, state.num_nodes, held, workload)
     return ReplayResult(workload, state, R, C, messages, name, time.perf_counter() - started, compile_seconds,
-                        loop_seconds, int(R.attempts.sum()), int(C[queue.C_CYCLES]), int(C[queue.C_GROUP_ATTEMPTS]),
+                        loop_seconds, int(R.attempts.sum()), int(C[queue.C_CYCLES]),
+                        int(C[queue.C_GROUP_ATTEMPTS]),
                         float(F[queue.F_NOW]), columns.requests)
 
 

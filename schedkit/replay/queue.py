@@ -7,10 +7,10 @@ wait for a cluster event one of their rejecting plugins registers for (QueueingH
 ``initial * 2^(attempts-1)`` capped at ``max`` (1 s and 10 s by default); pods left unschedulable
 for ``podMaxInUnschedulablePodsDuration`` (5 min) are moved back whatever happened.
 
-Everything lives in ``ReplayArrays`` (one row per trace pod) and two small counter arrays, so the
-compiled driver can stop after a chunk of work and resume where it left off: Python shows progress,
-grows the record tables and handles Ctrl-C between chunks. Ties at the same simulated time are broken
-by the pod's row in the trace, so a replay is deterministic.
+Everything lives in ``ReplayArrays`` (a row per trace pod, per queue item and per group) and two small
+counter arrays, so the compiled driver can stop after a chunk of work and resume where it left off:
+Python shows progress, grows the record tables and handles Ctrl-C between chunks. Ties at the same
+simulated time are broken by the pod's row in the trace, so a replay is deterministic.
 
 Groups. A backlog of pods waiting for room is retried in full at every departure (NodeResourcesFit
 requeues on AssignedPodDelete, and SchedulerPopFromBackoffQ pops the backoff queue at once), so attempts
@@ -37,9 +37,10 @@ from numba import njit
 def helper(function):
     """Compile a queue helper like a plugin kernel (``schedkit.framework.plugin.kernel``): without
     numba's reference counting. The helpers never create an array, and every one takes ``R``, a tuple
-    of some sixty arrays: counting references to each on every call made the compiled driver twice as
-    slow to build and its calls slower."""
+    of some sixty arrays: counting references to each of them on every call made replays of a backlog
+    twice as slow, and the driver slower to build."""
     return njit(cache=True, nogil=True, _nrt=False)(function)
+
 
 # Pod status
 NOT_ARRIVED, ACTIVE, BACKOFF, UNSCHEDULABLE, RUNNING, DONE, DELETED, IN_FLIGHT, HELD = range(9)
@@ -463,8 +464,8 @@ def pop_next(R, C, F, now, clock, reject_plugin, reject_code, hist_plugin, hist_
     is_group = g >= R.arrival.shape[0]
     if C[C_BATCH] > 0 and (not is_group or C[C_BATCH] >= BATCH_MAX):
         # One call site: finish_batch is large, and every call of it is compiled into the driver.
-        finish_batch(R, C, F, now, clock, g, source, reject_plugin, reject_code, hist_plugin, hist_code, hist_count,
-                     hist_len)
+        finish_batch(R, C, F, now, clock, g, source, reject_plugin, reject_code, hist_plugin, hist_code,
+                     hist_count, hist_len)
     if g < 0:
         return -1
     R.status[g] = IN_FLIGHT
@@ -527,8 +528,8 @@ def _failed_at(R, F, item, now, mask):
 
 
 @helper
-def record(R, C, F, pods, g, now, clock, fast, node, reject_plugin, reject_code, hist_plugin, hist_code, hist_count,
-           hist_len):
+def record(R, C, F, pods, g, now, clock, fast, node, reject_plugin, reject_code, hist_plugin, hist_code,
+           hist_count, hist_len):
     """The outcome of pod ``g``'s attempt (its shape's row in the loop outputs). Returns True when it
     was bound. ``fast``: the attempt failed on every node by the per-signature verdicts."""
     s = R.shape[g]
@@ -545,7 +546,8 @@ def record(R, C, F, pods, g, now, clock, fast, node, reject_plugin, reject_code,
             heap_push(R.finish_heap, C, C_FINISH, R.finish_key, R.finish_key, R.tie, g)
         return True
     # Unschedulable: remember why (the message is built later) and which plugins said no.
-    mask = _write_failure(R, C, g, s, reject_plugin, reject_code, hist_plugin, hist_code, hist_count, hist_len)
+    mask = _write_failure(R, C, g, s, reject_plugin, reject_code, hist_plugin, hist_code, hist_count,
+                          hist_len)
     _failed_at(R, F, g, now, mask)
     backoff = backoff_duration(F, R.attempts[g])
     R.backoff_until[g] = now + backoff
@@ -766,8 +768,8 @@ def finish_batch(R, C, F, now, clock, barrier, source, reject_plugin, reject_cod
 
 @helper
 def _fail_alone(R, C, F, g, now, reject_plugin, reject_code, hist_plugin, hist_code, hist_count, hist_len):
-    s = R.shape[g]
-    mask = _write_failure(R, C, g, s, reject_plugin, reject_code, hist_plugin, hist_code, hist_count, hist_len)
+    mask = _write_failure(R, C, g, R.shape[g], reject_plugin, reject_code, hist_plugin, hist_code, hist_count,
+                          hist_len)
     _failed_at(R, F, g, now, mask)
     R.backoff_until[g] = now + backoff_duration(F, R.attempts[g])
     _enter_unschedulable(R, C, g)
