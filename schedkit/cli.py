@@ -202,7 +202,7 @@ def trace() -> None:
 @click.option("--nodes", type=click.IntRange(1), default=200, show_default=True)
 @click.option("--pods", type=click.IntRange(1), default=3000, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--load", type=float, default=0.65, show_default=True,
+@click.option("--load", type=click.FloatRange(0, 100, min_open=True), default=0.65, show_default=True,
               help="Steady-state share of the cluster's GPUs requested by live pods (sets the arrival rate).")
 @click.option("--gpu-spec-share", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Share of GPU pods constrained to GPU models, drawn like openb_pod_list_gpuspec33.csv.")
@@ -211,11 +211,11 @@ def trace_generate(like: str, nodes: int, pods: int, seed: int, load: float, gpu
                    out_dir: str | None) -> None:
     """Generate a synthetic trace (nodes.csv, pods.csv) in schedkit's schema."""
     from .replay.output import check_out_dir
-    from .traces.generate import generate_like_openb, write_trace
+    from .traces.generate import TRACE_FILES, generate_like_openb, write_trace
 
     def run() -> None:
         folder = out_dir or f"trace-{like}-{nodes}n-{pods}p-s{seed}"
-        check_out_dir(folder)
+        check_out_dir(folder, owned=TRACE_FILES)
         try:
             node_table, pod_table = generate_like_openb(nodes=nodes, pods=pods, seed=seed, load=load,
                                                         gpu_spec_share=gpu_spec_share)

@@ -404,6 +404,78 @@ def test_unknown_format_and_missing_nodes(tmp_path):
     assert result.exit_code == 2 and "pass --nodes" in result.output
 
 
+def one_line_error(result) -> str:
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("schedkit: error: "), result.output
+    return lines[0]
+
+
+def test_wrong_format_or_a_folder_of_openb_lists_say_so(tmp_path):
+    sample = os.path.join(os.path.dirname(__file__), "..", "traces", "sample")
+    openb = tmp_path / "openb"
+    openb.mkdir()
+    (openb / "openb_pod_list_default.csv").write_text("name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,"
+                                                     "qos,pod_phase,creation_time,deletion_time,scheduled_time\n")
+    (openb / "openb_node_list_gpu_node.csv").write_text("sn,cpu_milli,memory_mib,gpu,model\n")
+    runner = CliRunner()
+    for args in ([str(openb)], [str(openb), "--format", "openb"]):
+        line = one_line_error(runner.invoke(main, ["replay", *args, "--quiet"]))
+        assert "holds openb pod lists (openb_pod_list_default.csv); give one of them" in line
+    line = one_line_error(runner.invoke(main, ["replay", sample, "--format", "openb", "--quiet"]))
+    assert "is a folder; --format openb reads one openb pod list file" in line
+    line = one_line_error(runner.invoke(main, ["replay", str(openb / "openb_pod_list_default.csv"), "--format",
+                                               "schedkit", "--quiet"]))
+    assert "not a schedkit pod table: no 'arrival' column (it is an openb pod list: --format openb)" in line
+    line = one_line_error(runner.invoke(main, ["replay", os.path.join(sample, "pods.csv"), "--format", "openb",
+                                               "--quiet"]))
+    assert "not an openb pod list" in line
+
+
+@pytest.mark.parametrize("target, fragment", [
+    ("nan", "--target-demand must be a finite number above 0, got nan"),
+    ("inf", "--target-demand must be a finite number above 0, got inf"),
+    ("-1", "--target-demand must be a finite number above 0, got -1"),
+    ("1e9", "pods, more than a replay here holds (5,000,000)"),
+])
+def test_fill_targets_out_of_reach_are_refused(tmp_path, target, fragment):
+    out = tmp_path / "out"
+    line = one_line_error(CliRunner().invoke(main, ["replay", "--mode", "fill", "--target-demand", target,
+                                                    "--out", str(out), "--quiet"]))
+    assert fragment in line
+    assert not out.exists()
+
+
+def test_out_folder_with_other_files_is_refused_and_left_alone(tmp_path):
+    taken = tmp_path / "taken"
+    taken.mkdir()
+    (taken / "notes.txt").write_text("mine\n")
+    line = one_line_error(CliRunner().invoke(main, ["replay", "--out", str(taken), "--quiet"]))
+    assert "folder holds other files (notes.txt); give a new or empty folder" in line
+    assert sorted(os.listdir(taken)) == ["notes.txt"]
+    line = one_line_error(CliRunner().invoke(main, ["trace", "generate", "--nodes", "5", "--pods", "10",
+                                                    "--out", str(taken)]))
+    assert "folder holds other files (notes.txt)" in line
+
+
+def test_default_out_folders_never_collide(tmp_path, monkeypatch):
+    import datetime
+
+    from schedkit.replay import output
+
+    class Frozen(datetime.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return cls(2026, 11, 27, 12, 0, 0)
+
+    monkeypatch.setattr(output.datetime, "datetime", Frozen)  # three replays started in the same second
+    monkeypatch.chdir(tmp_path)
+    made = [output.new_out_dir("traces/sample") for _ in range(3)]
+    assert made[0] == "replay-sample-20261127-120000"
+    assert len(set(made)) == 3 and all(os.path.isdir(path) for path in made)
+    assert made[1] == made[0] + "-2" and made[2] == made[0] + "-3"
+
+
 def test_trace_generate_cli(tmp_path):
     out = tmp_path / "gen"
     result = CliRunner().invoke(main, ["trace", "generate", "--nodes", "20", "--pods", "100", "--seed", "3",

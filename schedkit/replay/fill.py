@@ -9,6 +9,8 @@ submitted once. All arrive at time 0; the queue keeps their order (equal timesta
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..errors import InputError
@@ -16,6 +18,7 @@ from ..traces.openb import GPU_MILLI_ANNOTATION, GPU_RESOURCE
 from ..traces.workload import Workload
 
 GPU_MILLI = "gpu-milli"  # pseudo-resource: thousandths of a GPU, shared GPUs counted by their fraction
+MAX_FILL_PODS = 5_000_000  # a replay takes about 1.3 GB per million pods: keep a fill well inside memory
 
 
 def shape_demand(workload: Workload, resource: str) -> np.ndarray:
@@ -59,8 +62,8 @@ def fill_workload(workload: Workload, target: float | None, resource: str, shuff
         rows = one_pass()
         copies = np.zeros(count, dtype=np.int64)
     else:
-        if target <= 0:
-            raise InputError(f"--target-demand must be above 0, got {target:g}")
+        if not math.isfinite(target) or target <= 0:
+            raise InputError(f"--target-demand must be a finite number above 0, got {target:g}")
         total_capacity = capacity(workload, resource)
         if total_capacity <= 0:
             raise InputError(f"no node has any {resource}: a demand target on it cannot be reached")
@@ -68,6 +71,10 @@ def fill_workload(workload: Workload, target: float | None, resource: str, shuff
         if demand.sum() <= 0:
             raise InputError(f"no pod in the trace requests {resource}: a demand target on it cannot be reached")
         goal = target * total_capacity
+        expected = goal / float(demand.sum()) * count  # pods it takes, going round the trace
+        if expected > MAX_FILL_PODS:
+            raise InputError(f"--target-demand {target:g} would submit about {expected:,.0f} pods, more than a "
+                             f"replay here holds ({MAX_FILL_PODS:,}); give a smaller target")
         parts, copy_ids, reached, k = [], [], 0.0, 0
         while reached < goal:
             rows = one_pass()

@@ -17,18 +17,26 @@ from ..errors import InputError
 FILES = ("placements.parquet", "timeline.parquet", "summary.json")
 
 
-def default_out_dir(trace: str) -> str:
+def new_out_dir(trace: str) -> str:
+    """A new folder for a replay's outputs, ``replay-<trace>-<time>[-N]``, created now: two replays
+    started in the same second get different folders."""
     stem = os.path.splitext(os.path.basename(os.path.normpath(trace)))[0] or "trace"
     base = f"replay-{stem}-{datetime.datetime.now().strftime('%Y%m%d-%H%M%S')}"
     path, n = base, 1
-    while os.path.exists(path):
-        n += 1
-        path = f"{base}-{n}"
-    return path
+    while True:
+        try:
+            os.mkdir(path)
+            return path
+        except FileExistsError:
+            n += 1
+            path = f"{base}-{n}"
+        except OSError as exc:
+            raise InputError(f"cannot create the output folder: {exc.strerror or exc}", path) from None
 
 
-def check_out_dir(path: str) -> None:
-    """Fail before replaying when the folder cannot be written."""
+def check_out_dir(path: str, owned: tuple[str, ...] = FILES) -> None:
+    """Fail before any work when the folder cannot be written, or already holds files other than the
+    ``owned`` ones this command writes (an earlier run's are replaced; anything else is left alone)."""
     if os.path.exists(path) and not os.path.isdir(path):
         raise InputError("exists and is not a folder; --out needs a folder", path)
     parent = os.path.dirname(os.path.abspath(path))
@@ -37,12 +45,17 @@ def check_out_dir(path: str) -> None:
     target = path if os.path.isdir(path) else parent
     if not os.access(target, os.W_OK):
         raise InputError(f"folder {target} is not writable", path)
+    if os.path.isdir(path):
+        others = sorted(name for name in os.listdir(path) if name not in owned)
+        if others:
+            shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+            raise InputError(f"folder holds other files ({shown}); give a new or empty folder for --out", path)
 
 
-def write_outputs(path: str, writers: dict[str, Callable[[str], None]]) -> list[str]:
+def write_outputs(path: str, writers: dict[str, Callable[[str], None]], created: bool = False) -> list[str]:
     """Run each ``writers[name](tmp_path)``, then rename them all into place; on any failure remove what
-    was written (and the folder, if this call created it)."""
-    created = not os.path.exists(path)
+    was written (and the folder, if this call or its caller, ``created``, made it)."""
+    created = created or not os.path.exists(path)
     os.makedirs(path, exist_ok=True)
     pending: dict[str, str] = {}
     try:

@@ -16,7 +16,7 @@ from ..traces.loader import load_trace
 from . import report
 from .engine import replay
 from .fill import GPU_MILLI, default_resource, fill_workload
-from .output import check_out_dir, default_out_dir, json_writer, parquet_writer, write_outputs
+from .output import check_out_dir, json_writer, new_out_dir, parquet_writer, write_outputs
 
 SAMPLE_TRACE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                             "traces", "sample")
@@ -89,8 +89,10 @@ def run_replay(options: ReplayOptions, stderr: TextIO = sys.stderr) -> tuple[dic
     if options.trace is None and not os.path.isdir(SAMPLE_TRACE):
         raise InputError("the bundled sample trace is missing (expected traces/sample in the source checkout); "
                          "give a TRACE", SAMPLE_TRACE)
-    out = options.out or default_out_dir(trace)
-    check_out_dir(out)
+    if options.out:
+        check_out_dir(options.out)
+    elif not os.access(".", os.W_OK):
+        raise InputError("the current folder is not writable; pass --out DIR", os.path.abspath("."))
     scheduler = Scheduler.from_file(options.config)
     workload, fmt = load_trace(trace, options.nodes, options.fmt)
     extra: dict = {"format": fmt}
@@ -111,9 +113,11 @@ def run_replay(options: ReplayOptions, stderr: TextIO = sys.stderr) -> tuple[dic
         progress.close()
     summary = report.summary(result, mode=options.mode, seed=options.seed, trace=trace, config=options.config,
                              extra=extra)
-    files = write_outputs(out, {
+    writers = {
         "placements.parquet": parquet_writer(report.placements(result)),
         "timeline.parquet": parquet_writer(report.timeline(result)),
         "summary.json": json_writer(summary),
-    })
+    }
+    out = options.out or new_out_dir(trace)
+    files = write_outputs(out, writers, created=options.out is None)
     return summary, files

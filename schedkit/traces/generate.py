@@ -406,6 +406,9 @@ def _write_csv(table: pd.DataFrame, path: str) -> None:
         raise
 
 
+TRACE_FILES = ("nodes.csv", "pods.csv")  # what write_trace writes (an earlier run's are replaced)
+
+
 def write_trace(node_table: pd.DataFrame, pod_table: pd.DataFrame, out_dir: str) -> tuple[str, str]:
     """Write ``nodes.csv`` and ``pods.csv`` into out_dir (created if missing); each file is written to a
     temporary name and renamed when complete. Returns the two paths."""

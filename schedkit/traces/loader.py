@@ -36,14 +36,35 @@ def _table_in(folder: str, stem: str) -> str | None:
     return None
 
 
+def _is_openb(header: list[str]) -> bool:
+    return "cpu_milli" in header and "num_gpu" in header
+
+
+def _openb_lists(folder: str) -> list[str]:
+    names = [name for name in os.listdir(folder)
+             if name.startswith("openb_pod_list") and name.endswith(TABLE_SUFFIXES)]
+    return sorted(names, key=lambda name: (not name.startswith("openb_pod_list_default"), name))
+
+
+def _not_a_folder_of_openb(path: str) -> None:
+    """A folder of openb pod lists is several traces: ask for one of them."""
+    lists = _openb_lists(path)
+    if lists:
+        shown = ", ".join(lists[:4]) + (", ..." if len(lists) > 4 else "")
+        raise InputError(f"folder holds openb pod lists ({shown}); give one of them as the trace", path)
+
+
 def detect_format(path: str) -> str:
     if os.path.isdir(path):
-        return "schedkit" if _table_in(path, "pods") else "k8s"
+        if _table_in(path, "pods"):
+            return "schedkit"
+        _not_a_folder_of_openb(path)
+        return "k8s"
     if path.endswith(MANIFEST_SUFFIXES):
         return "k8s"
     if path.endswith(TABLE_SUFFIXES):
         header = _header(path)
-        if "cpu_milli" in header and "num_gpu" in header:
+        if _is_openb(header):
             return "openb"
         if "arrival" in header:
             return "schedkit"
@@ -69,6 +90,12 @@ def load_trace(path: str, nodes: str | None = None, fmt: str = "auto") -> tuple[
     if fmt == "openb":
         from .openb import load_openb_workload
 
+        if os.path.isdir(path):
+            _not_a_folder_of_openb(path)
+            raise InputError("is a folder; --format openb reads one openb pod list file", path)
+        if not _is_openb(_header(path)):
+            raise InputError("not an openb pod list (no cpu_milli and num_gpu columns); check --format", path)
+
         node_path = nodes or os.path.join(folder, OPENB_DEFAULT_NODES)
         if not nodes and not os.path.exists(node_path):
             raise InputError(f"no node list given and no {OPENB_DEFAULT_NODES} beside the trace; pass --nodes", path)
@@ -79,7 +106,11 @@ def load_trace(path: str, nodes: str | None = None, fmt: str = "auto") -> tuple[
     if os.path.isdir(path):
         pods_path = _table_in(path, "pods") or ""
         if not pods_path:
+            _not_a_folder_of_openb(path)
             raise InputError("folder has no pods.csv or pods.parquet", path)
+    elif "arrival" not in _header(path):
+        hint = " (it is an openb pod list: --format openb)" if _is_openb(_header(path)) else ""
+        raise InputError(f"not a schedkit pod table: no 'arrival' column{hint}; check --format", path)
     node_path = nodes or _table_in(folder, "nodes")
     if not node_path:
         raise InputError("no nodes.csv or nodes.parquet beside the trace; pass --nodes", path)
