@@ -378,6 +378,8 @@ def test_interrupted_write_leaves_nothing(tmp_path):
     ({"name": ["a"], "arrival": ["0"], "cpu": ["1x"]}, "row 2, column cpu:"),
     ({"name": ["a"], "arrival": ["0"], "colour": ["red"]}, "unknown column(s) 'colour'"),
     ({"name": ["a", "b"], "arrival": ["0", "1"], "end": ["5", "0"]}, "row 3, column end: end 0 is before arrival 1"),
+    ({"name": ["a", "Bad_Name"], "arrival": ["0", "0"]}, "row 3, column name: 'Bad_Name': a lowercase RFC 1123 subdomain"),
+    ({"name": ["a"], "namespace": ["team.a"], "arrival": ["0"]}, "row 2, column namespace: 'team.a': a lowercase RFC 1123 label"),
 ])
 def test_bad_traces_are_one_line_errors_and_write_nothing(tmp_path, pods, fragment):
     folder = tmp_path / "t"

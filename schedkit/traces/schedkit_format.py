@@ -165,6 +165,19 @@ def load_schedkit_nodes(path: str) -> list[Node]:
     return nodes
 
 
+DNS_SUBDOMAIN = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
+DNS_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+
+
+def _check_dns(table, values: pd.Series, column: str, pattern: str, limit: int, kind: str, chars: str) -> None:
+    """Pod names and namespaces as the API server validates them (apimachinery IsDNS1123Subdomain/Label)."""
+    bad = ~values.str.fullmatch(pattern) | (values.str.len() > limit)
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise table.error(i, column, f"{values.iloc[i]!r}: a lowercase {kind} must consist of {chars}, must start "
+                                     f"and end with an alphanumeric character and be at most {limit} characters")
+
+
 def load_schedkit_trace(pods_path: str, nodes_path: str) -> Workload:
     nodes = load_schedkit_nodes(nodes_path)
     table = _Table(pods_path, read_table(pods_path), POD_COLUMNS, ("name", "arrival"))
@@ -184,6 +197,11 @@ def load_schedkit_trace(pods_path: str, nodes_path: str) -> Workload:
         raise table.error(int(np.flatnonzero((names == "").to_numpy())[0]), "name", "a pod needs a name")
     namespaces = frame["namespace"].str.strip().replace("", "default") if "namespace" in frame.columns else \
         pd.Series(["default"] * len(frame), dtype=object)
+    _check_dns(table, names, "name", DNS_SUBDOMAIN, 253, "RFC 1123 subdomain",
+               "lower case alphanumeric characters, '-' or '.'")
+    if "namespace" in frame.columns:
+        _check_dns(table, namespaces, "namespace", DNS_LABEL, 63, "RFC 1123 label",
+                   "lower case alphanumeric characters or '-'")
     keys = names + "\x00" + namespaces
     duplicated = keys.duplicated()
     if duplicated.any():
