@@ -33,6 +33,16 @@ def column_name(resource: str) -> str:
     return "request_cpu_milli" if resource == CPU else f"request_{resource}"
 
 
+def resources_in_use(result: ReplayResult) -> list[tuple[int, str]]:
+    """(column, name) of the resources some node offers or some pod requests: the others (often
+    ephemeral-storage) would only add columns of zeros."""
+    allocatable = result.state.nodes.allocatable.sum(axis=0)
+    requested = result.requests[np.unique(result.arrays.shape)].any(axis=0) if result.requests.size else \
+        np.zeros(len(result.state.resources), dtype=bool)
+    return [(r, resource) for r, resource in enumerate(result.state.resources)
+            if allocatable[r] > 0 or requested[r]]
+
+
 def placements(result: ReplayResult) -> pd.DataFrame:
     R, w, state = result.arrays, result.workload, result.state
     node = R.node
@@ -49,7 +59,7 @@ def placements(result: ReplayResult) -> pd.DataFrame:
         "message": pd.array(result.messages, dtype="string"),
     })
     requests = result.requests
-    for r, resource in enumerate(state.resources):
+    for r, resource in resources_in_use(result):
         frame[column_name(resource)] = requests[R.shape, r]
     return frame
 
@@ -59,7 +69,7 @@ def timeline(result: ReplayResult) -> pd.DataFrame:
     rows = result.timeline_length
     data: dict[str, object] = {"time": R.tl_time[:rows]}
     allocatable = state.nodes.allocatable.sum(axis=0)
-    for r, resource in enumerate(state.resources):
+    for r, resource in resources_in_use(result):
         label = "cpu_milli" if resource == CPU else resource
         data[f"allocated_{label}"] = R.tl_alloc[:rows, r]
         data[f"allocatable_{label}"] = np.full(rows, allocatable[r], dtype=np.int64)
@@ -133,9 +143,7 @@ def summary(result: ReplayResult, *, mode: str, seed: int, trace: str, config: s
     rows = result.timeline_length
     times = R.tl_time[:rows]
     allocation: dict[str, dict] = {}
-    for r, resource in enumerate(state.resources):
-        if allocatable[r] == 0 and not R.tl_alloc[:rows, r].any():
-            continue
+    for r, resource in resources_in_use(result):
         series = R.tl_alloc[:rows, r].astype(np.float64)
         end = float(R.alloc_total[r])
         weighted = None
@@ -213,15 +221,16 @@ def human_summary(data: dict) -> str:
         lines.append(f"                  {resource:<18} {fmt(a['end']):>6} {fmt(a['timeWeighted']):>15} {fmt(a['peak']):>6}")
     gpu = data.get("gpu")
     if gpu:
-        for label, key in (("end", "end"), ("at peak", "atPeak")):
+        for label, key in (("GPUs at end ", "end"), ("GPUs at peak", "atPeak")):
             frag = gpu.get(key)
             if frag and frag.get("gpus"):
                 ratio = frag["fragmentationRatio"]
-                lines.append(f"  GPUs ({label:<7}) unallocated {frag['unallocatedGpus']:,}/{frag['gpus']:,} "
+                lines.append(f"  {label}    unallocated {frag['unallocatedGpus']:,}/{frag['gpus']:,} "
                              f"({frag['unallocatedShare']:.1%}), fragmented {frag['fragmentedGpus']:,.1f}"
                              + ("" if ratio is None else f" ({ratio:.1%} of unallocated)"))
     dps = perf["decisionsPerSecond"]
-    lines.append(f"  wall {perf['wallSeconds']:.2f} s (compile {perf['compileSeconds']:.2f} s), "
+    lines.append(f"  wall {perf['wallSeconds']:.2f} s (compiling or loading the compiled loop "
+                 f"{perf['compileSeconds']:.2f} s), "
                  f"{perf['decisions']:,} decisions" + ("" if dps is None else f", {dps:,.0f} decisions/s"))
     if perf.get("decisionsInGroups"):
         lines.append(f"  {perf['decisionsInGroups']:,} decisions were failing retries made in groups; "

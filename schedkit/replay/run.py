@@ -38,22 +38,28 @@ class ReplayOptions:
 
 
 class Progress:
-    """A one-line progress bar on stderr, shown once a replay has run for a second."""
+    """A one-line progress bar on stderr, when stderr is a terminal, once the replay loop has run for a
+    second; and a line saying so when compiling the loop takes a while (on any stderr)."""
 
     def __init__(self, stream: TextIO, enabled: bool, delay: float = 1.0):
         self.stream, self.enabled, self.delay = stream, enabled, delay
+        self.bar = enabled and stream.isatty()  # redrawn in place with \r: noise in a log file
         self.start = time.perf_counter()
         self.last = 0.0
         self.shown = False
+        self.latest: tuple[int, int, float] | None = None
         self.timer: threading.Timer | None = None
 
     def __call__(self, arrived: int, total: int, now: float) -> None:
-        if not self.enabled:
-            return
+        self.latest = (arrived, total, now)
         elapsed = time.perf_counter() - self.start
-        if elapsed < self.delay or elapsed - self.last < 0.2:
+        if not self.bar or elapsed < self.delay or elapsed - self.last < 0.2:
             return
         self.last = elapsed
+        self._draw(elapsed)
+
+    def _draw(self, elapsed: float) -> None:
+        arrived, total, now = self.latest
         share = arrived / total if total else 1.0
         bar = "#" * int(share * 30)
         self.stream.write(f"\rreplay [{bar:<30}] {share:6.1%} {arrived:,}/{total:,} pods arrived, "
@@ -62,10 +68,12 @@ class Progress:
         self.shown = True
 
     def compiling(self, profile: str | None) -> None:
-        """Say so when building the compiled driver takes a while (the first replay with a profile)."""
+        """Say so when building the compiled loop takes a while (the first replay with a profile); the
+        bar's second of grace starts when the loop does."""
         if profile is None:
             if self.timer:
                 self.timer.cancel()
+            self.start = time.perf_counter()
             return
         if not self.enabled:
             return
@@ -79,6 +87,7 @@ class Progress:
         if self.timer:
             self.timer.cancel()
         if self.shown:
+            self._draw(time.perf_counter() - self.start)  # the final state, which throttling may have skipped
             self.stream.write("\n")
             self.stream.flush()
 
