@@ -167,7 +167,8 @@ def bench(workloads: tuple[str, ...], nodes: int | None, scoring: str, seed: int
 @click.option("--mode", type=click.Choice(["timed", "fill"]), default="timed", show_default=True,
               help="timed: arrivals and departures on the trace clock; fill: submit pods in order, no departures.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for ties between nodes (and --shuffle).")
-@click.option("--out", "out_dir", default=None, help="Output folder (default: a new replay-<trace>-<time> folder here).")
+@click.option("--out", "out_dir", default=None,
+              help="Output folder: new, empty, or an earlier replay's (default: a new replay-<trace>-<time> folder here).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--target-demand", type=float, default=None,
               help="Fill mode: submit until requests reach this multiple of capacity, e.g. 1.3.")
@@ -206,7 +207,8 @@ def trace() -> None:
               help="Steady-state share of the cluster's GPUs requested by live pods (sets the arrival rate).")
 @click.option("--gpu-spec-share", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Share of GPU pods constrained to GPU models, drawn like openb_pod_list_gpuspec33.csv.")
-@click.option("--out", "out_dir", default=None, help="Output folder (default: trace-openb-<nodes>n-<pods>p-s<seed>).")
+@click.option("--out", "out_dir", default=None,
+              help="Output folder: new, empty, or an earlier trace's (default: trace-openb-<nodes>n-<pods>p-s<seed>).")
 def trace_generate(like: str, nodes: int, pods: int, seed: int, load: float, gpu_spec_share: float,
                    out_dir: str | None) -> None:
     """Generate a synthetic trace (nodes.csv, pods.csv) in schedkit's schema."""
