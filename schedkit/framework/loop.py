@@ -248,22 +248,35 @@ if code == 0 and run_f{i}:
         return lines
 
     # The leading run of node-local filter plugins is cached per node; the rest run every time.
+    section: list[str] = []
     cached, rest = spec.filter[:cache_filters], spec.filter[cache_filters:]
     if cached:
-        add(_lines(12, """
+        section += _lines(0, """
 if use_cache and filter_epoch[n] == epoch and filter_stamp[n] == node_stamp[n]:
     code = filter_code[n]
     failed = filter_plugin[n]
 else:
-"""))
-        add([" " * 16 + line if line else "" for line in filter_block(cached)])
-        add(_lines(16, """
+""")
+        section += ["    " + line if line else "" for line in filter_block(cached)]
+        section += _lines(4, """
 filter_epoch[n] = epoch
 filter_stamp[n] = node_stamp[n]
 filter_code[n] = code
 filter_plugin[n] = failed
+""")
+    section += filter_block(rest)
+    if incremental:
+        # The signature's verdicts were brought up to date by the failure check: every Filter plugin
+        # that runs is node-local, so a node's verdict is the one kept for it.
+        add(_lines(12, """
+if slot_ready:
+    code = R.slot_code[slot, n]
+    failed = R.slot_plugin[slot, n]
+else:
 """))
-    add([" " * 12 + line if line else "" for line in filter_block(rest)])
+        add([" " * 16 + line if line else "" for line in section])
+    else:
+        add([" " * 12 + line if line else "" for line in section])
     add(_lines(12, """
 if explain:
     ex_fail_plugin[n] = failed

@@ -11,7 +11,8 @@ signature holds every node's verdict (first failing plugin and code), the count 
 the failure histogram. Before such a pod's cycle, the nodes logged as changed since the slot's last
 sync are re-evaluated and the counts adjusted. With no feasible node the cycle ends exactly as the
 full loop would end it: every node examined (so nextStartNodeIndex moves by N, i.e. not at all) and
-the histogram over all nodes. With a feasible node the ordinary cycle runs, unchanged.
+the histogram over all nodes. With a feasible node the ordinary cycle runs, reading each node's
+Filter verdict from the slot instead of calling the plugins again.
 
 A group of pods (queue.py) runs this part of the cycle only: no feasible node puts it in the batch
 that fails together; anything else sends its first member back to be tried as a pod.
@@ -41,6 +42,7 @@ if code == 0 and run_f{i}:
         return lines
 
     out = _lines(8, f"""
+slot_ready = False
 if {guard}:
     slot = slot_for(R, C, sig[p])
     if slot >= 0:
@@ -89,6 +91,8 @@ if not usable:
 elif R.slot_feasible[slot] == 0:
     copy_slot_histogram(R, slot, p, hist_plugin, hist_code, hist_count, hist_len)
     fast_fail = True
+else:
+    slot_ready = True  # the full cycle reads each node's verdict from the slot
 """)
     out += _lines(8, "if fast_fail:")
     for i in spec.post_filter:
