@@ -170,7 +170,7 @@ def backlogs(draw):
     departure (groups, queue.py), with same-time ties, priorities, deadlines and pods no node takes."""
     rng = random.Random(draw(st.integers(0, 2**32)))
     nodes = [{"name": f"n{i}", "cpu": f"{rng.choice([4, 8])}", "memory": "16Gi", "pods": rng.choice([4, 110]),
-              "labels": json.dumps({"zone": "a"})} for i in range(rng.randint(1, 4))]
+              "labels": json.dumps({"zone": rng.choice("aac")})} for i in range(rng.randint(1, 4))]
     timing = rng.choice(["duration", "end"])
     pods = []
     horizon = rng.choice([60, 300, 900])
@@ -180,7 +180,18 @@ def backlogs(draw):
         cpu = rng.choice(["1", "2", "2", "4", "4", "8"])
         row = {"name": f"p{i}", "arrival": arrival, "cpu": cpu, "memory": "1Gi",
                "priority": rng.choice([0, 0, 0, 3]),
-               "node_selector": json.dumps({"zone": "b"}) if rng.random() < 0.05 else ""}
+               "node_selector": json.dumps({"zone": "b"}) if rng.random() < 0.05 else "",
+               "labels": "", "topology_spread_constraints": "", "affinity": ""}
+        kind = rng.random()
+        if kind < 0.1:  # spread over zones: PodTopologySpread runs, and requeues on pods bound
+            row["labels"] = json.dumps({"app": "spread"})
+            row["topology_spread_constraints"] = json.dumps([{
+                "maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "DoNotSchedule",
+                "labelSelector": {"matchLabels": {"app": "spread"}}}])
+        elif kind < 0.15:  # one per zone: InterPodAffinity runs
+            row["labels"] = json.dumps({"app": "alone"})
+            row["affinity"] = json.dumps({"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+                {"topologyKey": "zone", "labelSelector": {"matchLabels": {"app": "alone"}}}]}})
         length = step * rng.choice([1, 2, 7, 20, 60])
         if timing == "duration":
             row["duration"] = length if rng.random() < 0.95 else ""
