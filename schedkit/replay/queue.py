@@ -42,6 +42,12 @@ def helper(function):
     return njit(cache=True, nogil=True, _nrt=False)(function)
 
 
+def small_helper(function):
+    """A few lines used in several places: inlined by numba where it is called, instead of compiled as a
+    function of its own (each function taking ``R`` costs a third of a second to compile)."""
+    return njit(cache=True, nogil=True, _nrt=False, inline="always")(function)
+
+
 # Pod status
 NOT_ARRIVED, ACTIVE, BACKOFF, UNSCHEDULABLE, RUNNING, DONE, DELETED, IN_FLIGHT, HELD = range(9)
 GROUPED = 9  # a pod whose queue state is its group's
@@ -213,12 +219,12 @@ def _push(R, C, item, status):
         heap_push(R.backoff_heap, C, C_BACKOFF, R.backoff_until, R.backoff_until, R.tie, item)
 
 
-@helper
+@small_helper
 def _to_active(R, C, g):
     _push(R, C, g, ACTIVE)
 
 
-@helper
+@small_helper
 def _requeue(R, C, F, g, now):
     """movePodsToActiveOrBackoffQueue for one item: backoffQ while its backoff lasts, else activeQ."""
     if R.backoff_until[g] > now:
@@ -227,7 +233,7 @@ def _requeue(R, C, F, g, now):
         _push(R, C, g, ACTIVE)
 
 
-@helper
+@small_helper
 def _count_mask(R, mask, sign):
     if mask == 0:
         R.mask_count[MASK_SLOTS] += sign
@@ -249,7 +255,7 @@ def _enter_unschedulable(R, C, g):
     _count_mask(R, R.reject_mask[g], 1)
 
 
-@helper
+@small_helper
 def _leave_unschedulable(R, C, g):
     _count_mask(R, R.reject_mask[g], -1)
     R.unsched_pos[g] = -1
@@ -296,7 +302,7 @@ def cluster_event(R, C, F, event, now):
     C[C_U_TAIL] = w
 
 
-@helper
+@small_helper
 def _stale_top(R, C, heap, slot, status):
     """True when the top of a heap is no longer live there (moved on, or an emptied group, which is
     freed)."""
@@ -336,7 +342,7 @@ def flush(R, C, F, now):
         _requeue(R, C, F, g, now)
 
 
-@helper
+@small_helper
 def _future_events(R, C):
     return C[C_NEXT_ARRIVAL] < R.arrival_order.shape[0] or C[C_FINISH] > 0
 
@@ -520,7 +526,7 @@ def _copy_failure(R, source, target):
         R.fail_count[b, k] = R.fail_count[a, k]
 
 
-@helper
+@small_helper
 def _failed_at(R, F, item, now, mask):
     R.reject_mask[item] = mask
     R.timestamp[item] = now
@@ -576,7 +582,7 @@ def record(R, C, F, pods, g, now, clock, fast, node, reject_plugin, reject_code,
 # -- groups ----------------------------------------------------------------------------------------------
 
 
-@helper
+@small_helper
 def _joinable(R, item, s, now, clock):
     """Is ``item`` the group that shape ``s``'s pods failing now, at this cluster state, belong to?"""
     if item < 0 or R.status[item] != UNSCHEDULABLE or R.shape[item] != s:
@@ -605,14 +611,14 @@ def _new_group(R, C, s, like):
     return item
 
 
-@helper
+@small_helper
 def _free_group(R, C, item):
     R.status[item] = FREE
     R.g_free[C[C_G_FREE]] = item - R.arrival.shape[0]
     C[C_G_FREE] += 1
 
 
-@helper
+@small_helper
 def _link_after(R, gi, x, g):
     """Link pod ``g`` into group ``gi``'s member list after member ``x`` (-1: first)."""
     nxt = R.g_head[gi] if x < 0 else R.g_next[x]
