@@ -74,18 +74,12 @@ def test_check_schedule_rejects_unplaced_pods_and_overcommitted_nodes():
     check_schedule(workload, ok)  # 31 pods of 100m / 500Mi per 4-CPU, 32Gi node: within allocatable
     crowded = ScheduleResult([Assignment(p.key, "scheduler-perf-node-0", None) for p in workload.measured],
                              1.0, 0.0, True)
-    try:
-        check_schedule(workload, crowded)
-        raise RuntimeError("60 pods of 100m on one 4-CPU node must be flagged")
-    except AssertionError as exc:
-        assert "scheduler-perf-node-0 is over its allocatable cpu" in str(exc)
+    with pytest.raises(AssertionError, match="scheduler-perf-node-0 is over its allocatable cpu"):
+        check_schedule(workload, crowded)  # 60 pods of 100m on one 4-CPU node
     unplaced = ScheduleResult([Assignment(p.key, None, "0/20 nodes are available") for p in workload.measured],
                               1.0, 0.0, True)
-    try:
+    with pytest.raises(AssertionError, match="measured pods not placed"):
         check_schedule(workload, unplaced)
-        raise RuntimeError("unplaced pods must be flagged")
-    except AssertionError as exc:
-        assert "measured pods not placed" in str(exc)
 
 
 OPENB = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "traces", "openb")

@@ -128,6 +128,16 @@ spec: {containers: [{name: c, resources: {requests: {cpu: "1"}}}]}
 # -- differential: compiled driver vs the plain-Python reference -------------------------------------------
 
 
+def assert_same_as_reference(result, expected) -> None:
+    """Every pod's node, scheduled and left times, attempts and last message equal the reference replay's."""
+    R = result.arrays
+    assert R.node.tolist() == expected["node"].tolist()
+    np.testing.assert_array_equal(R.scheduled, expected["scheduled"])
+    np.testing.assert_array_equal(R.left, expected["left"])
+    assert R.attempts.tolist() == expected["attempts"].tolist()
+    assert result.messages == expected["messages"]
+
+
 @st.composite
 def workloads(draw):
     rng = random.Random(draw(st.integers(0, 2**32)))
@@ -154,14 +164,8 @@ def test_driver_matches_reference(tmp_path_factory, case, seed):
     nodes, pods = case
     folder = write_trace(tmp_path_factory.mktemp("trace"), nodes, pods)
     workload, _ = load_trace(folder)
-    result = replay(Scheduler(), workload, seed=seed)
     expected = reference_replay(Scheduler(), workload, seed=seed)
-    R = result.arrays
-    assert R.node.tolist() == expected["node"].tolist()
-    np.testing.assert_array_equal(R.scheduled, expected["scheduled"])
-    np.testing.assert_array_equal(R.left, expected["left"])
-    assert R.attempts.tolist() == expected["attempts"].tolist()
-    assert result.messages == expected["messages"]
+    assert_same_as_reference(replay(Scheduler(), workload, seed=seed), expected)
 
 
 @st.composite
@@ -207,14 +211,8 @@ def test_groups_match_reference_on_backlogs(tmp_path_factory, case, seed):
     nodes, pods = case
     folder = write_trace(tmp_path_factory.mktemp("trace"), nodes, pods)
     workload, _ = load_trace(folder)
-    result = replay(Scheduler(), workload, seed=seed)
     expected = reference_replay(Scheduler(), workload, seed=seed)
-    R = result.arrays
-    assert R.node.tolist() == expected["node"].tolist()
-    np.testing.assert_array_equal(R.scheduled, expected["scheduled"])
-    np.testing.assert_array_equal(R.left, expected["left"])
-    assert R.attempts.tolist() == expected["attempts"].tolist()
-    assert result.messages == expected["messages"]
+    assert_same_as_reference(replay(Scheduler(), workload, seed=seed), expected)
 
 
 def test_groups_fail_many_attempts_at_once(tmp_path):

@@ -114,6 +114,16 @@ class _Outputs:
             self.ex_norm, self.ex_skip, self.ex_total, self.err,
         )
 
+    def raise_loop_error(self, profile: Profile) -> None:
+        """What a compiled loop flagged in ``err`` instead of raising (it cannot), as upstream words it."""
+        if self.err[0] == ERR_SCORE_RANGE:
+            plugin = profile.plugins[self.err[1]].name
+            raise PluginError(
+                f'applying score defaultWeights on Score plugins: plugin "{plugin}" returns an invalid score '
+                f"{self.err[2]}, it should in the range of [0, 100] after normalizing")
+        if self.err[0] == ERR_HISTOGRAM_FULL:
+            raise PluginError(f"more than {HISTOGRAM_WIDTH} distinct filter failure codes for one pod")
+
 
 class Scheduler:
     """Every profile of one KubeSchedulerConfiguration, sharing plugin instances where args match."""
@@ -200,13 +210,7 @@ class Scheduler:
         has_scoring = bool(profile.points["score"])
         loop(state.nodes, columns, order, profile.percentage_of_nodes_to_score, not has_scoring, rng,
              self.next_start_node_index, do_reserve, examine_all, score_all, explain, *outputs.args(), sig, *states)
-        if outputs.err[0] == ERR_SCORE_RANGE:
-            plugin = profile.plugins[outputs.err[1]].name
-            raise PluginError(
-                f'applying score defaultWeights on Score plugins: plugin "{plugin}" returns an invalid score '
-                f"{outputs.err[2]}, it should in the range of [0, 100] after normalizing")
-        if outputs.err[0] == ERR_HISTOGRAM_FULL:
-            raise PluginError(f"more than {HISTOGRAM_WIDTH} distinct filter failure codes for one pod")
+        outputs.raise_loop_error(profile)
 
     def _assume_elsewhere(self, profile: Profile, state: ClusterState, columns: PodColumns, rows: list[int],
                           prepared: dict[int, tuple], outputs: _Outputs) -> None:

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..cluster import Cluster
 from ..errors import InputError, PluginError
-from ..framework.loop import ERR_HISTOGRAM_FULL, ERR_SCORE_RANGE, HISTOGRAM_WIDTH
+from ..framework.loop import HISTOGRAM_WIDTH
 from ..framework.scheduler import Scheduler, _Outputs, failure_message
 from ..state import ClusterState, build_state
 from ..traces.workload import Workload
@@ -141,13 +141,7 @@ def replay(scheduler: Scheduler, workload: Workload, seed: int = 0,
         status = function(state.nodes, columns, empty, profile.percentage_of_nodes_to_score, not has_scoring, rng,
                           scheduler.next_start_node_index, True, False, False, False, *outputs.args(), sig, R, C, F,
                           limit, *states)
-        if outputs.err[0] == ERR_SCORE_RANGE:
-            plugin = profile.plugins[outputs.err[1]].name
-            raise PluginError(
-                f'applying score defaultWeights on Score plugins: plugin "{plugin}" returns an invalid score '
-                f"{outputs.err[2]}, it should in the range of [0, 100] after normalizing")
-        if outputs.err[0] == ERR_HISTOGRAM_FULL:
-            raise PluginError("more than 64 distinct filter failure codes for one pod")
+        outputs.raise_loop_error(profile)
         return status
 
     if compiling:

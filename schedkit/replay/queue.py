@@ -635,6 +635,21 @@ def _link_after(R, gi, x, g):
     R.g_size[gi] += 1
 
 
+@small_helper
+def _unlink(R, gi, g):
+    """Take pod ``g`` out of group ``gi``'s member list (the inverse of _link_after)."""
+    prv, nxt = R.g_prev[g], R.g_next[g]
+    if prv < 0:
+        R.g_head[gi] = nxt
+    else:
+        R.g_next[prv] = nxt
+    if nxt < 0:
+        R.g_tail[gi] = prv
+    else:
+        R.g_prev[nxt] = prv
+    R.g_size[gi] -= 1
+
+
 @helper
 def _join(R, item, g):
     """Pod ``g`` (attempts counted on itself) becomes a member of group ``item``, in row order. Walks
@@ -654,16 +669,7 @@ def _leave_group(R, g):
     """Pod ``g`` leaves its group with the group's attempts and record made its own."""
     item = R.group_of[g]
     gi = item - R.arrival.shape[0]
-    prv, nxt = R.g_prev[g], R.g_next[g]
-    if prv < 0:
-        R.g_head[gi] = nxt
-    else:
-        R.g_next[prv] = nxt
-    if nxt < 0:
-        R.g_tail[gi] = prv
-    else:
-        R.g_prev[nxt] = prv
-    R.g_size[gi] -= 1
+    _unlink(R, gi, g)
     R.group_of[g] = -1
     R.attempts[g] += R.g_offset[gi]
     _copy_failure(R, item, g)
