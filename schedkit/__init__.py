@@ -9,6 +9,12 @@ subclass ``Plugin`` with ``Kernels`` and ``register`` it.
 KUBERNETES_VERSION = "1.36"
 __version__ = "0.1.0"
 
+import os as _os  # noqa: E402
+
+from . import _source_tree  # noqa: E402
+
+_source_tree.install(_os.path.dirname(_os.path.abspath(__file__)))
+
 from .cluster import Cluster, load_cluster, load_pods  # noqa: E402
 from .errors import InputError, PluginError  # noqa: E402
 from .framework.config import load_config, parse_config  # noqa: E402
