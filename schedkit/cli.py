@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
 from typing import Callable
 
@@ -225,6 +227,36 @@ def trace_generate(like: str, nodes: int, pods: int, seed: int, load: float, gpu
             raise InputError(str(exc)) from None
         written = write_trace(node_table, pod_table, folder)
         click.echo(f"wrote {', '.join(written)} ({nodes} nodes, {pods} pods)")
+
+    _guard(run)
+
+
+@main.command()
+@click.option("--copy", "copy_to", default=None, metavar="DIR",
+              help="Copy the example files into DIR (created if missing; existing files are not replaced).")
+def examples(copy_to: str | None) -> None:
+    """Print the folder holding the packaged examples (or copy them), e.g.
+
+    schedkit explain --cluster "$(schedkit examples)/cluster.yaml" --pod "$(schedkit examples)/pod.yaml"
+    """
+    from .packaged import examples as examples_folder
+
+    def run() -> None:
+        folder = examples_folder()
+        if copy_to is None:
+            click.echo(str(folder))
+            return
+        names = sorted(p.name for p in folder.iterdir() if p.suffix == ".yaml")
+        clashes = [n for n in names if os.path.exists(os.path.join(copy_to, n))]
+        if clashes:
+            raise InputError(f"already holds {', '.join(clashes)}; give a new or empty folder for --copy", copy_to)
+        try:
+            os.makedirs(copy_to, exist_ok=True)
+            for name in names:
+                shutil.copyfile(folder / name, os.path.join(copy_to, name))
+        except OSError as exc:
+            raise InputError(f"cannot write: {exc.strerror or exc}", copy_to) from None
+        click.echo(f"copied {', '.join(names)} to {copy_to}")
 
     _guard(run)
 

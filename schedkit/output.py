@@ -120,35 +120,39 @@ def dumps_json(data: Any) -> str:
 
 
 def check_output_path(path: str) -> None:
-    """Fail before any work when ``path`` cannot be written: a directory, or in a missing folder."""
+    """Fail before any work when ``path`` cannot be written: a directory, or under a file or a folder that
+    cannot be written (missing folders are created when writing, as ``mkdir -p`` would)."""
     from .errors import InputError
+    from .paths import check_creatable
 
     if os.path.isdir(path):
         raise InputError("is a directory; --out needs a file name", path)
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise InputError(f"folder {folder} does not exist", path)
-    if not os.access(folder, os.W_OK):
-        raise InputError(f"folder {folder} is not writable", path)
+    check_creatable(os.path.dirname(os.path.abspath(path)), path)
 
 
 def write_atomically(path: str, text: str) -> None:
-    """Write to a temporary file beside ``path`` and rename it: an interrupted run leaves no partial file."""
+    """Write to a temporary file beside ``path`` and rename it: an interrupted run leaves no partial file
+    (nor the folders it created). The file gets the mode a plain ``open()`` would give it (the umask's)."""
     from .errors import InputError
+    from .paths import make_folders, remove_empty_folders, user_file_mode
 
     check_output_path(path)
     folder = os.path.dirname(os.path.abspath(path))
+    created = make_folders(folder)
     try:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".schedkit-", suffix=".tmp")
     except OSError as exc:
+        remove_empty_folders(created)
         raise InputError(f"cannot write: {exc.strerror}", path) from None
     try:
+        os.fchmod(fd, user_file_mode())  # mkstemp makes 0600
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
         os.replace(tmp, path)
     except BaseException as exc:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        remove_empty_folders(created)
         if isinstance(exc, OSError):
             raise InputError(f"cannot write: {exc.strerror}", path) from None
         raise

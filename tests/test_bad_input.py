@@ -394,8 +394,9 @@ def test_unknown_output_format_is_a_usage_error(nodes, good_pod):
 # ------------------------------------------------------- bugs found by trying the CLI (fixed; kept as tests)
 
 
-def test_out_into_missing_folder_is_a_clean_error(tmp_path, nodes, good_pod):
-    out = tmp_path / "missing-dir" / "out.json"
+def test_out_under_a_file_is_a_clean_error(tmp_path, nodes, good_pod):
+    (tmp_path / "a-file").write_text("x")
+    out = tmp_path / "a-file" / "sub" / "out.json"
     check_error(invoke("schedule", "--cluster", nodes, "--pods", good_pod, "--out", str(out)), str(out))
     assert not out.exists()
 

@@ -13,6 +13,7 @@ import os
 from typing import Callable
 
 from ..errors import InputError
+from ..paths import check_creatable, make_folders, remove_empty_folders
 
 FILES = ("placements.parquet", "timeline.parquet", "summary.json")
 
@@ -39,12 +40,7 @@ def check_out_dir(path: str, owned: tuple[str, ...] = FILES) -> None:
     ``owned`` ones this command writes (an earlier run's are replaced; anything else is left alone)."""
     if os.path.exists(path) and not os.path.isdir(path):
         raise InputError("exists and is not a folder; --out needs a folder", path)
-    parent = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(parent):
-        raise InputError(f"folder {parent} does not exist", path)
-    target = path if os.path.isdir(path) else parent
-    if not os.access(target, os.W_OK):
-        raise InputError(f"folder {target} is not writable", path)
+    check_creatable(path, path)  # missing parents are created when writing, as mkdir -p would
     if os.path.isdir(path):
         others = sorted(name for name in os.listdir(path) if name not in owned)
         if others:
@@ -55,8 +51,9 @@ def check_out_dir(path: str, owned: tuple[str, ...] = FILES) -> None:
 def write_outputs(path: str, writers: dict[str, Callable[[str], None]], created: bool = False) -> list[str]:
     """Run each ``writers[name](tmp_path)``, then rename them all into place; on any failure remove what
     was written (and the folder, if this call or its caller, ``created``, made it)."""
-    created = created or not os.path.exists(path)
-    os.makedirs(path, exist_ok=True)
+    made = make_folders(path)
+    if created and not made:
+        made = [os.path.abspath(path)]
     pending: dict[str, str] = {}
     try:
         for name, write in writers.items():
@@ -73,8 +70,7 @@ def write_outputs(path: str, writers: dict[str, Callable[[str], None]], created:
         for tmp in pending.values():
             if os.path.exists(tmp):
                 os.unlink(tmp)
-        if created and not os.listdir(path):
-            os.rmdir(path)
+        remove_empty_folders(made)
         if isinstance(exc, OSError):
             raise InputError(f"cannot write: {exc.strerror or exc}", path) from None
         raise

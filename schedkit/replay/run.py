@@ -12,14 +12,14 @@ from typing import TextIO
 from ..errors import InputError
 from ..framework.loop import cache_dir
 from ..framework.scheduler import Scheduler
+from ..packaged import sample_trace
 from ..traces.loader import load_trace
 from . import report
 from .engine import replay
 from .fill import GPU_MILLI, default_resource, fill_workload
 from .output import check_out_dir, json_writer, new_out_dir, parquet_writer, write_outputs
 
-SAMPLE_TRACE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-                            "traces", "sample")
+SAMPLE_TRACE = str(sample_trace())
 
 
 @dataclass
@@ -96,8 +96,7 @@ def run_replay(options: ReplayOptions, stderr: TextIO = sys.stderr) -> tuple[dic
     """Returns the summary and the files written."""
     trace = options.trace or SAMPLE_TRACE
     if options.trace is None and not os.path.isdir(SAMPLE_TRACE):
-        raise InputError("the bundled sample trace is missing (expected traces/sample in the source checkout); "
-                         "give a TRACE", SAMPLE_TRACE)
+        raise InputError("the bundled sample trace is missing from this installation; give a TRACE", SAMPLE_TRACE)
     if options.out:
         check_out_dir(options.out)
     elif not os.access(".", os.W_OK):
