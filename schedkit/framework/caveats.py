@@ -95,15 +95,13 @@ def missing_spread_owners(profiles: dict[str, Profile], others, pods: list[Pod])
     input's Services, ReplicaSets, ...). Only pods without their own topologySpreadConstraints, under a
     profile that uses default spreading, count."""
     present = _present_owners(others)
+    spreading = {name for name, profile in profiles.items() if uses_default_spreading(profile)}
     missing: dict[OwnerRef, MissingOwner] = {}
     for pod in pods:
-        profile = profiles.get(pod.scheduler_name)
-        if profile is None or (pod.raw.get("spec") or {}).get("topologySpreadConstraints"):
+        if pod.scheduler_name not in spreading or (pod.raw.get("spec") or {}).get("topologySpreadConstraints"):
             continue
         owner = spread_owner(pod)
         if owner is None or (owner.kind, owner.namespace, owner.name) in present:
-            continue
-        if not uses_default_spreading(profile):
             continue
         missing.setdefault(owner, MissingOwner(owner)).pods.append(pod.key)
     return list(missing.values())

@@ -400,7 +400,8 @@ class Scheduler:
 
 
 def bound_message(pod: Pod, node_names: set[str]) -> str:
-    """A pod with spec.nodeName never enters kube-scheduler's queue: there is no scheduling cycle."""
+    """A pod with spec.nodeName never enters kube-scheduler's queue (pkg/scheduler/eventhandlers.go: only
+    pods that are not ``assignedPod`` are queued): there is no scheduling cycle."""
     absent = "" if pod.node_name in node_names else ", which is not in the input"
     return (f"already bound to node {pod.node_name}{absent} (spec.nodeName): kube-scheduler never sees it, "
             "no scheduling cycle")
@@ -408,7 +409,7 @@ def bound_message(pod: Pod, node_names: set[str]) -> str:
 
 def _with_bound_pods(cluster: Cluster, bound: list[Pod]) -> Cluster:
     """``cluster`` with the bound pods it does not hold yet running on their nodes: the scheduler cache
-    adds every assigned pod, so the pods scheduled after see them. Pods on a node not in the input are
+    adds every assigned pod (eventhandlers.go addPodToCache), so the pods scheduled after see them. Pods on a node not in the input are
     left out, as the cluster loader leaves them out."""
     known = {pod.key for pod in cluster.pods}
     names = {node.name for node in cluster.nodes}
