@@ -19,10 +19,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from schedkit.cli import main
-from schedkit.cluster import load_cluster
+from schedkit.cluster import cluster_from_objects, load_cluster
 from schedkit.framework.caveats import MAX_OWNER_LINES, MissingOwner, OwnerRef, owner_warning_lines
 from schedkit.framework.config import parse_config
 from schedkit.framework.scheduler import Scheduler
+from schedkit.manifests import SourcedObject
 from schedkit.objects import parse_pod
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -252,9 +253,6 @@ def test_owner_warning_only_where_default_spreading_reads_the_owner(what, change
 
 
 def load_cluster_from(objects: list[dict]):
-    from schedkit.cluster import cluster_from_objects
-    from schedkit.manifests import SourcedObject
-
     return cluster_from_objects([SourcedObject(obj, "<test>", "") for obj in objects])
 
 
