@@ -41,7 +41,8 @@ def main() -> None:
 
 @main.command()
 @click.option("--cluster", "cluster_path", required=True, multiple=True,
-              help="Nodes and running pods: a file or directory of manifests, e.g. `kubectl get nodes,pods -A -o json`.")
+              help="Nodes and running pods (and the Services, ReplicaSets, ... default spreading reads): a file or "
+                   "directory of manifests, e.g. the README's `kubectl get nodes,pods,services,... -A -o json`.")
 @click.option("--pod", "pod_path", required=True, help="The pod to explain (a Pod manifest, YAML or JSON).")
 @click.option("--config", "config_path", default=None, help="A KubeSchedulerConfiguration file (default: upstream's profile).")
 @click.option("--output", "-o", type=click.Choice(["table", "json"]), default="table", show_default=True)
@@ -57,6 +58,8 @@ def explain(cluster_path: tuple[str, ...], pod_path: str, config_path: str | Non
         pods = load_pods(pod_path, cluster.priority_classes)
         if len(pods) != 1:
             raise InputError(f"expected exactly one Pod, found {len(pods)}", pod_path)
+        for message in scheduler.spread_owner_warnings(cluster, pods):
+            warn(message)
         explanation = scheduler.explain(cluster, pods[0], seed=seed)
         click.echo(dumps_json(explanation_json(explanation)) if output == "json" else explanation_table(explanation),
                    nl=False)
@@ -85,6 +88,8 @@ def schedule(cluster_path: tuple[str, ...], pods_path: tuple[str, ...], config_p
         for message in cluster.warnings:
             warn(message)
         pods = load_pods(list(pods_path), cluster.priority_classes) if pods_path else cluster.pending_pods
+        for message in scheduler.spread_owner_warnings(cluster, pods) + scheduler.volume_warnings(pods):
+            warn(message)
         result = scheduler.schedule(cluster, pods, seed=seed)
         if output == "json":
             text = dumps_json(schedule_json(result))
@@ -94,7 +99,9 @@ def schedule(cluster_path: tuple[str, ...], pods_path: tuple[str, ...], config_p
             text = schedule_table(result)
         if out_path:
             write_atomically(out_path, text)
-            click.echo(f"{result.scheduled} scheduled, {result.unschedulable} unschedulable; wrote {out_path}", err=True)
+            bound = f", {result.bound} already bound" if result.bound else ""
+            click.echo(f"{result.scheduled} scheduled, {result.unschedulable} unschedulable{bound}; wrote {out_path}",
+                       err=True)
         else:
             click.echo(text, nl=False)
 

@@ -34,6 +34,8 @@ def explanation_json(explanation: Explanation) -> dict[str, Any]:
         "skippedScorePlugins": explanation.skipped_score_plugins,
         "scoringSkipped": explanation.scoring_skipped,
         "notModelled": explanation.not_modelled,
+        "warnings": explanation.warnings,
+        "boundNode": explanation.bound_node,
     }
 
 
@@ -69,6 +71,9 @@ def explanation_table(explanation: Explanation) -> str:
         total = "" if node.total_score is None else str(node.total_score)
         rows.append([node.name, verdict, detail, *cells, total])
     out = [f"Pod {explanation.pod} (schedulerName {explanation.scheduler_name})", ""]
+    if explanation.bound_node is not None:
+        out.append(f"Not scheduled: {explanation.message}")
+        return "\n".join(out) + "\n"
     if explanation.nodes:
         out.append(_table(headers, rows))
         out.append("")
@@ -82,6 +87,8 @@ def explanation_table(explanation: Explanation) -> str:
         out.append(f"Score plugins skipped by PreScore: {', '.join(explanation.skipped_score_plugins)}")
     if explanation.not_modelled:
         out.append(f"Not modelled by schedkit yet (left out of this profile): {', '.join(explanation.not_modelled)}")
+    for warning in explanation.warnings:
+        out.append(f"Warning: {warning}")
     return "\n".join(out) + "\n"
 
 
@@ -91,6 +98,7 @@ def schedule_json(result: ScheduleResult) -> dict[str, Any]:
         "scheduled": result.scheduled,
         "unschedulable": result.unschedulable,
         "notQueued": result.not_queued,
+        "bound": result.bound,
         "podsPerSecond": round(result.pods_per_second, 1),
         "compileSeconds": round(result.compile_seconds, 3),
     }
@@ -109,6 +117,7 @@ def schedule_table(result: ScheduleResult) -> str:
     rows = [[a.pod, a.node or "-", a.message or ""] for a in result.assignments]
     out = [_table(["POD", "NODE", "MESSAGE"], rows), ""]
     held = f", {result.not_queued} not queued" if result.not_queued else ""
+    held += f", {result.bound} already bound" if result.bound else ""
     out.append(f"{result.scheduled} scheduled, {result.unschedulable} unschedulable{held}; "
                f"{result.pods_per_second:,.0f} pods/s (compile {result.compile_seconds:.2f} s"
                f"{'' if result.compiled else ', Python plugins: not compiled'})")

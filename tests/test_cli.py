@@ -112,7 +112,7 @@ def test_explain_json_keys_and_shapes(nodes, pod):
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
     assert set(data) == {"pod", "schedulerName", "selectedNode", "message", "nodes",
-                         "skippedScorePlugins", "scoringSkipped", "notModelled"}
+                         "skippedScorePlugins", "scoringSkipped", "notModelled", "warnings", "boundNode"}
     assert data["pod"] == "default/web"
     assert data["schedulerName"] == "default-scheduler"
     assert data["selectedNode"] == "n1"
@@ -304,8 +304,9 @@ def test_schedule_json(nodes, batch):
     result = run("schedule", "--cluster", nodes, "--pods", batch, "--output", "json")
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
-    # The documented keys, plus notQueued (pods that never entered the queue).
-    assert set(data) == {"assignments", "scheduled", "unschedulable", "podsPerSecond", "compileSeconds", "notQueued"}
+    # The documented keys: notQueued (pods that never entered the queue), bound (pods given with spec.nodeName).
+    assert set(data) == {"assignments", "scheduled", "unschedulable", "podsPerSecond", "compileSeconds", "notQueued",
+                         "bound"}
     for a in data["assignments"]:
         assert set(a) == {"pod", "node", "message"}
     assert [(a["pod"], a["node"], a["message"]) for a in data["assignments"]] == EXPECTED

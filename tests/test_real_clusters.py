@@ -251,3 +251,81 @@ def test_gpu_pod_goes_to_the_rke2_node(tmp_path):
     data = json.loads(cli("explain", *cluster_args("edgexr-aks-gpu"), "--pod", str(two), "-o", "json").stdout)
     assert data["selectedNode"] is None
     assert data["message"] == "0/4 nodes are available: 4 Insufficient nvidia.com/gpu."
+
+
+# --- the objects a nodes-and-pods dump leaves out (the README's recipe dumps them) ---------------------
+
+SONOBUOY_PENDING = ["kube-system/coredns-74ff55c5b-ppjrs", "kube-system/coredns-74ff55c5b-s89p7"]
+COREDNS_REPLICASET_MISSING = (
+    "schedkit: warning: default spreading for kube-system/coredns-74ff55c5b-ppjrs (and 1 more pod) needs its "
+    "ReplicaSet coredns-74ff55c5b; add replicasets to the dump")
+
+
+def _warnings(result) -> list[str]:
+    return [line for line in result.stderr.splitlines() if line.startswith("schedkit: warning: ")]
+
+
+def test_sonobuoy_missing_coredns_replicaset_is_named_and_changes_spreading(tmp_path):
+    """The pending coredns pods are controlled by ReplicaSet coredns-74ff55c5b (their ownerReferences),
+    which a nodes-and-pods dump does not hold. Without it default spreading has no selector; with it
+    (the selector a Deployment gives its ReplicaSet: the pods' k8s-app and pod-template-hash labels) the
+    two replicas are spread over the two workers."""
+    _skip_if_missing("sonobuoy-kind")
+    without = cli("schedule", *cluster_args("sonobuoy-kind"), "-o", "json")
+    assert _warnings(without) == [COREDNS_REPLICASET_MISSING]
+    nodes = {a["pod"]: a["node"] for a in json.loads(without.stdout)["assignments"]}
+    assert len(set(nodes.values())) == 1  # nothing spreads them: both land on the best-scoring node
+
+    replica_set = tmp_path / "replicaset.json"
+    replica_set.write_text(json.dumps({
+        "apiVersion": "apps/v1", "kind": "ReplicaSet",
+        "metadata": {"name": "coredns-74ff55c5b", "namespace": "kube-system"},
+        "spec": {"selector": {"matchLabels": {"k8s-app": "kube-dns", "pod-template-hash": "74ff55c5b"}}}}))
+    spread = cli("schedule", *cluster_args("sonobuoy-kind"), "--cluster", str(replica_set), "-o", "json")
+    assert _warnings(spread) == []
+    nodes = {a["pod"]: a["node"] for a in json.loads(spread.stdout)["assignments"]}
+    assert sorted(nodes) == SONOBUOY_PENDING
+    assert sorted(nodes.values()) == ["kind-worker", "kind-worker2"]
+
+
+def test_sonobuoy_dump_pods_given_as_pods_are_bound_not_scheduled():
+    """Given with --pods, the dump's 17 bound pods (the 19 holding resources less the 2 without nodeName)
+    are reported as bound and counted on their nodes; only the 2 pending coredns pods are scheduled."""
+    _skip_if_missing("sonobuoy-kind")
+    nodes, pods, *_ = CLUSTER_FACTS["sonobuoy-kind"]
+    for cluster in (["--cluster", _path(nodes)], cluster_args("sonobuoy-kind")):
+        data = json.loads(cli("schedule", *cluster, "--pods", _path(pods), "-o", "json").stdout)
+        assert (data["scheduled"], data["unschedulable"], data["bound"]) == (2, 0, 17)
+        scheduled = sorted(a["pod"] for a in data["assignments"] if "already bound" not in (a["message"] or ""))
+        assert scheduled == SONOBUOY_PENDING
+
+
+def test_sonobuoy_pending_pod_with_node_name_is_explained_as_bound(tmp_path):
+    """coredns-74ff55c5b-cpfqs is Pending with PodScheduled=False yet has nodeName kind-control-plane (the
+    README's edit): the scheduler never sees a pod with nodeName, so explain says it is bound."""
+    _skip_if_missing("sonobuoy-kind")
+    with open(_path("sonobuoy-kind", "resources", "ns", "kube-system", "core_v1_pods.json")) as handle:
+        pod = next(p for p in json.load(handle)["items"] if p["metadata"]["name"] == "coredns-74ff55c5b-cpfqs")
+    assert pod["status"]["phase"] == "Pending"
+    path = tmp_path / "cpfqs.json"
+    path.write_text(json.dumps(pod))
+    result = cli("explain", *cluster_args("sonobuoy-kind"), "--pod", str(path), "-o", "json")
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data["boundNode"] == "kind-control-plane" and data["selectedNode"] is None and data["nodes"] == []
+    assert _warnings(result) == []  # no cycle, so no default spreading to warn about
+
+
+def test_sbctl_kurl_minio_claim_is_flagged_when_explained(tmp_path):
+    """The one pod mounting a PVC (minio, claim minio-pv-claim), explained as if pending again."""
+    _skip_if_missing("sbctl-kurl")
+    with open(_path("sbctl-kurl", "pods", "minio.json")) as handle:
+        (pod,) = json.load(handle)["items"]
+    del pod["spec"]["nodeName"]
+    path = tmp_path / "minio.json"
+    path.write_text(json.dumps(pod))
+    data = json.loads(cli("explain", *cluster_args("sbctl-kurl"), "--pod", str(path), "-o", "json").stdout)
+    (warning,) = data["warnings"]
+    assert warning.startswith("uses PersistentVolumeClaim(s) minio-pv-claim: volume plugins are not modelled")
+    schedule = cli("schedule", *cluster_args("sbctl-kurl"), "--pods", str(path), "-o", "json")
+    assert "1 pod(s) use PersistentVolumeClaims (minio/minio-7b45cd544d-2gwml)" in schedule.stderr

@@ -16,6 +16,7 @@ import numpy as np
 from ..cluster import Cluster
 from ..objects import Pod
 from ..state import ClusterState, PodColumns, build_state
+from .caveats import missing_spread_owners, owner_warning_lines, volume_summary, volume_warning
 from .config import SchedulerConfig, load_config
 from .loop import ERR_HISTOGRAM_FULL, ERR_SCORE_RANGE, HISTOGRAM_WIDTH
 from .plugin import Plugin
@@ -33,6 +34,7 @@ class Assignment:
     message: str | None
     nominated_node: str | None = None
     queued: bool = True  # False: never entered the queue (scheduling gates, or no profile for its schedulerName)
+    bound: bool = False  # already bound (spec.nodeName): kube-scheduler never sees it; ``node`` is that node
 
 
 @dataclass
@@ -44,7 +46,7 @@ class ScheduleResult:
 
     @property
     def scheduled(self) -> int:
-        return sum(1 for a in self.assignments if a.node is not None)
+        return sum(1 for a in self.assignments if a.node is not None and not a.bound)
 
     @property
     def unschedulable(self) -> int:
@@ -52,11 +54,16 @@ class ScheduleResult:
 
     @property
     def not_queued(self) -> int:
-        return sum(1 for a in self.assignments if not a.queued)
+        return sum(1 for a in self.assignments if not a.queued and not a.bound)
+
+    @property
+    def bound(self) -> int:
+        return sum(1 for a in self.assignments if a.bound)
 
     @property
     def pods_per_second(self) -> float:
-        return len(self.assignments) / self.seconds if self.seconds > 0 else float("inf")
+        decided = len(self.assignments) - self.bound
+        return decided / self.seconds if self.seconds > 0 else float("inf")
 
 
 @dataclass
@@ -82,6 +89,8 @@ class Explanation:
     skipped_score_plugins: list[str] = field(default_factory=list)
     not_modelled: list[str] = field(default_factory=list)
     scoring_skipped: bool = False  # one feasible node: upstream picks it without scoring
+    warnings: list[str] = field(default_factory=list)  # what schedkit could not check for this pod
+    bound_node: str | None = None  # spec.nodeName: the pod is bound already, there is no scheduling cycle
 
 
 class _Outputs:
@@ -178,6 +187,19 @@ class Scheduler:
         order = sort_plugin.queue_order([pods[row] for row in candidates])
         return [candidates[i] for i in order], held
 
+    # -- what the input leaves out -------------------------------------------------------------------
+    def _to_schedule(self, pods: list[Pod]) -> list[Pod]:
+        return [pod for pod in pods if not pod.node_name and self.hold_message(pod) is None]
+
+    def spread_owner_warnings(self, cluster: Cluster, pods: list[Pod]) -> list[str]:
+        """Lines naming the controlling owners default spreading of ``pods`` reads and ``cluster`` lacks."""
+        return owner_warning_lines(missing_spread_owners(self.profiles, cluster.others, self._to_schedule(pods)))
+
+    def volume_warnings(self, pods: list[Pod]) -> list[str]:
+        """One line counting the pods to schedule whose PersistentVolumeClaims go unchecked."""
+        line = volume_summary(self.profiles, self._to_schedule(pods))
+        return [line] if line else []
+
     # -- running -------------------------------------------------------------------------------------
     def _prepare(self, state: ClusterState, pods: list[Pod], columns: PodColumns) -> dict[int, tuple]:
         prepared: dict[int, tuple] = {}
@@ -240,6 +262,10 @@ class Scheduler:
         (``nextStartNodeIndex`` 0), so the same input and seed give the same answer; False continues
         from the previous call's index, as one long-running scheduler would."""
         pods = cluster.pending_pods if pods is None else pods
+        bound = [pod for pod in pods if pod.node_name]
+        if bound:
+            pods = [pod for pod in pods if not pod.node_name]
+            cluster = _with_bound_pods(cluster, bound)
         if fresh:
             self.next_start_node_index[:] = 0
         state = build_state(cluster, pods)
@@ -288,6 +314,10 @@ class Scheduler:
                     state.node_names[nominated] if nominated >= 0 else None))
         for row, message in sorted(held.items()):
             assignments.append(Assignment(pods[row].key, None, message, queued=False))
+        known_nodes = set(state.node_index)
+        for pod in bound:
+            assignments.append(Assignment(pod.key, pod.node_name, bound_message(pod, known_nodes), queued=False,
+                                          bound=True))
         return ScheduleResult(assignments, seconds, compile_seconds, compiled)
 
     def explain(self, cluster: Cluster, pod: Pod, seed: int = 0, score_all: bool = False) -> Explanation:
@@ -298,6 +328,10 @@ class Scheduler:
         every node whether or not it passed Filter (upstream's plugin unit tests do that).
         """
         self.next_start_node_index[:] = 0
+        if pod.node_name:
+            return Explanation(pod.key, pod.scheduler_name, None,
+                               bound_message(pod, {node.name for node in cluster.nodes}), [],
+                               bound_node=pod.node_name)
         others = [p for p in cluster.pods if p.key != pod.key]
         cluster = Cluster(cluster.nodes, others, cluster.namespaces, cluster.priority_classes, cluster.others)
         state = build_state(cluster, [pod])
@@ -307,11 +341,13 @@ class Scheduler:
             return Explanation(pod.key, pod.scheduler_name, None, no_profile_message(pod), [
                                    NodeExplanation(name, False, None, [], {}, None, False, False) for name in names_in_input
                                ], not_modelled=[])
+        warning = volume_warning(profile, pod)
+        warnings = [warning] if warning else []
         gate = self._gate_message(profile, pod)
         if gate:
             return Explanation(pod.key, pod.scheduler_name, None, gate, [
                 NodeExplanation(name, False, None, [], {}, None, False, False) for name in names_in_input
-            ], not_modelled=list(profile.not_modelled))
+            ], not_modelled=list(profile.not_modelled), warnings=warnings)
         columns = state.pod_columns([pod])
         prepared = self._prepare(state, [pod], columns)
         score_slots = profile.points["score"]
@@ -359,7 +395,29 @@ class Scheduler:
         message = None if chosen >= 0 else self._message(profile, state, outputs, 0)
         skipped = [profile.plugins[i].name for slot, i in enumerate(score_slots) if outputs.ex_skip[slot]]
         return Explanation(pod.key, pod.scheduler_name, state.node_names[chosen] if chosen >= 0 else None, message,
-                           nodes, skipped, list(profile.not_modelled), _single_feasible(outputs) and not score_all)
+                           nodes, skipped, list(profile.not_modelled), _single_feasible(outputs) and not score_all,
+                           warnings)
+
+
+def bound_message(pod: Pod, node_names: set[str]) -> str:
+    """A pod with spec.nodeName never enters kube-scheduler's queue (pkg/scheduler/eventhandlers.go: only
+    pods that are not ``assignedPod`` are queued): there is no scheduling cycle."""
+    absent = "" if pod.node_name in node_names else ", which is not in the input"
+    return (f"already bound to node {pod.node_name}{absent} (spec.nodeName): kube-scheduler never sees it, "
+            "no scheduling cycle")
+
+
+def _with_bound_pods(cluster: Cluster, bound: list[Pod]) -> Cluster:
+    """``cluster`` with the bound pods it does not hold yet running on their nodes: the scheduler cache
+    adds every assigned pod (eventhandlers.go addPodToCache), so the pods scheduled after see them. Pods on a node not in the input are
+    left out, as the cluster loader leaves them out."""
+    known = {pod.key for pod in cluster.pods}
+    names = {node.name for node in cluster.nodes}
+    extra = [pod for pod in bound if pod.key not in known and pod.node_name in names]
+    if not extra:
+        return cluster
+    return Cluster(cluster.nodes, cluster.pods + extra, cluster.namespaces, cluster.priority_classes, cluster.others,
+                   list(cluster.warnings))
 
 
 def no_profile_message(pod: Pod) -> str:
