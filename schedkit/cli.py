@@ -9,6 +9,7 @@ import click
 
 from . import KUBERNETES_VERSION, __version__
 from .cluster import load_cluster, load_pods, warn
+from .compile_notice import CompileNotice, compile_message
 from .errors import InputError
 from .framework.scheduler import Scheduler
 from .output import (check_output_path, dumps_json, explanation_json, explanation_table, schedule_csv, schedule_json,
@@ -55,7 +56,8 @@ def explain(cluster_path: tuple[str, ...], pod_path: str, config_path: str | Non
         pods = load_pods(pod_path, cluster.priority_classes)
         if len(pods) != 1:
             raise InputError(f"expected exactly one Pod, found {len(pods)}", pod_path)
-        explanation = scheduler.explain(cluster, pods[0], seed=seed)
+        with CompileNotice(sys.stderr, compile_message("scheduling loop", [pods[0].scheduler_name])):
+            explanation = scheduler.explain(cluster, pods[0], seed=seed)
         click.echo(dumps_json(explanation_json(explanation)) if output == "json" else explanation_table(explanation),
                    nl=False)
 
@@ -83,7 +85,8 @@ def schedule(cluster_path: tuple[str, ...], pods_path: tuple[str, ...], config_p
         for message in cluster.warnings:
             warn(message)
         pods = load_pods(list(pods_path), cluster.priority_classes) if pods_path else cluster.pending_pods
-        result = scheduler.schedule(cluster, pods, seed=seed)
+        with CompileNotice(sys.stderr, compile_message("scheduling loop", list(scheduler.profiles))):
+            result = scheduler.schedule(cluster, pods, seed=seed)
         if output == "json":
             text = dumps_json(schedule_json(result))
         elif output == "csv":
@@ -225,6 +228,33 @@ def trace_generate(like: str, nodes: int, pods: int, seed: int, load: float, gpu
             raise InputError(str(exc)) from None
         written = write_trace(node_table, pod_table, folder)
         click.echo(f"wrote {', '.join(written)} ({nodes} nodes, {pods} pods)")
+
+    _guard(run)
+
+
+@main.group()
+def cache() -> None:
+    """Show or empty the compile cache (generated loops and numba's cache of them and the kernels)."""
+
+
+@cache.command("info")
+def cache_info() -> None:
+    """Print the cache's folders, file counts and sizes."""
+    from .compile_cache import cache_folders, info_text
+
+    click.echo(info_text(cache_folders()), nl=False)
+
+
+@cache.command("clear")
+def cache_clear() -> None:
+    """Remove the cached compiled code (the next run compiles again); nothing else is touched."""
+    from .compile_cache import cache_folders, clear
+
+    def run() -> None:
+        cleared = clear(cache_folders())
+        click.echo(f"removed {cleared.files} files ({cleared.size / 1e6:.1f} MB)")
+        if cleared.failed:
+            raise InputError(f"could not remove {len(cleared.failed)} files, e.g. {cleared.failed[0]}")
 
     _guard(run)
 
