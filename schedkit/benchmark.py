@@ -80,14 +80,31 @@ def check_schedule(workload: Workload, result: ScheduleResult) -> None:
                 raise AssertionError(f"{workload.name}: node {node.name} is over its allocatable {resource}")
 
 
-def cold_compile_seconds() -> float:
-    """Compile the default profile's loop in a fresh process with empty caches."""
+COLD_COMPILE_CODE = ("from schedkit.workloads import scheduling_basic; from schedkit import Scheduler; "
+                     "w = scheduling_basic(10, 0, 1); "
+                     "print(Scheduler().schedule(w.cluster, w.measured).compile_seconds)")
+
+
+def child_python(code: str) -> list[str]:
+    """A ``python -c code`` command that imports what this process imports: -P keeps the child's working
+    folder off the front of sys.path (another schedkit checkout there would win); ``child_env`` puts
+    this schedkit copy first instead."""
+    return [sys.executable, "-P", "-c", code]
+
+
+def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """This environment with the folder holding the running schedkit package first on PYTHONPATH."""
+    parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    path = [parent] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(path), **(extra or {})}
+
+
+def cold_compile_seconds(code: str = COLD_COMPILE_CODE) -> float:
+    """Compile the default profile's loop in a fresh process with empty caches (tens of seconds)."""
     with tempfile.TemporaryDirectory() as cache:
-        env = {**os.environ, "NUMBA_CACHE_DIR": os.path.join(cache, "numba"),
-               "SCHEDKIT_CACHE_DIR": os.path.join(cache, "schedkit")}
-        code = ("from schedkit.workloads import scheduling_basic; from schedkit import Scheduler; "
-                "w = scheduling_basic(10, 0, 1); print(Scheduler().schedule(w.cluster, w.measured).compile_seconds)")
-        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+        env = child_env({"NUMBA_CACHE_DIR": os.path.join(cache, "numba"),
+                         "SCHEDKIT_CACHE_DIR": os.path.join(cache, "schedkit")})
+        out = subprocess.run(child_python(code), env=env, capture_output=True, text=True, check=True)
         return float(out.stdout.strip().splitlines()[-1])
 
 
@@ -236,8 +253,30 @@ def table(results: list[BenchResult]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def compare(results: list[BenchResult], baseline_path: str) -> list[str]:
-    """Regressions over 10% against a `--json` file from an earlier run."""
+@dataclass
+class Comparison:
+    """What ``--baseline`` compared: the rows found in both runs and the regressions among them."""
+
+    baseline_path: str
+    compared: list[str]  # "Workload (scoring, N nodes)" of each row found in both
+    baseline_rows: list[str]  # every row of the baseline, to say what it holds when nothing matched
+    regressions: list[str]
+
+    def report(self) -> list[str]:
+        if not self.compared:
+            held = ", ".join(self.baseline_rows) or "no results"
+            return [f"no workload compared: {self.baseline_path} has {held}, none run here with the same "
+                    "scoring and node count"]
+        return [f"compared with {self.baseline_path}: {', '.join(self.compared)}", *self.regressions]
+
+
+def _row(workload: str, scoring: str, nodes: int) -> str:
+    return f"{workload} ({scoring}, {nodes} nodes)"
+
+
+def compare(results: list[BenchResult], baseline_path: str) -> Comparison:
+    """Regressions over 10% against a `--json` file from an earlier run, row by row (workload, scoring,
+    node count)."""
     from .errors import InputError
 
     try:
@@ -248,14 +287,18 @@ def compare(results: list[BenchResult], baseline_path: str) -> list[str]:
         raise InputError("no such file or directory", baseline_path) from None
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise InputError(f"not a `schedkit bench --json` file: {exc}", baseline_path) from None
-    flagged = []
+    compared, flagged = [], []
     for r in results:
-        before = old.get((r.workload, r.scoring, r.nodes))
+        key = (r.workload, r.scoring, r.nodes)
+        if key not in old:
+            continue
+        compared.append(_row(*key))
+        before = old[key]
         if before and r.pods_per_second < before * (1 - REGRESSION):
-            flagged.append(f"REGRESSION {r.workload} ({r.scoring}, {r.nodes} nodes): "
+            flagged.append(f"REGRESSION {_row(*key)}: "
                            f"{r.pods_per_second:,.0f} pods/s vs {before:,.0f} in {baseline_path}")
-    return flagged
+    return Comparison(baseline_path, compared, [_row(*key) for key in old], flagged)
 
 
-__all__ = ["WORKLOADS", "run_workload", "table", "compare", "machine", "cold_compile_seconds", "check_schedule",
+__all__ = ["WORKLOADS", "run_workload", "table", "compare", "Comparison", "child_python", "child_env", "machine", "cold_compile_seconds", "check_schedule",
            "OPENB_FILL", "openb_dir", "openb_fill_workload", "run_openb_fill", "check_replay"]

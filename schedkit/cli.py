@@ -111,12 +111,15 @@ def schedule(cluster_path: tuple[str, ...], pods_path: tuple[str, ...], config_p
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--json", "json_path", default=None, help="Also write the results as JSON to this file.")
 @click.option("--baseline", default=None, help="A --json file from an earlier run: flag regressions over 10%.")
-@click.option("--quick", is_flag=True, help="500 nodes, no cold-compile measurement: a smoke run.")
+@click.option("--quick", is_flag=True, help="500 nodes: a smoke run.")
+@click.option("--cold-compile", is_flag=True,
+              help="Also time compiling the default profile's loop in a fresh process with empty caches "
+                   "(about a minute).")
 @click.option("--openb", "openb_path", default=None,
               help="Folder of the Alibaba openb trace for OpenbFill (default $SCHEDKIT_OPENB, else "
                    "../shared/traces/openb; skipped when absent unless named).")
 def bench(workloads: tuple[str, ...], nodes: int | None, scoring: str, seed: int, json_path: str | None,
-          baseline: str | None, quick: bool, openb_path: str | None) -> None:
+          baseline: str | None, quick: bool, cold_compile: bool, openb_path: str | None) -> None:
     """Run upstream scheduler_perf workloads (and OpenbFill, a trace replay) and print pods/s next to
     upstream's CI floors."""
     from .benchmark import (OPENB_FILL, WORKLOADS, compare, cold_compile_seconds, machine, openb_dir,
@@ -137,7 +140,7 @@ def bench(workloads: tuple[str, ...], nodes: int | None, scoring: str, seed: int
             click.echo(f"{OPENB_FILL} skipped: no openb trace (pass --openb DIR or set SCHEDKIT_OPENB)", err=True)
             names.remove(OPENB_FILL)
         size = nodes or (500 if quick else None)
-        cold = None if quick or names == [OPENB_FILL] else cold_compile_seconds()
+        cold = cold_compile_seconds() if cold_compile and names != [OPENB_FILL] else None
         results = []
         for name in names:
             if name == OPENB_FILL:
@@ -150,10 +153,10 @@ def bench(workloads: tuple[str, ...], nodes: int | None, scoring: str, seed: int
         if json_path:
             write_atomically(json_path, dumps_json({"machine": machine(), "results": [r.json() for r in results]}))
         if baseline:
-            flagged = compare(results, baseline)
-            for line in flagged:
+            comparison = compare(results, baseline)
+            for line in comparison.report():
                 click.echo(line)
-            if flagged:
+            if comparison.regressions:
                 sys.exit(1)
 
     _guard(run)

@@ -122,3 +122,49 @@ def test_check_replay_flags_an_overfull_node(tmp_path):
     result.arrays.node[running] = result.arrays.node[running[0]]  # every running pod on one node
     with pytest.raises(AssertionError):
         check_replay(result)
+
+
+def test_baseline_names_the_rows_it_compared_and_says_when_none_match(tmp_path):
+    out = tmp_path / "bench.json"
+    assert run("bench", "SchedulingBasic", "--nodes", "60", "--scoring", "adaptive", "--json", str(out)).exit_code == 0
+    result = run("bench", "SchedulingBasic", "--nodes", "60", "--scoring", "both", "--baseline", str(out))
+    assert result.exit_code == 0, result.output
+    assert f"compared with {out}: SchedulingBasic (adaptive, 60 nodes)\n" in result.stdout
+    # A 5000-node baseline against a --quick run, say: nothing in common, and the run says so.
+    result = run("bench", "SchedulingBasic", "--nodes", "50", "--scoring", "adaptive", "--baseline", str(out))
+    assert result.exit_code == 0, result.output
+    assert (f"no workload compared: {out} has SchedulingBasic (adaptive, 60 nodes), none run here with the "
+            "same scoring and node count\n") in result.stdout
+    assert "compared with" not in result.stdout
+
+
+def test_the_cold_compile_is_measured_only_with_cold_compile(tmp_path, monkeypatch):
+    import schedkit.benchmark
+
+    calls = []
+    monkeypatch.setattr(schedkit.benchmark, "cold_compile_seconds", lambda: calls.append(1) or 46.0)
+    out = tmp_path / "bench.json"
+    assert run("bench", "SchedulingBasic", "--nodes", "50", "--scoring", "adaptive", "--json", str(out)).exit_code == 0
+    assert calls == [] and json.loads(out.read_text())["results"][0]["compileSeconds"] is None
+    assert run("bench", "SchedulingBasic", "--nodes", "50", "--scoring", "adaptive", "--cold-compile",
+               "--json", str(out)).exit_code == 0
+    assert calls == [1] and json.loads(out.read_text())["results"][0]["compileSeconds"] == 46.0
+
+
+def test_the_cold_compile_child_imports_this_schedkit_copy(tmp_path, monkeypatch):
+    """Another schedkit in the child's working folder and on PYTHONPATH must not be the one measured."""
+    import schedkit
+    import schedkit.plugins
+    from schedkit.benchmark import cold_compile_seconds
+
+    for folder in (tmp_path / "cwd", tmp_path / "elsewhere"):
+        (folder / "schedkit").mkdir(parents=True)
+        (folder / "schedkit" / "__init__.py").write_text("raise ImportError('another schedkit copy')\n")
+    monkeypatch.chdir(tmp_path / "cwd")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "elsewhere"))
+    code = ("import schedkit, schedkit.plugins, os; "
+            f"assert schedkit.__file__ == {schedkit.__file__!r}, schedkit.__file__; "
+            f"assert list(schedkit.plugins.__path__) == {list(schedkit.plugins.__path__)!r}; "
+            "same = os.path.dirname(os.environ['NUMBA_CACHE_DIR']) == os.path.dirname(os.environ['SCHEDKIT_CACHE_DIR']); "
+            "print(1.5 if same else 0.0)")
+    assert cold_compile_seconds(code) == 1.5  # and both caches in one temporary folder of its own
