@@ -300,5 +300,6 @@ def compare(results: list[BenchResult], baseline_path: str) -> Comparison:
     return Comparison(baseline_path, compared, [_row(*key) for key in old], flagged)
 
 
-__all__ = ["WORKLOADS", "run_workload", "table", "compare", "Comparison", "child_python", "child_env", "machine", "cold_compile_seconds", "check_schedule",
+__all__ = ["WORKLOADS", "run_workload", "table", "compare", "Comparison", "child_python", "child_env",
+           "machine", "cold_compile_seconds", "check_schedule",
            "OPENB_FILL", "openb_dir", "openb_fill_workload", "run_openb_fill", "check_replay"]

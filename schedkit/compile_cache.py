@@ -101,7 +101,8 @@ def _is_loop_numba_file(name: str) -> bool:
 
 def _is_loop_source(name: str) -> bool:
     # the generated modules, and the temporary files build_loop writes them through
-    return (name.startswith(LOOP_PREFIX) and name.endswith(".py")) or (name.startswith("tmp") and name.endswith(".tmp"))
+    generated = name.startswith(LOOP_PREFIX) and name.endswith(".py")
+    return generated or (name.startswith("tmp") and name.endswith(".tmp"))
 
 
 def _is_loop_bytecode(name: str) -> bool:
@@ -147,8 +148,8 @@ def info_text(folders: list[CacheFolder]) -> str:
     width = max(len(f.path) for f in folders)
     for folder in folders:
         state = "" if os.path.isdir(folder.path) else " (missing: nothing compiled yet)"
-        lines.append(f"  {folder.path.ljust(width)}  {len(folder.files):5d} files  {_megabytes(folder.size):>9}  "
-                     f"{folder.holds}{state}")
+        lines.append(f"  {folder.path.ljust(width)}  {len(folder.files):5d} files  "
+                     f"{_megabytes(folder.size):>9}  {folder.holds}{state}")
     lines.append("$SCHEDKIT_CACHE_DIR moves the generated loops, $NUMBA_CACHE_DIR numba's cache; "
                  "`schedkit cache clear` empties both.")
     return "\n".join(lines) + "\n"

@@ -22,8 +22,8 @@ QUIET_NOTICE_AFTER = 5.0  # under --quiet: only a compile long enough to look li
 def compile_message(what: str, profiles: list[str] | tuple[str, ...]) -> str:
     """The notice explain, schedule and replay print (one line)."""
     plural = "s" if len(profiles) > 1 else ""
-    return (f"compiling the {what} for profile{plural} {', '.join(profiles)} (first time only: a minute or two; "
-            "then cached, see `schedkit cache info`)\n")
+    return (f"compiling the {what} for profile{plural} {', '.join(profiles)} "
+            "(first time only: a minute or two; then cached, see `schedkit cache info`)\n")
 
 
 class CompileNotice(event.Listener):
