@@ -26,18 +26,15 @@ def compile_message(what: str, profiles: list[str] | tuple[str, ...]) -> str:
             "(first time only: a minute or two; then cached, see `schedkit cache info`)\n")
 
 
-class CompileNotice(event.Listener):
-    """Writes ``message`` to ``stream`` once numba has spent ``after`` seconds compiling between
-    ``start()`` and ``stop()`` (or inside ``with``). Loading from numba's cache never counts."""
+class CompileWatch(event.Listener):
+    """How long numba compiled between ``start()`` and ``stop()`` (or inside ``with``): loading from
+    numba's cache never counts. Subclasses act when a compile starts (``compile_started``) or ends."""
 
-    def __init__(self, stream: TextIO, message: str, after: float | None = None):
-        self.stream, self.message = stream, message
-        self.after = NOTICE_AFTER if after is None else after
+    def __init__(self) -> None:
         self.depth = 0  # nested compiles: a loop's compile compiles the kernels it calls
         self.compiling_since: float | None = None
         self.compiled_seconds = 0.0  # finished compiles so far
-        self.timer: threading.Timer | None = None
-        self.said = False
+        self.compiles = 0  # top-level compiles started
         self.lock = threading.Lock()
 
     # -- numba's event listener interface (called in the compiling thread) --
@@ -45,12 +42,11 @@ class CompileNotice(event.Listener):
     def on_start(self, _event) -> None:
         with self.lock:
             self.depth += 1
-            if self.depth > 1 or self.said:
+            if self.depth > 1:
                 return
+            self.compiles += 1
             self.compiling_since = time.perf_counter()
-            self.timer = threading.Timer(max(self.after - self.compiled_seconds, 0.0), self._say)
-            self.timer.daemon = True
-            self.timer.start()
+            self.compile_started()
 
     def on_end(self, _event) -> None:
         with self.lock:
@@ -59,24 +55,60 @@ class CompileNotice(event.Listener):
                 return
             self.compiled_seconds += time.perf_counter() - self.compiling_since
             self.compiling_since = None
-            self._cancel()
+            self.compile_ended()
+
+    def compile_started(self) -> None:
+        """Called (holding ``lock``) when a top-level compile starts."""
+
+    def compile_ended(self) -> None:
+        """Called (holding ``lock``) when it ends."""
 
     # -- use --
 
-    def start(self) -> CompileNotice:
+    @property
+    def compiled(self) -> bool:
+        """Whether numba compiled anything (rather than only loading from its cache)."""
+        return self.compiles > 0
+
+    def start(self):
         event.register("numba:compile", self)
         return self
 
     def stop(self) -> None:
         event.unregister("numba:compile", self)
-        with self.lock:
-            self._cancel()
 
-    def __enter__(self) -> CompileNotice:
+    def __enter__(self):
         return self.start()
 
     def __exit__(self, *_exc) -> None:
         self.stop()
+
+
+class CompileNotice(CompileWatch):
+    """Writes ``message`` to ``stream`` once numba has spent ``after`` seconds compiling while it
+    watches (default ``NOTICE_AFTER``)."""
+
+    def __init__(self, stream: TextIO, message: str, after: float | None = None):
+        super().__init__()
+        self.stream, self.message = stream, message
+        self.after = NOTICE_AFTER if after is None else after
+        self.timer: threading.Timer | None = None
+        self.said = False
+
+    def compile_started(self) -> None:
+        if self.said:
+            return
+        self.timer = threading.Timer(max(self.after - self.compiled_seconds, 0.0), self._say)
+        self.timer.daemon = True
+        self.timer.start()
+
+    def compile_ended(self) -> None:
+        self._cancel()
+
+    def stop(self) -> None:
+        super().stop()
+        with self.lock:
+            self._cancel()
 
     def _cancel(self) -> None:
         if self.timer is not None:

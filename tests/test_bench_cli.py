@@ -195,3 +195,30 @@ def test_kernel_benchmarks_time_enough_work_over_enough_rounds(tmp_path):
         assert bench["stats"]["rounds"] == ROUNDS >= 50
         assert bench["stats"]["min"] > 20e-6  # tens of microseconds at least: well above the timer's noise
         assert bench["stats"]["max"] < 0.5  # no round compiled anything (a compile takes a second or more)
+
+
+def test_a_build_that_compiled_is_not_reported_as_a_cached_compile(tmp_path, monkeypatch):
+    """COMPILE COLD/CACHED: the cached figure is the loop's build time only when numba loaded it."""
+    import importlib.util
+
+    from schedkit.benchmark import run_workload
+    from schedkit.framework.scheduler import Scheduler
+
+    spec = WORKLOADS["SchedulingBasic"]
+    (loaded,) = run_workload(spec, 30, "adaptive", 0, reference=False, cold=None)
+    assert loaded.cached_compile_seconds is not None and loaded.compile_seconds is None
+
+    source = tmp_path / "fresh.py"
+    source.write_text("from numba import njit\n\n\n@njit(cache=True)\ndef one():\n    return 1\n")
+    schedule = Scheduler.schedule
+
+    def compiling_schedule(self, *args, **kwargs):  # as a first run compiles the loop
+        module_spec = importlib.util.spec_from_file_location("bench_fresh_compile", source)
+        module = importlib.util.module_from_spec(module_spec)
+        module_spec.loader.exec_module(module)
+        module.one()
+        return schedule(self, *args, **kwargs)
+
+    monkeypatch.setattr(Scheduler, "schedule", compiling_schedule)
+    (compiled,) = run_workload(spec, 30, "adaptive", 0, reference=False, cold=None)
+    assert compiled.cached_compile_seconds is None
