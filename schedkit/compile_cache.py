@@ -148,7 +148,8 @@ def info_text(folders: list[CacheFolder]) -> str:
     width = max(len(f.path) for f in folders)
     for folder in folders:
         state = "" if os.path.isdir(folder.path) else " (missing: nothing compiled yet)"
-        lines.append(f"  {folder.path.ljust(width)}  {len(folder.files):5d} files  "
+        count = f"{len(folder.files):5d} file{'' if len(folder.files) == 1 else 's'}"
+        lines.append(f"  {folder.path.ljust(width)}  {count:11}  "
                      f"{_megabytes(folder.size):>9}  {folder.holds}{state}")
     lines.append("$SCHEDKIT_CACHE_DIR moves the generated loops, $NUMBA_CACHE_DIR numba's cache; "
                  "`schedkit cache clear` empties both.")
