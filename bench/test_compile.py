@@ -3,13 +3,12 @@ caches (cold) and with the caches this machine already has (cached)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 
 import pytest
 
 from bench.conftest import timing
+from schedkit.benchmark import child_env, child_python
 
 CODE = ("import time; t = time.perf_counter(); "
         "from schedkit.workloads import scheduling_basic; from schedkit import Scheduler; "
@@ -21,12 +20,11 @@ CODE = ("import time; t = time.perf_counter(); "
 def test_compile(benchmark, cold, tmp_path, request):
     if cold and not timing(request.config):
         pytest.skip("a cold compile takes about 30 s; only when timing (--benchmark-enable)")
-    env = dict(os.environ)
-    if cold:
-        env["NUMBA_CACHE_DIR"] = str(tmp_path / "numba")
-        env["SCHEDKIT_CACHE_DIR"] = str(tmp_path / "schedkit")
+    # the same schedkit copy as this process (see child_python), with empty caches when cold
+    env = child_env({"NUMBA_CACHE_DIR": str(tmp_path / "numba"),
+                     "SCHEDKIT_CACHE_DIR": str(tmp_path / "schedkit")} if cold else {})
     benchmark.group = "compile"
-    out = benchmark.pedantic(subprocess.run, args=([sys.executable, "-c", CODE],),
+    out = benchmark.pedantic(subprocess.run, args=(child_python(CODE),),
                              kwargs={"env": env, "capture_output": True, "text": True, "check": True},
                              rounds=1, iterations=1)
     assert float(out.stdout.strip()) >= 0

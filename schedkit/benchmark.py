@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
+from .compile_notice import CompileWatch
 from .framework.config import parse_config
 from .framework.scheduler import ScheduleResult, Scheduler
 from .workloads import WORKLOADS, Workload, WorkloadSpec, config_with_percentage
@@ -26,7 +27,6 @@ REFERENCE_SUBSET = 1  # pods the pure-Python reference schedules (seconds each a
 REGRESSION = 0.10
 OPENB_FILL = "OpenbFill"
 OPENB_POD_LIST = "openb_pod_list_default.csv"
-COLD_COMPILE_AT_LEAST = 5.0  # seconds: a replay driver that took longer was compiled, not loaded
 OPENB_DEMAND = 1.3  # the FGD paper's protocol: submit until GPU requests reach 130% of the cluster's GPUs
 FGD_SIMULATOR_NOTE = ("OpenbFill: the FGD paper's Go simulator needs about 10 minutes for this run on two "
                       "vCPUs; schedkit's pods/s counts submitted pods over the replay's wall time after compile.")
@@ -80,14 +80,31 @@ def check_schedule(workload: Workload, result: ScheduleResult) -> None:
                 raise AssertionError(f"{workload.name}: node {node.name} is over its allocatable {resource}")
 
 
-def cold_compile_seconds() -> float:
-    """Compile the default profile's loop in a fresh process with empty caches."""
+COLD_COMPILE_CODE = ("from schedkit.workloads import scheduling_basic; from schedkit import Scheduler; "
+                     "w = scheduling_basic(10, 0, 1); "
+                     "print(Scheduler().schedule(w.cluster, w.measured).compile_seconds)")
+
+
+def child_python(code: str) -> list[str]:
+    """A ``python -c code`` command that imports what this process imports: -P keeps the child's working
+    folder off the front of sys.path (another schedkit checkout there would win); ``child_env`` puts
+    this schedkit copy first instead."""
+    return [sys.executable, "-P", "-c", code]
+
+
+def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """This environment with the folder holding the running schedkit package first on PYTHONPATH."""
+    parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    path = [parent] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(path), **(extra or {})}
+
+
+def cold_compile_seconds(code: str = COLD_COMPILE_CODE) -> float:
+    """Compile the default profile's loop in a fresh process with empty caches (tens of seconds)."""
     with tempfile.TemporaryDirectory() as cache:
-        env = {**os.environ, "NUMBA_CACHE_DIR": os.path.join(cache, "numba"),
-               "SCHEDKIT_CACHE_DIR": os.path.join(cache, "schedkit")}
-        code = ("from schedkit.workloads import scheduling_basic; from schedkit import Scheduler; "
-                "w = scheduling_basic(10, 0, 1); print(Scheduler().schedule(w.cluster, w.measured).compile_seconds)")
-        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+        env = child_env({"NUMBA_CACHE_DIR": os.path.join(cache, "numba"),
+                         "SCHEDKIT_CACHE_DIR": os.path.join(cache, "schedkit")})
+        out = subprocess.run(child_python(code), env=env, capture_output=True, text=True, check=True)
         return float(out.stdout.strip().splitlines()[-1])
 
 
@@ -99,7 +116,10 @@ def run_workload(spec: WorkloadSpec, nodes: int | None, scoring: str, seed: int,
         if scoring not in (label, "both"):
             continue
         scheduler = Scheduler(parse_config(config_with_percentage(percentage)))
-        result = scheduler.schedule(workload.cluster, workload.measured, seed=seed)
+        with CompileWatch() as watch:
+            result = scheduler.schedule(workload.cluster, workload.measured, seed=seed)
+        # the loop's build time is a cached figure only when numba loaded it rather than compiled it
+        cached = None if watch.compiled else result.compile_seconds
         check_schedule(workload, result)
         reference_rate = None
         if reference:
@@ -111,7 +131,7 @@ def run_workload(spec: WorkloadSpec, nodes: int | None, scoring: str, seed: int,
             reference_rate = len(subset) / (time.perf_counter() - start)
         results.append(BenchResult(
             spec.name, len(workload.cluster.nodes), len(workload.cluster.running_pods), len(workload.measured),
-            label, result.pods_per_second, cold, result.compile_seconds, reference_rate, spec.floor,
+            label, result.pods_per_second, cold, cached, reference_rate, spec.floor,
             result.scheduled))
         if progress:
             progress(f"{spec.name} ({label}): {result.pods_per_second:,.0f} pods/s")
@@ -170,10 +190,11 @@ def run_openb_fill(folder: str, seed: int, reference: bool,
 
     submitted, info = openb_fill_workload(folder)
     scheduler = Scheduler()
-    # Compile the replay driver, or load it from the cache: loading takes well under a second, compiling
-    # tens of seconds, so the time says which one happened.
-    first = replay(scheduler, submitted.take(np.arange(min(10, submitted.num_pods)))).compile_seconds
-    cold, cached = (first, None) if first > COLD_COMPILE_AT_LEAST else (None, first)
+    # Compile the replay driver, or load it from the cache: numba says which one happened (on a busy
+    # machine a load can take seconds, and a time threshold would call it a compile).
+    with CompileWatch() as watch:
+        first = replay(scheduler, submitted.take(np.arange(min(10, submitted.num_pods)))).compile_seconds
+    cold, cached = (first, None) if watch.compiled else (None, first)
     start = time.perf_counter()
     result = replay(scheduler, submitted, seed=seed)
     seconds = time.perf_counter() - start - result.compile_seconds
@@ -236,8 +257,30 @@ def table(results: list[BenchResult]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def compare(results: list[BenchResult], baseline_path: str) -> list[str]:
-    """Regressions over 10% against a `--json` file from an earlier run."""
+@dataclass
+class Comparison:
+    """What ``--baseline`` compared: the rows found in both runs and the regressions among them."""
+
+    baseline_path: str
+    compared: list[str]  # "Workload (scoring, N nodes)" of each row found in both
+    baseline_rows: list[str]  # every row of the baseline, to say what it holds when nothing matched
+    regressions: list[str]
+
+    def report(self) -> list[str]:
+        if not self.compared:
+            held = ", ".join(self.baseline_rows) or "no results"
+            return [f"no workload compared: {self.baseline_path} has {held}, none run here with the same "
+                    "scoring and node count"]
+        return [f"compared with {self.baseline_path}: {', '.join(self.compared)}", *self.regressions]
+
+
+def _row(workload: str, scoring: str, nodes: int) -> str:
+    return f"{workload} ({scoring}, {nodes} nodes)"
+
+
+def compare(results: list[BenchResult], baseline_path: str) -> Comparison:
+    """Regressions over 10% against a `--json` file from an earlier run, row by row (workload, scoring,
+    node count)."""
     from .errors import InputError
 
     try:
@@ -248,14 +291,19 @@ def compare(results: list[BenchResult], baseline_path: str) -> list[str]:
         raise InputError("no such file or directory", baseline_path) from None
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise InputError(f"not a `schedkit bench --json` file: {exc}", baseline_path) from None
-    flagged = []
+    compared, flagged = [], []
     for r in results:
-        before = old.get((r.workload, r.scoring, r.nodes))
+        key = (r.workload, r.scoring, r.nodes)
+        if key not in old:
+            continue
+        compared.append(_row(*key))
+        before = old[key]
         if before and r.pods_per_second < before * (1 - REGRESSION):
-            flagged.append(f"REGRESSION {r.workload} ({r.scoring}, {r.nodes} nodes): "
+            flagged.append(f"REGRESSION {_row(*key)}: "
                            f"{r.pods_per_second:,.0f} pods/s vs {before:,.0f} in {baseline_path}")
-    return flagged
+    return Comparison(baseline_path, compared, [_row(*key) for key in old], flagged)
 
 
-__all__ = ["WORKLOADS", "run_workload", "table", "compare", "machine", "cold_compile_seconds", "check_schedule",
+__all__ = ["WORKLOADS", "run_workload", "table", "compare", "Comparison", "child_python", "child_env",
+           "machine", "cold_compile_seconds", "check_schedule",
            "OPENB_FILL", "openb_dir", "openb_fill_workload", "run_openb_fill", "check_replay"]

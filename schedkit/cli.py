@@ -11,6 +11,7 @@ import click
 
 from . import KUBERNETES_VERSION, __version__
 from .cluster import load_cluster, load_pods, warn
+from .compile_notice import CompileNotice, compile_message
 from .errors import InputError
 from .framework.scheduler import Scheduler
 from .output import (check_output_path, dumps_json, explanation_json, explanation_table, schedule_csv, schedule_json,
@@ -60,7 +61,8 @@ def explain(cluster_path: tuple[str, ...], pod_path: str, config_path: str | Non
             raise InputError(f"expected exactly one Pod, found {len(pods)}", pod_path)
         for message in scheduler.spread_owner_warnings(cluster, pods):
             warn(message)
-        explanation = scheduler.explain(cluster, pods[0], seed=seed)
+        with CompileNotice(sys.stderr, compile_message("scheduling loop", [pods[0].scheduler_name])):
+            explanation = scheduler.explain(cluster, pods[0], seed=seed)
         click.echo(dumps_json(explanation_json(explanation)) if output == "json" else explanation_table(explanation),
                    nl=False)
 
@@ -90,7 +92,8 @@ def schedule(cluster_path: tuple[str, ...], pods_path: tuple[str, ...], config_p
         pods = load_pods(list(pods_path), cluster.priority_classes) if pods_path else cluster.pending_pods
         for message in scheduler.spread_owner_warnings(cluster, pods) + scheduler.volume_warnings(pods):
             warn(message)
-        result = scheduler.schedule(cluster, pods, seed=seed)
+        with CompileNotice(sys.stderr, compile_message("scheduling loop", list(scheduler.profiles))):
+            result = scheduler.schedule(cluster, pods, seed=seed)
         if output == "json":
             text = dumps_json(schedule_json(result))
         elif output == "csv":
@@ -117,12 +120,15 @@ def schedule(cluster_path: tuple[str, ...], pods_path: tuple[str, ...], config_p
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--json", "json_path", default=None, help="Also write the results as JSON to this file.")
 @click.option("--baseline", default=None, help="A --json file from an earlier run: flag regressions over 10%.")
-@click.option("--quick", is_flag=True, help="500 nodes, no cold-compile measurement: a smoke run.")
+@click.option("--quick", is_flag=True, help="500 nodes: a smoke run.")
+@click.option("--cold-compile", is_flag=True,
+              help="Also time compiling the default profile's loop in a fresh process with empty caches "
+                   "(about a minute).")
 @click.option("--openb", "openb_path", default=None,
               help="Folder of the Alibaba openb trace for OpenbFill (default $SCHEDKIT_OPENB, else "
                    "../shared/traces/openb; skipped when absent unless named).")
 def bench(workloads: tuple[str, ...], nodes: int | None, scoring: str, seed: int, json_path: str | None,
-          baseline: str | None, quick: bool, openb_path: str | None) -> None:
+          baseline: str | None, quick: bool, cold_compile: bool, openb_path: str | None) -> None:
     """Run upstream scheduler_perf workloads (and OpenbFill, a trace replay) and print pods/s next to
     upstream's CI floors."""
     from .benchmark import (OPENB_FILL, WORKLOADS, compare, cold_compile_seconds, machine, openb_dir,
@@ -143,7 +149,7 @@ def bench(workloads: tuple[str, ...], nodes: int | None, scoring: str, seed: int
             click.echo(f"{OPENB_FILL} skipped: no openb trace (pass --openb DIR or set SCHEDKIT_OPENB)", err=True)
             names.remove(OPENB_FILL)
         size = nodes or (500 if quick else None)
-        cold = None if quick or names == [OPENB_FILL] else cold_compile_seconds()
+        cold = cold_compile_seconds() if cold_compile and names != [OPENB_FILL] else None
         results = []
         for name in names:
             if name == OPENB_FILL:
@@ -156,10 +162,10 @@ def bench(workloads: tuple[str, ...], nodes: int | None, scoring: str, seed: int
         if json_path:
             write_atomically(json_path, dumps_json({"machine": machine(), "results": [r.json() for r in results]}))
         if baseline:
-            flagged = compare(results, baseline)
-            for line in flagged:
+            comparison = compare(results, baseline)
+            for line in comparison.report():
                 click.echo(line)
-            if flagged:
+            if comparison.regressions:
                 sys.exit(1)
 
     _guard(run)
@@ -264,6 +270,33 @@ def examples(copy_to: str | None) -> None:
         except OSError as exc:
             raise InputError(f"cannot write: {exc.strerror or exc}", copy_to) from None
         click.echo(f"copied {', '.join(names)} to {copy_to}")
+
+    _guard(run)
+
+
+@main.group()
+def cache() -> None:
+    """Show or empty the compile cache (generated loops and numba's cache of them and the kernels)."""
+
+
+@cache.command("info")
+def cache_info() -> None:
+    """Print the cache's folders, file counts and sizes."""
+    from .compile_cache import cache_folders, info_text
+
+    click.echo(info_text(cache_folders()), nl=False)
+
+
+@cache.command("clear")
+def cache_clear() -> None:
+    """Remove the cached compiled code (the next run compiles again); nothing else is touched."""
+    from .compile_cache import cache_folders, clear
+
+    def run() -> None:
+        cleared = clear(cache_folders())
+        click.echo(f"removed {cleared.files} files ({cleared.size / 1e6:.1f} MB)")
+        if cleared.failed:
+            raise InputError(f"could not remove {len(cleared.failed)} files, e.g. {cleared.failed[0]}")
 
     _guard(run)
 

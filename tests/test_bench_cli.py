@@ -122,3 +122,103 @@ def test_check_replay_flags_an_overfull_node(tmp_path):
     result.arrays.node[running] = result.arrays.node[running[0]]  # every running pod on one node
     with pytest.raises(AssertionError):
         check_replay(result)
+
+
+def test_baseline_names_the_rows_it_compared_and_says_when_none_match(tmp_path):
+    out = tmp_path / "bench.json"
+    result = run("bench", "SchedulingBasic", "--nodes", "60", "--scoring", "adaptive", "--json", str(out))
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    data["results"][0]["podsPerSecond"] = 1.0  # any run beats it: no regression to flag on a busy machine
+    out.write_text(json.dumps(data))
+    result = run("bench", "SchedulingBasic", "--nodes", "60", "--scoring", "both", "--baseline", str(out))
+    assert result.exit_code == 0, result.output
+    assert f"compared with {out}: SchedulingBasic (adaptive, 60 nodes)\n" in result.stdout
+    # A 5000-node baseline against a --quick run, say: nothing in common, and the run says so.
+    result = run("bench", "SchedulingBasic", "--nodes", "50", "--scoring", "adaptive", "--baseline", str(out))
+    assert result.exit_code == 0, result.output
+    assert (f"no workload compared: {out} has SchedulingBasic (adaptive, 60 nodes), none run here with the "
+            "same scoring and node count\n") in result.stdout
+    assert "compared with" not in result.stdout
+
+
+def test_the_cold_compile_is_measured_only_with_cold_compile(tmp_path, monkeypatch):
+    import schedkit.benchmark
+
+    calls = []
+    monkeypatch.setattr(schedkit.benchmark, "cold_compile_seconds", lambda: calls.append(1) or 46.0)
+    out = tmp_path / "bench.json"
+    result = run("bench", "SchedulingBasic", "--nodes", "50", "--scoring", "adaptive", "--json", str(out))
+    assert result.exit_code == 0, result.output
+    assert calls == [] and json.loads(out.read_text())["results"][0]["compileSeconds"] is None
+    assert run("bench", "SchedulingBasic", "--nodes", "50", "--scoring", "adaptive", "--cold-compile",
+               "--json", str(out)).exit_code == 0
+    assert calls == [1] and json.loads(out.read_text())["results"][0]["compileSeconds"] == 46.0
+
+
+def test_the_cold_compile_child_imports_this_schedkit_copy(tmp_path, monkeypatch):
+    """Another schedkit in the child's working folder and on PYTHONPATH must not be the one measured."""
+    import schedkit
+    import schedkit.plugins
+    from schedkit.benchmark import cold_compile_seconds
+
+    for folder in (tmp_path / "cwd", tmp_path / "elsewhere"):
+        (folder / "schedkit").mkdir(parents=True)
+        (folder / "schedkit" / "__init__.py").write_text("raise ImportError('another schedkit copy')\n")
+    monkeypatch.chdir(tmp_path / "cwd")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "elsewhere"))
+    code = ("import schedkit, schedkit.plugins, os; "
+            f"assert schedkit.__file__ == {schedkit.__file__!r}, schedkit.__file__; "
+            f"assert list(schedkit.plugins.__path__) == {list(schedkit.plugins.__path__)!r}; "
+            "cache = os.path.dirname; "
+            "same = cache(os.environ['NUMBA_CACHE_DIR']) == cache(os.environ['SCHEDKIT_CACHE_DIR']); "
+            "print(1.5 if same else 0.0)")
+    assert cold_compile_seconds(code) == 1.5  # and both caches in one temporary folder of its own
+
+
+def test_kernel_benchmarks_time_enough_work_over_enough_rounds(tmp_path):
+    """The micro-benchmarks' figures must be comparable run to run (README's recipe): the compile stays
+    out of the timed rounds, and every round does enough work to time."""
+    import subprocess
+    import sys
+
+    from bench.test_kernels import ROUNDS
+
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = tmp_path / "kernels.json"
+    subprocess.run([sys.executable, "-m", "pytest", "bench/test_kernels.py", "-q", "-p", "no:cacheprovider",
+                    "-k", "NodeName or NodeUnschedulable", "--benchmark-enable", f"--benchmark-json={out}"],
+                   cwd=repo, check=True, capture_output=True)
+    benchmarks = json.loads(out.read_text())["benchmarks"]
+    assert len(benchmarks) == 2
+    for bench in benchmarks:
+        assert bench["stats"]["rounds"] == ROUNDS >= 50
+        assert bench["stats"]["min"] > 20e-6  # tens of microseconds at least: well above the timer's noise
+        assert bench["stats"]["max"] < 0.5  # no round compiled anything (a compile takes a second or more)
+
+
+def test_a_build_that_compiled_is_not_reported_as_a_cached_compile(tmp_path, monkeypatch):
+    """COMPILE COLD/CACHED: the cached figure is the loop's build time only when numba loaded it."""
+    import importlib.util
+
+    from schedkit.benchmark import run_workload
+    from schedkit.framework.scheduler import Scheduler
+
+    spec = WORKLOADS["SchedulingBasic"]
+    (loaded,) = run_workload(spec, 30, "adaptive", 0, reference=False, cold=None)
+    assert loaded.cached_compile_seconds is not None and loaded.compile_seconds is None
+
+    source = tmp_path / "fresh.py"
+    source.write_text("from numba import njit\n\n\n@njit(cache=True)\ndef one():\n    return 1\n")
+    schedule = Scheduler.schedule
+
+    def compiling_schedule(self, *args, **kwargs):  # as a first run compiles the loop
+        module_spec = importlib.util.spec_from_file_location("bench_fresh_compile", source)
+        module = importlib.util.module_from_spec(module_spec)
+        module_spec.loader.exec_module(module)
+        module.one()
+        return schedule(self, *args, **kwargs)
+
+    monkeypatch.setattr(Scheduler, "schedule", compiling_schedule)
+    (compiled,) = run_workload(spec, 30, "adaptive", 0, reference=False, cold=None)
+    assert compiled.cached_compile_seconds is None

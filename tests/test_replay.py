@@ -348,26 +348,6 @@ def test_default_replay_writes_complete_outputs(tmp_path):
         assert "scheduled" in result.output and "decisions/s" in result.output
 
 
-def test_a_slow_compile_is_announced_on_stderr():
-    import io
-    import time
-
-    from schedkit.replay.run import Progress
-
-    quick, slow = io.StringIO(), io.StringIO()
-    progress = Progress(quick, True, delay=0.5)
-    progress.compiling("default-scheduler")
-    progress.compiling(None)  # loaded from the cache before the delay: nothing to say
-    progress = Progress(slow, True, delay=0.05)
-    progress.compiling("default-scheduler")
-    time.sleep(0.5)
-    progress.compiling(None)
-    time.sleep(0.6)
-    assert quick.getvalue() == ""
-    assert slow.getvalue().startswith("compiling the replay loop for profile default-scheduler (the first time")
-    assert slow.getvalue().count("\n") == 1
-
-
 def test_interrupted_write_leaves_nothing(tmp_path):
     folder = tmp_path / "out"
 

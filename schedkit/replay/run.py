@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 import time
 from dataclasses import dataclass
 from typing import TextIO
 
+from ..compile_notice import QUIET_NOTICE_AFTER, CompileNotice, compile_message
 from ..errors import InputError
-from ..framework.loop import cache_dir
 from ..framework.scheduler import Scheduler
 from ..packaged import sample_trace
 from ..traces.loader import load_trace
@@ -39,16 +38,17 @@ class ReplayOptions:
 
 class Progress:
     """A one-line progress bar on stderr, when stderr is a terminal, once the replay loop has run for a
-    second; and a line saying so when compiling the loop takes a while (on any stderr)."""
+    second; and a line saying so when numba compiles the loop for a while (on any stderr)."""
 
-    def __init__(self, stream: TextIO, enabled: bool, delay: float = 1.0):
+    def __init__(self, stream: TextIO, enabled: bool, delay: float = 1.0, quiet_delay: float | None = None):
         self.stream, self.enabled, self.delay = stream, enabled, delay
+        self.quiet_delay = QUIET_NOTICE_AFTER if quiet_delay is None else quiet_delay
         self.bar = enabled and stream.isatty()  # redrawn in place with \r: noise in a log file
         self.start = time.perf_counter()
         self.last = 0.0
         self.shown = False
         self.latest: tuple[int, int, float] | None = None
-        self.timer: threading.Timer | None = None
+        self.notice: CompileNotice | None = None
 
     def __call__(self, arrived: int, total: int, now: float) -> None:
         self.latest = (arrived, total, now)
@@ -68,24 +68,22 @@ class Progress:
         self.shown = True
 
     def compiling(self, profile: str | None) -> None:
-        """Say so when building the compiled loop takes a while (the first replay with a profile); the
-        bar's second of grace starts when the loop does."""
+        """Say so when numba compiles the loop (the first replay with a profile), not when it only loads
+        it from the cache; under --quiet only a compile that lasts over QUIET_NOTICE_AFTER. The bar's
+        second of grace starts when the loop does."""
         if profile is None:
-            if self.timer:
-                self.timer.cancel()
+            if self.notice:
+                self.notice.stop()
+                self.notice = None
             self.start = time.perf_counter()
             return
-        if not self.enabled:
-            return
-        message = (f"compiling the replay loop for profile {profile} (the first time takes a minute or two; "
-                   f"it is cached in {cache_dir()})\n")
-        self.timer = threading.Timer(self.delay, lambda: (self.stream.write(message), self.stream.flush()))
-        self.timer.daemon = True
-        self.timer.start()
+        after = self.delay if self.enabled else self.quiet_delay
+        self.notice = CompileNotice(self.stream, compile_message("replay loop", [profile]), after).start()
 
     def close(self) -> None:
-        if self.timer:
-            self.timer.cancel()
+        if self.notice:
+            self.notice.stop()
+            self.notice = None
         if self.shown:
             self._draw(time.perf_counter() - self.start)  # the final state, which throttling may have skipped
             self.stream.write("\n")
