@@ -159,6 +159,77 @@ POD_CASES = {
     "containers-not-a-list": ("pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: 3}\n",
                               ["spec.containers"]),
     "scalar-document": ("pod.yaml", "42\n", ["expected a Kubernetes object"]),
+    # What kube-apiserver refuses (pkg/apis/core/validation/validation.go), with its messages.
+    "name-not-dns-subdomain": ("pod.yaml", pod_with().replace("name: p}", "name: Web_1}"),
+                               ['metadata.name: Invalid value: "Web_1": a lowercase RFC 1123 subdomain must consist']),
+    "name-too-long": ("pod.yaml", pod_with().replace("name: p}", f"name: {'a' * 254}}}"),
+                      ["metadata.name: Invalid value:", "must be no more than 253 characters"]),
+    "namespace-not-dns-label": ("pod.yaml", pod_with().replace("name: p}", "name: p, namespace: team.a}"),
+                                ['metadata.namespace: Invalid value: "team.a": a lowercase RFC 1123 label']),
+    "containers-empty": ("pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: []}\n",
+                         ["spec.containers: Required value"]),
+    "containers-missing": ("pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {}\n",
+                           ["spec.containers: Required value"]),
+    "limit-below-request": ("pod.yaml", pod_with('{requests: {cpu: "2"}, limits: {cpu: "1"}}'),
+                            ['spec.containers[0].resources.requests: Invalid value: "2": '
+                             "must be less than or equal to cpu limit of 1"]),
+    "init-limit-below-request": ("pod.yaml", pod_with(spec_extra="""\
+        initContainers:
+        - name: init
+          resources: {requests: {memory: 2Gi}, limits: {memory: 1Gi}}
+        """), ['spec.initContainers[0].resources.requests: Invalid value: "2Gi": '
+               "must be less than or equal to memory limit of 1Gi"]),
+    "max-skew-zero": ("pod.yaml", pod_with(spec_extra="""\
+        topologySpreadConstraints:
+        - {maxSkew: 0, topologyKey: zone, whenUnsatisfiable: DoNotSchedule}
+        """), ["spec.topologySpreadConstraints[0].maxSkew: Invalid value: 0: must be greater than zero"]),
+    "min-domains-zero": ("pod.yaml", pod_with(spec_extra="""\
+        topologySpreadConstraints:
+        - {maxSkew: 1, minDomains: 0, topologyKey: zone, whenUnsatisfiable: DoNotSchedule}
+        """), ["spec.topologySpreadConstraints[0].minDomains: Invalid value: 0: must be greater than zero"]),
+    "gt-two-values": ("pod.yaml", pod_with(spec_extra="""\
+        affinity:
+          nodeAffinity:
+            requiredDuringSchedulingIgnoredDuringExecution:
+              nodeSelectorTerms:
+              - matchExpressions: [{key: gen, operator: Gt, values: ["1", "2"]}]
+        """), ["nodeSelectorTerms[0].matchExpressions[0].values: Required value: "
+               "must be specified single value when `operator` is 'Lt' or 'Gt'"]),
+    "in-without-values": ("pod.yaml", pod_with(spec_extra="""\
+        affinity:
+          nodeAffinity:
+            preferredDuringSchedulingIgnoredDuringExecution:
+            - weight: 1
+              preference: {matchExpressions: [{key: zone, operator: In, values: []}]}
+        """), ["preference.matchExpressions[0].values: Required value: "
+               "must be specified when `operator` is 'In' or 'NotIn'"]),
+    "pod-affinity-weight-101": ("pod.yaml", pod_with(spec_extra="""\
+        affinity:
+          podAffinity:
+            preferredDuringSchedulingIgnoredDuringExecution:
+            - {weight: 101, podAffinityTerm: {topologyKey: zone}}
+        """), ["spec.affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight: "
+               "Invalid value: 101: must be in the range 1-100"]),
+    "priority-beyond-int32": ("pod.yaml", pod_with(spec_extra="priority: 2147483648\n"),
+                              ["spec.priority: Invalid value: 2147483648: must be a 32-bit integer"]),
+    "priority-below-int32": ("pod.yaml", pod_with(spec_extra="priority: -2147483649\n"),
+                             ["spec.priority: Invalid value: -2147483649: must be a 32-bit integer"]),
+    "priority-beyond-int64": ("pod.yaml", pod_with(spec_extra=f"priority: {10**30}\n"),
+                              [f"spec.priority: Invalid value: {10**30}: must be a 64-bit integer"]),
+    "max-skew-beyond-int64": ("pod.yaml", pod_with(spec_extra=f"""\
+        topologySpreadConstraints:
+        - {{maxSkew: {2**64}, topologyKey: zone, whenUnsatisfiable: DoNotSchedule}}
+        """), [f"spec.topologySpreadConstraints[0].maxSkew: Invalid value: {2**64}: must be a 64-bit integer"]),
+    "pod-affinity-weight-beyond-int64": ("pod.yaml", pod_with(spec_extra=f"""\
+        affinity:
+          podAffinity:
+            preferredDuringSchedulingIgnoredDuringExecution:
+            - {{weight: {10**20}, podAffinityTerm: {{topologyKey: zone}}}}
+        """), ["preferredDuringSchedulingIgnoredDuringExecution[0].weight: Invalid value: "
+               f"{10**20}: must be a 64-bit integer"]),
+    "priority-class-beyond-int32": ("pods.yaml", ("apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\n"
+                                    "metadata: {name: gold}\nvalue: 3000000000\n---\n" + pod_with()),
+                                    ["document 1.value: Invalid value: 3000000000: must be a 32-bit integer"]),
 }
 
 
@@ -218,6 +289,29 @@ NODE_CASES = {
                                  "- {apiVersion: v1, kind: Pod, metadata: {name: r}, spec: {nodeName: a, "
                                  "containers: [{name: c, resources: {requests: {cpu: 1Gb}}}]}}\n"),
                                  ["items[1].spec.containers[0].resources.requests.cpu"]),
+    # A Node with neither status.allocatable nor status.capacity would hold no pod at all.
+    "node-without-capacity": ("apiVersion: v1\nkind: Node\nmetadata: {name: x}\n",
+                              ["status.allocatable: Required value: a Node needs status.allocatable or "
+                               "status.capacity"]),
+    "node-with-empty-status": ("apiVersion: v1\nkind: Node\nmetadata: {name: x}\nstatus: {allocatable: {}}\n",
+                               ["status.allocatable: Required value"]),
+    "node-name-not-dns-subdomain": (("apiVersion: v1\nkind: Node\nmetadata: {name: Node_1}\n"
+                                    "status: {allocatable: {cpu: '1'}}\n"),
+                                    ['metadata.name: Invalid value: "Node_1": a lowercase RFC 1123 subdomain']),
+    "empty-file": ("", ["no Node objects found"]),
+    "comments-only": ("# kubectl get nodes printed nothing\n", ["no Node objects found"]),
+    "pods-but-no-nodes": (("apiVersion: v1\nkind: Pod\nmetadata: {name: r}\n"
+                          "spec: {containers: [{name: c}]}\n"), ["no Node objects found"]),
+    "running-pod-limit-below-request": (("apiVersion: v1\nkind: List\nitems:\n"
+                                        "- {apiVersion: v1, kind: Node, metadata: {name: a}, "
+                                        "status: {allocatable: {cpu: '4'}}}\n"
+                                        "- {apiVersion: v1, kind: Pod, metadata: {name: r}, spec: {nodeName: a, "
+                                        "containers: [{name: c, resources: {requests: {cpu: '2'}, "
+                                        "limits: {cpu: '1'}}}]}}\n"),
+                                        ["items[1].spec.containers[0].resources.requests: Invalid value: \"2\""]),
+    "huge-integer-in-node": (("apiVersion: v1\nkind: Node\nmetadata: {name: x}\n"
+                             f"status: {{allocatable: {{cpu: '1'}}, images: [{{names: [a], sizeBytes: {2**63}}}]}}\n"),
+                             [f"status.images[0].sizeBytes: Invalid value: {2**63}: must be a 64-bit integer"]),
 }
 
 
@@ -445,3 +539,32 @@ def test_deeply_nested_json_is_a_clean_error(tmp_path, good_pod):
     path = tmp_path / "deep.json"
     path.write_text("[" * 100_000 + "]" * 100_000)
     check_error(invoke("schedule", "--cluster", str(path), "--pods", good_pod), str(path))
+
+
+# ------------------------------------------------- what the API server accepts stays accepted
+
+
+def test_node_with_only_capacity_falls_back_to_it(tmp_path, good_pod):
+    """The API server's defaulting copies capacity into a missing allocatable: keep that."""
+    path = tmp_path / "node.yaml"
+    path.write_text("apiVersion: v1\nkind: Node\nmetadata: {name: x}\n"
+                    "status: {capacity: {cpu: '2', memory: 4Gi, pods: '10'}}\n")
+    result = invoke("schedule", "--cluster", str(path), "--pods", good_pod, "-o", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["scheduled"] == 1
+
+
+def test_gt_with_a_non_integer_value_is_accepted_and_matches_no_node(tmp_path, nodes):
+    """kube-apiserver only counts a Gt/Lt requirement's values (ValidateNodeSelectorRequirement;
+    kubernetes#89289, which would have checked them, was closed unmerged): the pod is valid and pending."""
+    path = tmp_path / "pod.yaml"
+    path.write_text(pod_with(spec_extra="""\
+        affinity:
+          nodeAffinity:
+            requiredDuringSchedulingIgnoredDuringExecution:
+              nodeSelectorTerms:
+              - matchExpressions: [{key: gen, operator: Gt, values: ["1.5"]}]
+        """))
+    result = invoke("schedule", "--cluster", nodes, "--pods", str(path), "-o", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["unschedulable"] == 1

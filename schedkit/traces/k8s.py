@@ -16,6 +16,7 @@ from ..cluster import cluster_from_objects
 from ..errors import InputError
 from ..manifests import load_objects
 from ..objects import Pod
+from ..validation import validate_objects
 from .workload import Workload
 
 ARRIVAL = "schedkit.io/arrival"
@@ -39,7 +40,9 @@ def _seconds(pod: Pod, key: str) -> float:
 
 
 def load_k8s_trace(paths: list[str], node_paths: list[str] | None = None) -> Workload:
-    cluster = cluster_from_objects(load_objects(list(paths) + list(node_paths or [])))
+    objects = load_objects(list(paths) + list(node_paths or []))
+    cluster = cluster_from_objects(objects)
+    validate_objects(objects)
     if not cluster.nodes:
         raise InputError("no Node objects found (give them in the trace or with --nodes)", ", ".join(paths))
     running: list[Pod] = []
