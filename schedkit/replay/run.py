@@ -115,6 +115,9 @@ def run_replay(options: ReplayOptions, stderr: TextIO = sys.stderr) -> tuple[dic
         extra["fill"] = info
     elif options.target_demand is not None or options.shuffle:
         raise InputError("--target-demand and --shuffle apply to --mode fill")
+    elif not workload.has_times:  # arrivals would be row numbers and the summary would still say "timed"
+        raise InputError("the trace records no creation_time/deletion_time, so a timed replay has no arrival "
+                         "times to follow; replay it with --mode fill", trace)
     progress = Progress(stderr, not options.quiet)
     try:
         result = replay(scheduler, workload, seed=options.seed, progress=progress, compiling=progress.compiling)

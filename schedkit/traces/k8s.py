@@ -17,7 +17,7 @@ from ..errors import InputError
 from ..manifests import load_objects
 from ..objects import Pod
 from ..validation import validate_objects
-from .workload import Workload
+from .workload import Workload, seconds_problem
 
 ARRIVAL = "schedkit.io/arrival"
 DURATION = "schedkit.io/duration"
@@ -33,9 +33,9 @@ def _seconds(pod: Pod, key: str) -> float:
         value = float(str(text))
     except ValueError:
         value = math.nan
-    if not math.isfinite(value) or value < 0:
-        raise InputError(f"must be a number of seconds >= 0, got {text!r}", pod.source,
-                         f"pod {pod.key}: metadata.annotations[{key}]")
+    problem = seconds_problem(value) if not math.isnan(value) else f"must be a number of seconds, got {text!r}"
+    if problem:
+        raise InputError(problem, pod.source, f"pod {pod.key}: metadata.annotations[{key}]")
     return value
 
 

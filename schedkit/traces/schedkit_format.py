@@ -17,12 +17,14 @@ import pandas as pd
 from ..errors import InputError
 from ..objects import Node, parse_node, parse_pod
 from ..quantity import QuantityError, parse_quantity
-from .workload import Workload
+from ..validation import INT32_MAX, INT32_MIN, validate_object
+from .workload import MAX_SECONDS, Workload, seconds_problem
 
 NATIVE_RESOURCES = ("cpu", "memory", "ephemeral-storage")
 POD_COLUMNS = ("name", "namespace", "arrival", "duration", "end", "priority", "labels", "annotations",
                "node_selector", "tolerations", "affinity", "topology_spread_constraints", "owner", "scheduler_name")
 NODE_COLUMNS = ("name", "pods", "labels", "taints")
+NODE_REQUIRED = ("name", "cpu", "memory")
 JSON_COLUMNS = {"labels": dict, "annotations": dict, "node_selector": dict, "tolerations": list, "affinity": dict,
                 "topology_spread_constraints": list, "taints": list}
 TIME_COLUMNS = ("arrival", "duration", "end")
@@ -41,7 +43,10 @@ def read_table(path: str) -> pd.DataFrame:
             frame = pd.read_parquet(path)
             frame = frame.astype(object).where(frame.notna(), "")
             return frame.map(lambda v: v if isinstance(v, str) else _text(v))
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
+        if len(frame.columns) > 1 and (frame.iloc[:, -1] == "").any():  # pandas pads a short row with ""
+            _check_short_rows(path)
+        return frame
     except InputError:
         raise
     except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
@@ -50,6 +55,28 @@ def read_table(path: str) -> pd.DataFrame:
     except Exception as exc:  # pyarrow raises its own error types for damaged files
         raise InputError(f"cannot read file: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
                          path) from None
+
+
+def _check_short_rows(path: str) -> None:
+    """A CSV row with fewer cells than the header is a damaged file, not a pod with empty columns. pandas
+    pads such rows silently, so the file is scanned again (pyarrow, cells not converted) for the first one;
+    only files whose last column has empty cells need this."""
+    import pyarrow.csv as pa_csv
+
+    short: list = []
+
+    def note(row) -> str:
+        if not short:
+            short.append(row)
+        return "skip"
+
+    pa_csv.read_csv(path, read_options=pa_csv.ReadOptions(use_threads=False),  # row numbers need one thread
+                    parse_options=pa_csv.ParseOptions(invalid_row_handler=note, newlines_in_values=True),
+                    convert_options=pa_csv.ConvertOptions(include_columns=[]))
+    if short:
+        row = short[0]
+        raise InputError(f"the row has {row.actual_columns} cells but the header has {row.expected_columns}", path,
+                         f"row {row.number}")
 
 
 def _text(value: Any) -> str:
@@ -75,7 +102,8 @@ class _Table:
     def error(self, index: int, column: str, message: str) -> InputError:
         return InputError(message, self.path, f"row {index + self.first_row}, column {column}")
 
-    def numbers(self, column: str, *, minimum: float | None = 0.0, required: bool = False) -> np.ndarray:
+    def numbers(self, column: str, *, minimum: float | None = 0.0, maximum: float | None = None,
+                required: bool = False) -> np.ndarray:
         """The column as float64 (NaN where empty, unless ``required``)."""
         if column not in self.frame.columns:
             return np.full(len(self.frame), np.nan)
@@ -94,6 +122,11 @@ class _Table:
             if len(low):
                 i = int(low[0])
                 raise self.error(i, column, f"must be at least {minimum:g}, got {self.frame[column].iloc[i]!r}")
+        if maximum is not None:
+            high = np.flatnonzero(values > maximum)
+            if len(high):
+                raise self.error(int(high[0]), column, seconds_problem(float(values[high[0]])) if maximum ==
+                                 MAX_SECONDS else f"must be at most {maximum:g}, got {self.frame[column].iloc[high[0]]!r}")
         return values
 
     def check_cells(self, column: str) -> None:
@@ -111,7 +144,8 @@ class _Table:
                     if parse_quantity(value.strip()) < 0:
                         raise ValueError(f"must be greater than or equal to 0, got {value!r}")
                 elif column == "priority":
-                    int(value)
+                    if not INT32_MIN <= int(value) <= INT32_MAX:  # PodSpec.Priority is an int32
+                        raise ValueError(f"must be a 32-bit integer ({INT32_MIN} to {INT32_MAX}), got {value}")
             except (ValueError, QuantityError) as exc:
                 first = int(np.flatnonzero((series == value).to_numpy())[0])
                 raise self.error(first, column, str(exc) if not isinstance(exc, json.JSONDecodeError)
@@ -146,8 +180,14 @@ def _pod_manifest(row: dict[str, str], resources: list[str]) -> dict:
 
 
 def load_schedkit_nodes(path: str) -> list[Node]:
-    table = _Table(path, read_table(path), NODE_COLUMNS, ("name",))
+    # Every node reports cpu and memory (the kubelet always does); without them it would hold no pod.
+    table = _Table(path, read_table(path), NODE_COLUMNS, NODE_REQUIRED)
     frame = table.frame
+    for column in NODE_REQUIRED[1:]:
+        empty = (frame[column].str.strip() == "").to_numpy()
+        if empty.any():
+            raise table.error(int(np.flatnonzero(empty)[0]), column, "a value is required: a node without "
+                                                                     f"{column} has no room for any pod")
     resources = [c for c in frame.columns if is_resource_column(c)]
     for column in resources + [c for c in ("labels", "taints") if c in frame.columns]:
         table.check_cells(column)
@@ -185,9 +225,9 @@ def load_schedkit_trace(pods_path: str, nodes_path: str) -> Workload:
     if "duration" in frame.columns and "end" in frame.columns:
         raise InputError("has both duration and end columns; give one (a pod's runtime, or its deletion time)",
                          pods_path)
-    arrival = table.numbers("arrival", required=True)
-    duration = table.numbers("duration")
-    deadline = table.numbers("end")
+    arrival = table.numbers("arrival", maximum=MAX_SECONDS, required=True)
+    duration = table.numbers("duration", maximum=MAX_SECONDS)
+    deadline = table.numbers("end", maximum=MAX_SECONDS)
     early = np.flatnonzero(deadline < arrival)
     if len(early):
         i = int(early[0])
@@ -222,7 +262,8 @@ def load_schedkit_trace(pods_path: str, nodes_path: str) -> Workload:
     first[groups[order]] = order  # the last write per group is its first row
     shapes = []
     for i in first.tolist():
-        row = frame.iloc[i].to_dict()
-        shapes.append(parse_pod(_pod_manifest(row, resources), pods_path, f"row {i + table.first_row}"))
+        manifest, where = _pod_manifest(frame.iloc[i].to_dict(), resources), f"row {i + table.first_row}"
+        shapes.append(parse_pod(manifest, pods_path, where))
+        validate_object(manifest, pods_path, where)  # what the API server would refuse (maxSkew 0, ...)
     return Workload(nodes, shapes, groups, names.to_numpy(dtype=object), namespaces.to_numpy(dtype=object), arrival,
                     duration, deadline, pods_path)
