@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import textwrap
 
 import pytest
 from click.testing import CliRunner
 
 from schedkit.cli import main
+from schedkit.replay.output import LOCK, OutLock
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 NODES = """\
 apiVersion: v1
@@ -690,3 +695,53 @@ def test_bad_k8s_trace_time(tmp_path, value, needle):
         "metadata: {name: p}", f"metadata: {{name: p, annotations: {{schedkit.io/arrival: '{value}'}}}}"))
     line = replay_error(tmp_path, trace)
     assert f"{trace}: pod default/p: metadata.annotations[schedkit.io/arrival]: {needle}" in line, line
+
+
+# ------------------------------------------------------------------------- one replay per --out folder
+
+HOLD_LOCK = """
+import sys, time
+from schedkit.replay.output import OutLock
+with OutLock(sys.argv[1]):
+    print("locked", flush=True)
+    time.sleep(120)
+"""
+
+
+def test_second_replay_into_the_same_out_fails_while_the_first_runs(tmp_path):
+    """Two replays given the same --out: the second used to overwrite the first's files unnoticed."""
+    out = tmp_path / "out"
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(out)], stdout=subprocess.PIPE, text=True,
+                              cwd=REPO)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        line = check_error(invoke("replay", "--out", str(out), "--quiet"))
+        assert line == (f"schedkit: error: {out}: another replay (pid {holder.pid}) is writing to this folder; "
+                        "wait for it to finish or give another --out")
+        assert os.listdir(out) == [LOCK]  # the first run's lock, untouched
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_lock_of_a_dead_replay_is_taken_over_and_removed_at_the_end(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    (out / LOCK).write_text(dead.stdout)  # as a replay killed with -9 leaves it
+    result = invoke("replay", "--out", str(out), "--quiet")
+    assert result.exit_code == 0, result.output
+    assert sorted(os.listdir(out)) == ["placements.parquet", "summary.json", "timeline.parquet"]
+
+
+def test_lock_is_removed_when_a_replay_fails_or_is_interrupted(tmp_path):
+    out = tmp_path / "out"
+    folder = schedkit_trace(tmp_path, "name,arrival,cpu\na,1e300,1\n")
+    check_error(invoke("replay", str(folder), "--out", str(out), "--quiet"))
+    assert not out.exists()  # created for the lock, removed with it
+    out.mkdir()
+    with pytest.raises(KeyboardInterrupt):
+        with OutLock(str(out)):
+            assert os.listdir(out) == [LOCK]
+            raise KeyboardInterrupt
+    assert os.listdir(out) == []
