@@ -2,7 +2,8 @@
 nothing on stdout, and no --out file.
 
 Each case is run through ``schedkit schedule ... --out <file>`` (so the --out guarantee is checked for every
-case) and the cluster / config cases through ``schedkit explain`` as well.
+case) and the cluster / config cases through ``schedkit explain`` as well; trace cases through ``schedkit
+replay ... --out <folder>``, which must not create the folder.
 """
 
 from __future__ import annotations
@@ -15,9 +16,14 @@ import textwrap
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from schedkit.cli import main
+from schedkit.errors import InputError
 from schedkit.replay.output import LOCK, OutLock
+from schedkit.traces.workload import MAX_SECONDS, seconds_problem
+from schedkit.validation import validate_object
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -745,3 +751,43 @@ def test_lock_is_removed_when_a_replay_fails_or_is_interrupted(tmp_path):
             assert os.listdir(out) == [LOCK]
             raise KeyboardInterrupt
     assert os.listdir(out) == []
+
+
+# ------------------------------------------------------------------------------- properties
+
+_keys = st.text(alphabet="abcxyz", min_size=1, max_size=4)
+_manifests = st.recursive(st.integers(-(2**63), 2**63 - 1) | st.text(max_size=3) | st.booleans() | st.none(),
+                          lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_keys, inner, max_size=3),
+                          max_leaves=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(other=st.dictionaries(_keys, _manifests, max_size=4), big=st.integers(2**63, 2**200) | st.integers(
+    -(2**200), -(2**63) - 1), where=st.lists(_keys, min_size=1, max_size=3))
+def test_an_integer_beyond_int64_anywhere_is_refused_at_its_path(other, big, where):
+    manifest = {"kind": "ConfigMap", **other}
+    node = manifest
+    for key in where[:-1]:
+        node[key] = node = {}
+    node[where[-1]] = big
+    with pytest.raises(InputError) as error:
+        validate_object(manifest, "f.yaml")
+    assert str(error.value) == f"f.yaml: {'.'.join(where)}: Invalid value: {big}: must be a 64-bit integer: " \
+                               "no API field is wider"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(allow_nan=True, allow_infinity=True))
+def test_trace_times_are_finite_and_within_the_clock(value):
+    assert (seconds_problem(value) is None) == (0 <= value <= MAX_SECONDS)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(-(2**40), 2**40))
+def test_priority_must_fit_int32(priority):
+    pod = {"kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": [{"name": "c"}], "priority": priority}}
+    if -(2**31) <= priority < 2**31:
+        validate_object(pod, "p.yaml")
+    else:
+        with pytest.raises(InputError, match="spec.priority: Invalid value: .*must be a 32-bit integer"):
+            validate_object(pod, "p.yaml")
