@@ -37,12 +37,14 @@ INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 # apimachinery pkg/util/validation/validation.go: IsDNS1123Subdomain / IsDNS1123Label and their messages.
 _DNS_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 _DNS_SUBDOMAIN = _DNS_LABEL + r"(\." + _DNS_LABEL + r")*"
-DNS_SUBDOMAIN_ERROR = ("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
-                       "and must start and end with an alphanumeric character (e.g. 'example.com', regex used for "
-                       f"validation is '{_DNS_SUBDOMAIN}')")
-DNS_LABEL_ERROR = ("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must "
-                   "start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for "
-                   f"validation is '{_DNS_LABEL}')")
+DNS_SUBDOMAIN_ERROR = (
+    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must "
+    "start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is "
+    f"'{_DNS_SUBDOMAIN}')")
+DNS_LABEL_ERROR = (
+    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and "
+    "end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is "
+    f"'{_DNS_LABEL}')")
 _SUBDOMAIN_RE = re.compile(_DNS_SUBDOMAIN)
 _LABEL_RE = re.compile(_DNS_LABEL)
 
@@ -145,7 +147,8 @@ def _check_requirements(c: _Checker, raw: Any, path: str) -> None:
         if operator in ("In", "NotIn") and not values:
             raise c.required(rp + ".values", "must be specified when `operator` is 'In' or 'NotIn'")
         if operator in ("Exists", "DoesNotExist") and values:
-            raise c.forbidden(rp + ".values", "may not be specified when `operator` is 'Exists' or 'DoesNotExist'")
+            raise c.forbidden(rp + ".values",
+                              "may not be specified when `operator` is 'Exists' or 'DoesNotExist'")
         if operator in ("Gt", "Lt") and len(values) != 1:
             raise c.required(rp + ".values", "must be specified single value when `operator` is 'Lt' or 'Gt'")
 

@@ -60,8 +60,8 @@ class OutLock:
                 holder = os.read(fd, 32).decode("ascii", "replace").strip() or "?"
                 os.close(fd)
                 self._remove_folder_if_ours()
-                raise InputError(f"another replay (pid {holder}) is writing to this folder; wait for it to finish "
-                                 "or give another --out", self.folder) from None
+                raise InputError(f"another replay (pid {holder}) is writing to this folder; wait for it to "
+                                 "finish or give another --out", self.folder) from None
             try:
                 same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
             except FileNotFoundError:

@@ -405,11 +405,11 @@ def check_size(nodes: int, pods: int) -> None:
     """``trace generate``'s --nodes and --pods within MAX_NODES and MAX_PODS, refused with the reason before
     any memory is taken (numpy would fail with a MemoryError deep inside)."""
     if nodes > MAX_NODES:
-        raise InputError(f"at most {MAX_NODES:,} (twenty times the 5,000 nodes Kubernetes supports), got {nodes:,}",
-                         field="--nodes")
+        raise InputError(f"at most {MAX_NODES:,} (twenty times the 5,000 nodes Kubernetes supports), "
+                         f"got {nodes:,}", field="--nodes")
     if pods > MAX_PODS:
-        raise InputError(f"at most {MAX_PODS:,} (the most a replay holds here, at about 1.3 GB per million pods), "
-                         f"got {pods:,}", field="--pods")
+        raise InputError(f"at most {MAX_PODS:,} (the most a replay holds here, at about 1.3 GB per million "
+                         f"pods), got {pods:,}", field="--pods")
 
 
 def _write_csv(table: pd.DataFrame, path: str) -> None:

@@ -33,7 +33,7 @@ def _seconds(pod: Pod, key: str) -> float:
         value = float(str(text))
     except ValueError:
         value = math.nan
-    problem = seconds_problem(value) if not math.isnan(value) else f"must be a number of seconds, got {text!r}"
+    problem = f"must be a number of seconds, got {text!r}" if math.isnan(value) else seconds_problem(value)
     if problem:
         raise InputError(problem, pod.source, f"pod {pod.key}: metadata.annotations[{key}]")
     return value

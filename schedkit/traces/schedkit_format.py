@@ -75,8 +75,8 @@ def _check_short_rows(path: str) -> None:
                     convert_options=pa_csv.ConvertOptions(include_columns=[]))
     if short:
         row = short[0]
-        raise InputError(f"the row has {row.actual_columns} cells but the header has {row.expected_columns}", path,
-                         f"row {row.number}")
+        raise InputError(f"the row has {row.actual_columns} cells but the header has {row.expected_columns}",
+                         path, f"row {row.number}")
 
 
 def _text(value: Any) -> str:
@@ -102,8 +102,7 @@ class _Table:
     def error(self, index: int, column: str, message: str) -> InputError:
         return InputError(message, self.path, f"row {index + self.first_row}, column {column}")
 
-    def numbers(self, column: str, *, minimum: float | None = 0.0, maximum: float | None = None,
-                required: bool = False) -> np.ndarray:
+    def numbers(self, column: str, *, minimum: float | None = 0.0, required: bool = False) -> np.ndarray:
         """The column as float64 (NaN where empty, unless ``required``)."""
         if column not in self.frame.columns:
             return np.full(len(self.frame), np.nan)
@@ -122,11 +121,14 @@ class _Table:
             if len(low):
                 i = int(low[0])
                 raise self.error(i, column, f"must be at least {minimum:g}, got {self.frame[column].iloc[i]!r}")
-        if maximum is not None:
-            high = np.flatnonzero(values > maximum)
-            if len(high):
-                raise self.error(int(high[0]), column, seconds_problem(float(values[high[0]])) if maximum ==
-                                 MAX_SECONDS else f"must be at most {maximum:g}, got {self.frame[column].iloc[high[0]]!r}")
+        return values
+
+    def seconds(self, column: str, *, required: bool = False) -> np.ndarray:
+        """A time column: numbers within the trace clock (workload.MAX_SECONDS)."""
+        values = self.numbers(column, required=required)
+        late = np.flatnonzero(values > MAX_SECONDS)
+        if len(late):
+            raise self.error(int(late[0]), column, seconds_problem(float(values[late[0]])))
         return values
 
     def check_cells(self, column: str) -> None:
@@ -145,7 +147,8 @@ class _Table:
                         raise ValueError(f"must be greater than or equal to 0, got {value!r}")
                 elif column == "priority":
                     if not INT32_MIN <= int(value) <= INT32_MAX:  # PodSpec.Priority is an int32
-                        raise ValueError(f"must be a 32-bit integer ({INT32_MIN} to {INT32_MAX}), got {value}")
+                        raise ValueError(f"must be a 32-bit integer ({INT32_MIN} to {INT32_MAX}), "
+                                         f"got {value}")
             except (ValueError, QuantityError) as exc:
                 first = int(np.flatnonzero((series == value).to_numpy())[0])
                 raise self.error(first, column, str(exc) if not isinstance(exc, json.JSONDecodeError)
@@ -225,9 +228,9 @@ def load_schedkit_trace(pods_path: str, nodes_path: str) -> Workload:
     if "duration" in frame.columns and "end" in frame.columns:
         raise InputError("has both duration and end columns; give one (a pod's runtime, or its deletion time)",
                          pods_path)
-    arrival = table.numbers("arrival", maximum=MAX_SECONDS, required=True)
-    duration = table.numbers("duration", maximum=MAX_SECONDS)
-    deadline = table.numbers("end", maximum=MAX_SECONDS)
+    arrival = table.seconds("arrival", required=True)
+    duration = table.seconds("duration")
+    deadline = table.seconds("end")
     early = np.flatnonzero(deadline < arrival)
     if len(early):
         i = int(early[0])
