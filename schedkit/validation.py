@@ -92,6 +92,11 @@ class _Checker:
                                             "field is an int32")
 
 
+def check_name(value: str, source: str, path: str, label: bool = False) -> None:
+    """An object name as the API server checks it: a DNS subdomain (``label``: a DNS label, as namespaces)."""
+    _Checker(source, "").name(value, path, label)
+
+
 def check_integers(value: Any, source: str, path: str = "") -> None:
     """Every integer in a manifest fits int64: no Kubernetes API field is wider (JSON decoding fails)."""
     stack = [(value, path)]

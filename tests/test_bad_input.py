@@ -791,3 +791,23 @@ def test_priority_must_fit_int32(priority):
     else:
         with pytest.raises(InputError, match="spec.priority: Invalid value: .*must be a 32-bit integer"):
             validate_object(pod, "p.yaml")
+
+
+@pytest.mark.parametrize("case", ["schedkit-node", "openb-node", "openb-pod"])
+def test_trace_object_names_the_api_server_refuses(tmp_path, case):
+    if case == "schedkit-node":
+        trace = schedkit_trace(tmp_path, "name,arrival,cpu\na,0,1\n", "name,cpu,memory\nNode_1,4,8Gi\n")
+        where = f"{trace / 'nodes.csv'}: row 2, column name"
+        args = []
+    else:
+        trace = tmp_path / "openb_pod_list_test.csv"
+        pod = "P_1" if case == "openb-pod" else "p1"
+        trace.write_text(f"name,cpu_milli,memory_mib,num_gpu,gpu_milli\n{pod},1000,100,0,0\n")
+        nodes = OPENB_NODES if case == "openb-pod" else OPENB_NODES.replace("\nn1,", "\nNode_1,")
+        (tmp_path / "openb_node_list_gpu_node.csv").write_text(nodes)
+        where = f"{trace}: row 2, column name" if case == "openb-pod" else \
+            f"{tmp_path / 'openb_node_list_gpu_node.csv'}: row 2, column sn"
+        args = ["--mode", "fill"]
+    line = replay_error(tmp_path, trace, *args)
+    assert line.startswith(f"schedkit: error: {where}: Invalid value: "), line
+    assert "a lowercase RFC 1123 subdomain must consist of" in line

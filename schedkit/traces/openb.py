@@ -19,6 +19,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..objects import Node, Pod, parse_node, parse_pod
+from ..validation import check_name
 from .workload import ShapeTable, Workload, seconds_problem
 
 GPU_RESOURCE = "nvidia.com/gpu"
@@ -87,6 +88,7 @@ def load_openb_nodes(path: str) -> list[Node]:
         manifest = {"kind": "Node", "metadata": {"name": row["sn"], "labels": labels},
                     "status": {"allocatable": allocatable}}
         nodes.append(parse_node(manifest, path, f"row {line}"))
+        check_name(row["sn"], path, f"row {line}, column sn")
     return nodes
 
 
@@ -130,6 +132,7 @@ def _pod_rows(path: str):
                _int(row, "num_gpu", path, line), _int(row, "gpu_milli", path, line), (row.get("gpu_spec") or "").strip())
         if not row.get("name"):
             raise InputError("empty pod name", path, f"row {line}, column name")
+        check_name(row["name"], path, f"row {line}, column name")
         if timed:
             arrival = float(_int(row, "creation_time", path, line))
             departure: float | None = float(_int(row, "deletion_time", path, line))

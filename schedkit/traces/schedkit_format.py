@@ -17,7 +17,7 @@ import pandas as pd
 from ..errors import InputError
 from ..objects import Node, parse_node, parse_pod
 from ..quantity import QuantityError, parse_quantity
-from ..validation import INT32_MAX, INT32_MIN, validate_object
+from ..validation import INT32_MAX, INT32_MIN, check_name, validate_object
 from .workload import MAX_SECONDS, Workload, seconds_problem
 
 NATIVE_RESOURCES = ("cpu", "memory", "ephemeral-storage")
@@ -205,6 +205,7 @@ def load_schedkit_nodes(path: str) -> list[Node]:
                                                  or {}},
                     "spec": {"taints": _json(row.get("taints", "")) or []}, "status": {"allocatable": allocatable}}
         nodes.append(parse_node(manifest, path, f"row {i + table.first_row}"))
+        check_name(manifest["metadata"]["name"], path, f"row {i + table.first_row}, column name")
     return nodes
 
 
