@@ -1,4 +1,4 @@
-"""What kube-apiserver would refuse: checks on manifests read from users' files, before parsing.
+"""What kube-apiserver would refuse: checks on manifests read from users' files, after parsing.
 
 A Pod or Node the API server rejects can never reach kube-scheduler, so a file holding one is an input
 error, not something to schedule. The rules and message texts follow upstream's API validation
@@ -8,10 +8,11 @@ error, not something to schedule. The rules and message texts follow upstream's 
 weights) and apimachinery's ``pkg/util/validation/validation.go`` name messages; ``field.Invalid`` /
 ``field.Required`` / ``field.Forbidden`` print as ``Invalid value: <v>: ...``, ``Required value: ...``,
 ``Forbidden: ...``. Integer fields are bounded as the API's Go types bound them (JSON decoding into an
-int32/int64 field fails beyond its range).
+int32/int64 field fails beyond its range). Messages quote values as the file gives them, where
+upstream prints a quantity in canonical form (``Quantity.String()``).
 
 Only objects read from users' files are checked (``validate_objects``, called by the loaders once the
-objects parsed, so a parse error, which is more specific, is reported first): upstream's scheduler unit
+objects are parsed, so a parse error, which is more specific, is reported first): upstream's scheduler unit
 tests, which schedkit replays through ``cluster_from_objects``, build objects the API server never saw
 (Nodes without status, Pods with no containers), and those must keep working.
 
