@@ -24,6 +24,12 @@ def _fail(message: str) -> None:
     sys.exit(2)
 
 
+def _check_seed(seed: int) -> None:
+    """Seeds feed numpy's SeedSequence and a 64-bit tie-breaking state: larger ones would alias smaller."""
+    if not 0 <= seed <= 2**64 - 1:
+        raise InputError(f"must be between 0 and {2**64 - 1}, got {seed}", field="--seed")
+
+
 def _guard(run: Callable[[], None]) -> None:
     """User errors are one line on stderr and exit code 2, never a traceback."""
     try:
@@ -52,6 +58,7 @@ def explain(cluster_path: tuple[str, ...], pod_path: str, config_path: str | Non
     """Show what kube-scheduler would do with one pod, node by node and plugin by plugin."""
 
     def run() -> None:
+        _check_seed(seed)
         scheduler = Scheduler.from_file(config_path)
         cluster = load_cluster(list(cluster_path))
         for message in cluster.warnings:
@@ -83,6 +90,7 @@ def schedule(cluster_path: tuple[str, ...], pods_path: tuple[str, ...], config_p
     """Schedule every pending pod in queue order and report where each one lands."""
 
     def run() -> None:
+        _check_seed(seed)
         if out_path:
             check_output_path(out_path)
         scheduler = Scheduler.from_file(config_path)
@@ -135,6 +143,7 @@ def bench(workloads: tuple[str, ...], nodes: int | None, scoring: str, seed: int
                             run_openb_fill, run_workload, table)
 
     def run() -> None:
+        _check_seed(seed)
         available = [*WORKLOADS, OPENB_FILL]
         names = list(workloads) or available
         for name in names:
@@ -199,6 +208,7 @@ def replay(trace: str | None, nodes_path: str | None, config_path: str | None, f
     from .replay.run import ReplayOptions, run_replay
 
     def run() -> None:
+        _check_seed(seed)
         summary, files = run_replay(ReplayOptions(trace, nodes_path, config_path, fmt, mode, seed, out_dir, quiet,
                                                   target_demand, target_resource, shuffle))
         click.echo(human_summary(summary), nl=False)
@@ -228,9 +238,11 @@ def trace_generate(like: str, nodes: int, pods: int, seed: int, load: float, gpu
                    out_dir: str | None) -> None:
     """Generate a synthetic trace (nodes.csv, pods.csv) in schedkit's schema."""
     from .replay.output import check_out_dir
-    from .traces.generate import TRACE_FILES, generate_like_openb, write_trace
+    from .traces.generate import TRACE_FILES, check_size, generate_like_openb, write_trace
 
     def run() -> None:
+        _check_seed(seed)
+        check_size(nodes, pods)
         folder = out_dir or f"trace-{like}-{nodes}n-{pods}p-s{seed}"
         check_out_dir(folder, owned=TRACE_FILES)
         try:

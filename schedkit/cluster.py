@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from .errors import InputError
 from .manifests import SourcedObject, load_objects
 from .objects import Node, Pod, parse_node, parse_pod
+from .validation import validate_objects
 
 
 @dataclass
@@ -102,12 +103,18 @@ def cluster_from_objects(objects: list[SourcedObject]) -> Cluster:
 
 def load_cluster(paths: str | list[str]) -> Cluster:
     """Nodes and pods (and PriorityClasses, Namespaces) from files or directories."""
-    return cluster_from_objects(load_objects(paths))
+    objects = load_objects(paths)
+    cluster = cluster_from_objects(objects)
+    validate_objects(objects)
+    if not cluster.nodes:  # an empty file, or pods only: nothing to schedule onto
+        raise InputError("no Node objects found", paths if isinstance(paths, str) else ", ".join(paths))
+    return cluster
 
 
 def load_pods(paths: str | list[str], priority_classes: dict[str, int] | None = None) -> list[Pod]:
     objects = load_objects(paths)
     pods = parse_pods(objects, {**_priority_classes(objects), **(priority_classes or {})})
+    validate_objects(objects)
     keys: set[str] = set()
     for pod in pods:
         if pod.key in keys:

@@ -198,3 +198,12 @@ def test_built_wheel_runs_from_any_folder(tmp_path):
     schedkit_cmd("replay", "--quiet", "--out", "sample-run")
     assert {p.name for p in (workdir / "sample-run").iterdir()} == {"placements.parquet", "timeline.parquet",
                                                                     "summary.json"}
+
+
+def test_replay_lock_makes_parents_and_removes_them_when_nothing_was_written(tmp_path):
+    from schedkit.replay.output import OutLock
+
+    out = tmp_path / "a" / "b" / "replay"
+    with OutLock(str(out)):
+        assert out.is_dir()
+    assert not (tmp_path / "a").exists()

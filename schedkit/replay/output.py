@@ -16,6 +16,68 @@ from ..errors import InputError
 from ..paths import check_creatable, make_folders, remove_empty_folders
 
 FILES = ("placements.parquet", "timeline.parquet", "summary.json")
+LOCK = ".schedkit-replay.lock"  # in the --out folder while a replay writes there (its pid inside)
+
+
+class OutLock:
+    """One replay at a time per output folder: a second one given the same ``--out`` fails at once
+    instead of overwriting the first's files with its own, unnoticed.
+
+    The lock is an ``flock`` on ``LOCK`` in the folder, held for the whole run; the file holds the
+    holder's pid for the message. The kernel drops the ``flock`` when its process dies, however it dies,
+    so a lock file left by a dead process (kill -9, power loss) is simply taken over. The file is
+    removed when the run ends, also on failure or Ctrl-C, and so are the folders this run created if it
+    wrote nothing there.
+    """
+
+    def __init__(self, folder: str):
+        self.folder = folder
+        self.path = os.path.join(folder, LOCK)
+        self.made: list[str] = []
+        self.fd: int | None = None
+
+    def __enter__(self) -> "OutLock":
+        import fcntl
+
+        if not os.path.isdir(self.folder):
+            check_out_dir(self.folder)  # what is wrong with the path, if anything, before creating the folder
+        self.made = make_folders(self.folder)  # with any missing parents, as mkdir -p would
+        while True:
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError as exc:
+                self._remove_folder_if_ours()
+                check_out_dir(self.folder)  # a folder that is not writable says so
+                raise InputError(f"cannot create {LOCK}: {exc.strerror or exc}", self.folder) from None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.read(fd, 32).decode("ascii", "replace").strip() or "?"
+                os.close(fd)
+                self._remove_folder_if_ours()
+                raise InputError(f"another replay (pid {holder}) is writing to this folder; wait for it to "
+                                 "finish or give another --out", self.folder) from None
+            try:
+                same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:  # not a file its previous holder unlinked while we waited to lock it: ours now
+                break
+            os.close(fd)
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self.fd = fd
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self.fd is not None:
+            os.unlink(self.path)  # while still locked, so nobody else holds this file
+            os.close(self.fd)
+            self.fd = None
+        self._remove_folder_if_ours()
+
+    def _remove_folder_if_ours(self) -> None:
+        remove_empty_folders(self.made)
 
 
 def new_out_dir(trace: str) -> str:
@@ -35,7 +97,7 @@ def new_out_dir(trace: str) -> str:
             raise InputError(f"cannot create the output folder: {exc.strerror or exc}", path) from None
 
 
-def check_out_dir(path: str, owned: tuple[str, ...] = FILES) -> None:
+def check_out_dir(path: str, owned: tuple[str, ...] = (*FILES, LOCK)) -> None:
     """Fail before any work when the folder cannot be written, or already holds files other than the
     ``owned`` ones this command writes (an earlier run's are replaced; anything else is left alone)."""
     if os.path.exists(path) and not os.path.isdir(path):

@@ -16,7 +16,7 @@ from ..traces.loader import load_trace
 from . import report
 from .engine import replay
 from .fill import GPU_MILLI, default_resource, fill_workload
-from .output import check_out_dir, json_writer, new_out_dir, parquet_writer, write_outputs
+from .output import OutLock, check_out_dir, json_writer, new_out_dir, parquet_writer, write_outputs
 
 SAMPLE_TRACE = str(sample_trace())
 
@@ -91,13 +91,20 @@ class Progress:
 
 
 def run_replay(options: ReplayOptions, stderr: TextIO = sys.stderr) -> tuple[dict, list[str]]:
-    """Returns the summary and the files written."""
+    """Returns the summary and the files written. An ``--out`` folder is locked for the whole run (a new
+    default folder is this run's alone)."""
+    if options.out:
+        with OutLock(options.out):
+            check_out_dir(options.out)  # under the lock: no other replay's files are half-written there now
+            return _run_replay(options, stderr)
+    return _run_replay(options, stderr)
+
+
+def _run_replay(options: ReplayOptions, stderr: TextIO) -> tuple[dict, list[str]]:
     trace = options.trace or SAMPLE_TRACE
     if options.trace is None and not os.path.isdir(SAMPLE_TRACE):
         raise InputError("the bundled sample trace is missing from this installation; give a TRACE", SAMPLE_TRACE)
-    if options.out:
-        check_out_dir(options.out)
-    elif not os.access(".", os.W_OK):
+    if not options.out and not os.access(".", os.W_OK):
         raise InputError("the current folder is not writable; pass --out DIR", os.path.abspath("."))
     scheduler = Scheduler.from_file(options.config)
     workload, fmt = load_trace(trace, options.nodes, options.fmt)
@@ -112,6 +119,9 @@ def run_replay(options: ReplayOptions, stderr: TextIO = sys.stderr) -> tuple[dic
         extra["fill"] = info
     elif options.target_demand is not None or options.shuffle:
         raise InputError("--target-demand and --shuffle apply to --mode fill")
+    elif not workload.has_times:  # arrivals would be row numbers and the summary would still say "timed"
+        raise InputError("the trace records no creation_time/deletion_time, so a timed replay has no arrival "
+                         "times to follow; replay it with --mode fill", trace)
     progress = Progress(stderr, not options.quiet)
     try:
         result = replay(scheduler, workload, seed=options.seed, progress=progress, compiling=progress.compiling)

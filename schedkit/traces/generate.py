@@ -32,6 +32,7 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
+from ..errors import InputError
 from .openb import GPU_MILLI_ANNOTATION, GPU_MODEL_LABEL, GPU_RESOURCE, GPU_SPEC_ANNOTATION, POD_LIMIT
 
 HOSTNAME_LABEL = "kubernetes.io/hostname"
@@ -141,6 +142,12 @@ GPU_SPECS = (
     ("P100|V100M16", 4), ("A10|G2|P100|T4|V100M16|V100M32|V100M32", 3), ("T4|V100M16|V100M32", 3),
     ("V100M16", 3),
 )
+
+# The largest trace generated here. Pods: as many as a fill replay takes (replay/fill.py MAX_FILL_PODS: a
+# replay needs about 1.3 GB per million pods; generating one million took 0.4 GB and wrote an 87 MB pods.csv).
+# Nodes: twenty times the largest cluster Kubernetes supports (5,000 nodes, its scalability thresholds).
+MAX_PODS = 5_000_000
+MAX_NODES = 100_000
 
 DEFAULT_LOAD = 0.65  # steady-state share of the cluster's nvidia.com/gpu requested by live pods
 DEFAULT_MAX_DURATION = 86_400  # lifetimes are capped at one day; 1.05% of real pods live longer
@@ -392,6 +399,17 @@ def generate_like_openb(nodes: int, pods: int, seed: int, *, load: float = DEFAU
         **_pod_columns(shape_idx, _pod_specs(spec_rng, shape_idx, gpu_spec_share)),
     })
     return node_table, pod_table
+
+
+def check_size(nodes: int, pods: int) -> None:
+    """``trace generate``'s --nodes and --pods within MAX_NODES and MAX_PODS, refused with the reason before
+    any memory is taken (numpy would fail with a MemoryError deep inside)."""
+    if nodes > MAX_NODES:
+        raise InputError(f"at most {MAX_NODES:,} (twenty times the 5,000 nodes Kubernetes supports), "
+                         f"got {nodes:,}", field="--nodes")
+    if pods > MAX_PODS:
+        raise InputError(f"at most {MAX_PODS:,} (the most a replay holds here, at about 1.3 GB per million "
+                         f"pods), got {pods:,}", field="--pods")
 
 
 def _write_csv(table: pd.DataFrame, path: str) -> None:

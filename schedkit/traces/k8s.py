@@ -16,7 +16,8 @@ from ..cluster import cluster_from_objects
 from ..errors import InputError
 from ..manifests import load_objects
 from ..objects import Pod
-from .workload import Workload
+from ..validation import validate_objects
+from .workload import Workload, seconds_problem
 
 ARRIVAL = "schedkit.io/arrival"
 DURATION = "schedkit.io/duration"
@@ -32,14 +33,16 @@ def _seconds(pod: Pod, key: str) -> float:
         value = float(str(text))
     except ValueError:
         value = math.nan
-    if not math.isfinite(value) or value < 0:
-        raise InputError(f"must be a number of seconds >= 0, got {text!r}", pod.source,
-                         f"pod {pod.key}: metadata.annotations[{key}]")
+    problem = f"must be a number of seconds, got {text!r}" if math.isnan(value) else seconds_problem(value)
+    if problem:
+        raise InputError(problem, pod.source, f"pod {pod.key}: metadata.annotations[{key}]")
     return value
 
 
 def load_k8s_trace(paths: list[str], node_paths: list[str] | None = None) -> Workload:
-    cluster = cluster_from_objects(load_objects(list(paths) + list(node_paths or [])))
+    objects = load_objects(list(paths) + list(node_paths or []))
+    cluster = cluster_from_objects(objects)
+    validate_objects(objects)
     if not cluster.nodes:
         raise InputError("no Node objects found (give them in the trace or with --nodes)", ", ".join(paths))
     running: list[Pod] = []

@@ -6,7 +6,8 @@ Mapping (the default scheduler's view of the trace): ``cpu_milli`` -> cpu in mil
 annotations for plugins that share GPUs; a node's GPU ``model`` becomes the label
 ``alibabacloud.com/gpu-card-model`` and a pod's ``gpu_spec`` a required node affinity on it;
 ``creation_time``/``deletion_time`` become arrival and departure. The five-column ``multigpu*`` files
-have no times: their pods arrive in file order (arrival = row number) and never leave.
+have no times: their pods arrive in file order (arrival = row number) and never leave, which only a
+fill replay (``--mode fill``) may use.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import numpy as np
 
 from ..errors import InputError
 from ..objects import Node, Pod, parse_node, parse_pod
-from .workload import ShapeTable, Workload
+from ..validation import check_name
+from .workload import ShapeTable, Workload, seconds_problem
 
 GPU_RESOURCE = "nvidia.com/gpu"
 GPU_MODEL_LABEL = "alibabacloud.com/gpu-card-model"
@@ -46,11 +48,18 @@ def _rows(path: str, required: tuple[str, ...]) -> list[dict[str, str]]:
             if missing:
                 raise InputError(f"missing column(s) {', '.join(missing)}; found {', '.join(reader.fieldnames or [])}",
                                  path)
-            return list(reader)
+            rows = list(reader)
     except FileNotFoundError:
         raise InputError("no such file or directory", path) from None
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise InputError(f"cannot read CSV: {exc}", path) from None
+    header = len(reader.fieldnames or [])
+    for line, row in enumerate(rows, start=2):
+        # DictReader fills a short row's missing cells with None and keeps a long row's extra ones under None
+        cells = header + len(row[None]) if None in row else sum(value is not None for value in row.values())
+        if cells != header:
+            raise InputError(f"the row has {cells} cells but the header has {header}", path, f"row {line}")
+    return rows
 
 
 def _int(row: dict[str, str], column: str, path: str, line: int, minimum: int = 0) -> int:
@@ -79,6 +88,7 @@ def load_openb_nodes(path: str) -> list[Node]:
         manifest = {"kind": "Node", "metadata": {"name": row["sn"], "labels": labels},
                     "status": {"allocatable": allocatable}}
         nodes.append(parse_node(manifest, path, f"row {line}"))
+        check_name(row["sn"], path, f"row {line}, column sn")
     return nodes
 
 
@@ -98,18 +108,38 @@ def _pod_manifest(name: str, namespace: str, cpu: int, memory: int, gpus: int, g
             "spec": spec}
 
 
+TIME_COLUMNS = ("creation_time", "deletion_time")
+
+
+def _has_times(path: str) -> bool:
+    """Whether the pod list records creation and deletion times (both columns, or neither)."""
+    with open(path, newline="", encoding="utf-8") as handle:
+        header = next(csv.reader(handle), [])
+    present = [c for c in TIME_COLUMNS if c in header]
+    if len(present) == 1:
+        missing = next(c for c in TIME_COLUMNS if c not in present)
+        raise InputError(f"has a {present[0]} column but no {missing}: give both, or neither (then replay it "
+                         "with --mode fill)", path)
+    return len(present) == 2
+
+
 def _pod_rows(path: str):
     """(line, row, spec key, arrival, departure) per pod row, validated."""
     rows = _rows(path, POD_COLUMNS)
-    timed = bool(rows) and all(c in rows[0] for c in ("creation_time", "deletion_time"))
+    timed = _has_times(path)
     for index, (line, row) in enumerate(enumerate(rows, start=2)):
         key = (_int(row, "cpu_milli", path, line), _int(row, "memory_mib", path, line),
                _int(row, "num_gpu", path, line), _int(row, "gpu_milli", path, line), (row.get("gpu_spec") or "").strip())
         if not row.get("name"):
             raise InputError("empty pod name", path, f"row {line}, column name")
+        check_name(row["name"], path, f"row {line}, column name")
         if timed:
             arrival = float(_int(row, "creation_time", path, line))
             departure: float | None = float(_int(row, "deletion_time", path, line))
+            for column, seconds in (("creation_time", arrival), ("deletion_time", departure)):
+                problem = seconds_problem(seconds)
+                if problem:
+                    raise InputError(problem, path, f"row {line}, column {column}")
             if departure < arrival:
                 raise InputError(f"deletion_time {departure:.0f} is before creation_time {arrival:.0f}", path,
                                  f"row {line}")
@@ -142,4 +172,5 @@ def load_openb_workload(pod_path: str, node_path: str, namespace: str = "default
     count = len(names)
     return Workload(nodes, table.shapes, np.asarray(shape_of, dtype=np.int64), np.asarray(names, dtype=object),
                     np.full(count, namespace, dtype=object), np.asarray(arrival, dtype=np.float64),
-                    np.full(count, np.nan), np.asarray(deadline, dtype=np.float64), pod_path)
+                    np.full(count, np.nan), np.asarray(deadline, dtype=np.float64), pod_path,
+                    has_times=_has_times(pod_path))

@@ -17,12 +17,14 @@ import pandas as pd
 from ..errors import InputError
 from ..objects import Node, parse_node, parse_pod
 from ..quantity import QuantityError, parse_quantity
-from .workload import Workload
+from ..validation import INT32_MAX, INT32_MIN, check_name, validate_object
+from .workload import MAX_SECONDS, Workload, seconds_problem
 
 NATIVE_RESOURCES = ("cpu", "memory", "ephemeral-storage")
 POD_COLUMNS = ("name", "namespace", "arrival", "duration", "end", "priority", "labels", "annotations",
                "node_selector", "tolerations", "affinity", "topology_spread_constraints", "owner", "scheduler_name")
 NODE_COLUMNS = ("name", "pods", "labels", "taints")
+NODE_REQUIRED = ("name", "cpu", "memory")
 JSON_COLUMNS = {"labels": dict, "annotations": dict, "node_selector": dict, "tolerations": list, "affinity": dict,
                 "topology_spread_constraints": list, "taints": list}
 TIME_COLUMNS = ("arrival", "duration", "end")
@@ -41,7 +43,10 @@ def read_table(path: str) -> pd.DataFrame:
             frame = pd.read_parquet(path)
             frame = frame.astype(object).where(frame.notna(), "")
             return frame.map(lambda v: v if isinstance(v, str) else _text(v))
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
+        if len(frame.columns) > 1 and (frame.iloc[:, -1] == "").any():  # pandas pads a short row with ""
+            _check_short_rows(path)
+        return frame
     except InputError:
         raise
     except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
@@ -50,6 +55,28 @@ def read_table(path: str) -> pd.DataFrame:
     except Exception as exc:  # pyarrow raises its own error types for damaged files
         raise InputError(f"cannot read file: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
                          path) from None
+
+
+def _check_short_rows(path: str) -> None:
+    """A CSV row with fewer cells than the header is a damaged file, not a pod with empty columns. pandas
+    pads such rows silently, so the file is scanned again (pyarrow, cells not converted) for the first one;
+    only files whose last column has empty cells need this."""
+    import pyarrow.csv as pa_csv
+
+    short: list = []
+
+    def note(row) -> str:
+        if not short:
+            short.append(row)
+        return "skip"
+
+    pa_csv.read_csv(path, read_options=pa_csv.ReadOptions(use_threads=False),  # row numbers need one thread
+                    parse_options=pa_csv.ParseOptions(invalid_row_handler=note, newlines_in_values=True),
+                    convert_options=pa_csv.ConvertOptions(include_columns=[]))
+    if short:
+        row = short[0]
+        raise InputError(f"the row has {row.actual_columns} cells but the header has {row.expected_columns}",
+                         path, f"row {row.number}")
 
 
 def _text(value: Any) -> str:
@@ -96,6 +123,14 @@ class _Table:
                 raise self.error(i, column, f"must be at least {minimum:g}, got {self.frame[column].iloc[i]!r}")
         return values
 
+    def seconds(self, column: str, *, required: bool = False) -> np.ndarray:
+        """A time column: numbers within the trace clock (workload.MAX_SECONDS)."""
+        values = self.numbers(column, required=required)
+        late = np.flatnonzero(values > MAX_SECONDS)
+        if len(late):
+            raise self.error(int(late[0]), column, seconds_problem(float(values[late[0]])))
+        return values
+
     def check_cells(self, column: str) -> None:
         """Each distinct value of a resource or JSON column, checked once; the first bad row is named."""
         series = self.frame[column]
@@ -111,7 +146,9 @@ class _Table:
                     if parse_quantity(value.strip()) < 0:
                         raise ValueError(f"must be greater than or equal to 0, got {value!r}")
                 elif column == "priority":
-                    int(value)
+                    if not INT32_MIN <= int(value) <= INT32_MAX:  # PodSpec.Priority is an int32
+                        raise ValueError(f"must be a 32-bit integer ({INT32_MIN} to {INT32_MAX}), "
+                                         f"got {value}")
             except (ValueError, QuantityError) as exc:
                 first = int(np.flatnonzero((series == value).to_numpy())[0])
                 raise self.error(first, column, str(exc) if not isinstance(exc, json.JSONDecodeError)
@@ -146,8 +183,14 @@ def _pod_manifest(row: dict[str, str], resources: list[str]) -> dict:
 
 
 def load_schedkit_nodes(path: str) -> list[Node]:
-    table = _Table(path, read_table(path), NODE_COLUMNS, ("name",))
+    # Every node reports cpu and memory (the kubelet always does); without them it would hold no pod.
+    table = _Table(path, read_table(path), NODE_COLUMNS, NODE_REQUIRED)
     frame = table.frame
+    for column in NODE_REQUIRED[1:]:
+        empty = (frame[column].str.strip() == "").to_numpy()
+        if empty.any():
+            raise table.error(int(np.flatnonzero(empty)[0]), column, "a value is required: a node without "
+                                                                     f"{column} has no room for any pod")
     resources = [c for c in frame.columns if is_resource_column(c)]
     for column in resources + [c for c in ("labels", "taints") if c in frame.columns]:
         table.check_cells(column)
@@ -162,6 +205,7 @@ def load_schedkit_nodes(path: str) -> list[Node]:
                                                  or {}},
                     "spec": {"taints": _json(row.get("taints", "")) or []}, "status": {"allocatable": allocatable}}
         nodes.append(parse_node(manifest, path, f"row {i + table.first_row}"))
+        check_name(manifest["metadata"]["name"], path, f"row {i + table.first_row}, column name")
     return nodes
 
 
@@ -185,9 +229,9 @@ def load_schedkit_trace(pods_path: str, nodes_path: str) -> Workload:
     if "duration" in frame.columns and "end" in frame.columns:
         raise InputError("has both duration and end columns; give one (a pod's runtime, or its deletion time)",
                          pods_path)
-    arrival = table.numbers("arrival", required=True)
-    duration = table.numbers("duration")
-    deadline = table.numbers("end")
+    arrival = table.seconds("arrival", required=True)
+    duration = table.seconds("duration")
+    deadline = table.seconds("end")
     early = np.flatnonzero(deadline < arrival)
     if len(early):
         i = int(early[0])
@@ -222,7 +266,8 @@ def load_schedkit_trace(pods_path: str, nodes_path: str) -> Workload:
     first[groups[order]] = order  # the last write per group is its first row
     shapes = []
     for i in first.tolist():
-        row = frame.iloc[i].to_dict()
-        shapes.append(parse_pod(_pod_manifest(row, resources), pods_path, f"row {i + table.first_row}"))
+        manifest, where = _pod_manifest(frame.iloc[i].to_dict(), resources), f"row {i + table.first_row}"
+        shapes.append(parse_pod(manifest, pods_path, where))
+        validate_object(manifest, pods_path, where)  # what the API server would refuse (maxSkew 0, ...)
     return Workload(nodes, shapes, groups, names.to_numpy(dtype=object), namespaces.to_numpy(dtype=object), arrival,
                     duration, deadline, pods_path)

@@ -8,12 +8,31 @@ not a million parsed manifests.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Callable, Hashable
 
 import numpy as np
 
 from ..objects import Node, Pod
+
+# The latest time a trace may give (arrival, duration, end, creation/deletion time), in seconds: about
+# 3,000 years, well past Unix-epoch seconds. The replay clock is float64 seconds; far beyond this it
+# loses the millisecond resolution queue timers need (their 1-10 s backoffs stop advancing near 1e16 s),
+# and such values are mostly milli- or nanoseconds given as seconds.
+MAX_SECONDS = 1e11
+
+
+def seconds_problem(value: float) -> str | None:
+    """Why ``value`` cannot be a trace time in seconds, or None when it can."""
+    if not math.isfinite(value):
+        return f"must be a finite number of seconds, got {value}"
+    if value < 0:
+        return f"must be at least 0 seconds, got {value:g}"
+    if value > MAX_SECONDS:
+        return (f"{value:g} s is beyond the {MAX_SECONDS:g} s (about 3,000 years) a trace clock may reach; "
+                "are these milliseconds or nanoseconds?")
+    return None
 
 
 @dataclass
@@ -29,6 +48,9 @@ class Workload:
     source: str = ""
     running: list[Pod] = field(default_factory=list)  # pods already bound when the replay starts
     namespace_labels: dict[str, dict[str, str]] = field(default_factory=dict)
+    # False when the trace records no times (openb's multigpu lists): arrivals are row numbers, which
+    # only a fill replay (submit in order) may use
+    has_times: bool = True
 
     @property
     def num_pods(self) -> int:
@@ -43,7 +65,7 @@ class Workload:
             self.arrival[rows] if arrival is None else arrival,
             self.duration[rows] if timed else np.full(count, np.nan),
             self.deadline[rows] if timed else np.full(count, np.nan),
-            self.source, self.running, self.namespace_labels)
+            self.source, self.running, self.namespace_labels, self.has_times)
 
 
 class ShapeTable:
