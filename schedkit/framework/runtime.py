@@ -2,14 +2,15 @@
 
 Sources: pkg/scheduler/schedule_one.go (``numFeasibleNodesToFind``, ``selectHost``) and
 pkg/scheduler/framework/types.go (``NodeInfo.AddPod``). Every function here has a plain-Python twin
-(``.py_func``) that the Python path of the loop uses, so both paths share one definition.
+(``python_function``: ``.py_func``, or the function itself under NUMBA_DISABLE_JIT=1) that the Python
+path of the loop uses, so both paths share one definition.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .plugin import kernel
+from .plugin import kernel, python_function
 
 # schedule_one.go
 MIN_FEASIBLE_NODES_TO_FIND = 100
@@ -127,8 +128,8 @@ COMPILED = {
     "assume": assume,
 }
 PYTHON = {
-    "num_feasible_nodes_to_find": num_feasible_nodes_to_find.py_func,
+    "num_feasible_nodes_to_find": python_function(num_feasible_nodes_to_find),
     "select_host": python_select_host,
-    "hist_add": hist_add.py_func,
-    "assume": assume.py_func,
+    "hist_add": python_function(hist_add),
+    "assume": python_function(assume),
 }
