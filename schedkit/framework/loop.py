@@ -36,13 +36,14 @@ HISTOGRAM_WIDTH = 64  # distinct (plugin, code) failure pairs kept per pod
 
 # What the loop reports in ``err`` instead of raising: compiled code cannot build a message naming the
 # plugin, pod and node, so it records them and returns; Python words the error (_Outputs.raise_loop_error).
-# A kernel that raises is not caught in the loop (a try block per call makes the first compile several
-# times slower); the loop keeps the current pod's row in err[ERR_CURRENT_POD], and Python locates the kernel
-# (locate_kernel_exception), running that pod's cycle again as Python when the loop was compiled.
+# A kernel that raises is not caught in the loop (numba's try/except around each call made the default
+# profile's first compile several times slower); the loop keeps the current pod's row in
+# err[ERR_CURRENT_POD], and Python locates the kernel (locate_kernel_exception), running that pod's
+# cycle again as Python when the loop was compiled.
 ERR_SCORE_RANGE = 1
 ERR_HISTOGRAM_FULL = 2
-ERR_UNKNOWN_CODE = 4  # a failure code missing from the plugin's reason_table
-ERR_SCORE_NOT_INT = 5  # a Score kernel returned a float (an int64 array would truncate it silently)
+ERR_UNKNOWN_CODE = 3  # a failure code missing from the plugin's reason_table
+ERR_SCORE_NOT_INT = 4  # a Score kernel returned a float (an int64 array would truncate it silently)
 # err[ERR_KIND]: one of the above; then the plugin's index, the kernel (KERNEL_IDS), the pod's row,
 # the node's row (-1 for kernels without one) and the value (score or code); err[ERR_CURRENT_POD]: the
 # pod whose cycle is running.
@@ -392,7 +393,7 @@ elif fc >= 1:
 """))
     score_ids = {i for i, _ in spec.score}
     for i in spec.pre_score:
-        add(_lines(12, call_kernel(spec, i, "pre_score", f"nodes, pods, p, feasible, fc, S{i}", f"r")))
+        add(_lines(12, call_kernel(spec, i, "pre_score", f"nodes, pods, p, feasible, fc, S{i}", "r")))
         if i in score_ids:
             add(_lines(12, f"run_s{i} = r != -1"))
     # Node-local plugins without NormalizeScore need no other node to finish a node's score: their
@@ -634,7 +635,9 @@ def build_loop(spec: LoopSpec, body: str | None = None, name: str = "schedule_lo
         namespace: dict[str, Any] = {"np": np, **runtime.PYTHON}
         namespace.update({key: python_function(fn) for key, fn in helpers.items()})
         for ref, i, attr in spec.kernel_refs():
-            namespace[ref] = python_function(getattr(spec.plugins[i].kernels, attr))
+            # Compiled kernels stay compiled beside a plain-Python one (each call is a fast dispatch).
+            function = getattr(spec.plugins[i].kernels, attr)
+            namespace[ref] = python_function(function) if python else function
         # Registered with linecache: tracebacks (and debuggers) show the generated lines, and
         # locate_kernel_exception reads the call that raised.
         filename = f"{PYTHON_LOOP_FILE}{hashlib.sha256(body.encode()).hexdigest()[:12]}>"
