@@ -128,9 +128,11 @@ def test_schedule_and_explain_name_the_plugin_kernel_pod_and_node(cls, message):
 
 
 def test_the_compiled_loop_reports_a_raising_kernel_and_a_float_score():
-    with pytest.raises(PluginError, match=r'^plugin "CompiledMistakes": kernel filter raised ValueError: no cost label '
-                                          r"\(pod default/p, node n1\)$"):
+    raised = r'^plugin "CompiledMistakes": kernel filter raised ValueError: no cost label \(pod default/p, node n1\)$'
+    with pytest.raises(PluginError, match=raised):
         scheduler(CompiledMistakes).schedule(make_cluster(nodes()), [pod()])
+    with pytest.raises(PluginError, match=raised):
+        scheduler(CompiledMistakes).explain(make_cluster(nodes()), pod())
     assert scheduler(CompiledMistakes).profiles["default-scheduler"].compiled
     with pytest.raises(PluginError, match=r'^plugin "CompiledMistakes": kernel score returned 99.5, a float'):
         scheduler(CompiledMistakes).schedule(make_cluster(nodes(1) + [
@@ -190,6 +192,20 @@ def test_replay_exits_2_naming_the_plugin_kernel_pod_and_node(tmp_path, register
     assert result.output.strip().splitlines()[-1] == (
         'schedkit: error: plugin "RaisingFilter": kernel filter raised ZeroDivisionError: integer division or '
         "modulo by zero (pod default/p, node n0)")
+
+
+def test_a_compiled_replay_reports_a_raising_kernel(tmp_path):
+    from schedkit.replay.engine import replay
+    from schedkit.traces.loader import load_trace
+
+    (tmp_path / "nodes.csv").write_text("name,cpu,memory,pods\nn0,4,8Gi,10\nn1,4,8Gi,10\nn2,4,8Gi,10\n")
+    (tmp_path / "pods.csv").write_text("name,arrival,duration,cpu,memory\np,0,10,100m,1Gi\n")
+    sched = scheduler(CompiledMistakes)
+    assert sched.profiles["default-scheduler"].compiled
+    workload, _ = load_trace(str(tmp_path / "pods.csv"))
+    with pytest.raises(PluginError, match=r'^plugin "CompiledMistakes": kernel filter raised ValueError: no cost label '
+                                          r"\(pod default/p, node n1\)$"):
+        replay(sched, workload)
 
 
 # -- check_plugin ------------------------------------------------------------------------------------
