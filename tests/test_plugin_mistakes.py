@@ -208,6 +208,39 @@ def test_a_compiled_replay_reports_a_raising_kernel(tmp_path):
         replay(sched, workload)
 
 
+@kernel
+def _no_op(nodes, pods, p, n, state):
+    pass
+
+
+@kernel
+def _raise_undo(nodes, pods, p, n, state):
+    raise ValueError("undo failed")
+
+
+class BrokenUnreserve(Plugin):
+    name = "BrokenUnreserve"
+    kernels = Kernels(reserve=_no_op, unreserve=_raise_undo)
+
+
+def test_a_compiled_replay_names_a_kernel_raising_outside_a_cycle_as_far_as_it_can(tmp_path, monkeypatch):
+    # Unreserve runs when the pod departs, outside any pod's cycle: the compiled driver cannot say
+    # where; NUMBA_DISABLE_JIT=1 (here: the plain-Python kernel) can.
+    from schedkit.replay.engine import replay
+    from schedkit.traces.loader import load_trace
+
+    (tmp_path / "nodes.csv").write_text("name,cpu,memory,pods\nn0,4,8Gi,10\n")
+    (tmp_path / "pods.csv").write_text("name,arrival,duration,cpu,memory\np,0,10,100m,1Gi\n")
+    workload, _ = load_trace(str(tmp_path / "pods.csv"))
+    with pytest.raises(PluginError, match=r"^a plugin's kernel raised ValueError: undo failed; run with "
+                                          r"NUMBA_DISABLE_JIT=1 to see which plugin, kernel, pod and node$"):
+        replay(scheduler(BrokenUnreserve), workload)
+    monkeypatch.setattr(BrokenUnreserve, "kernels", Kernels(reserve=_no_op.py_func, unreserve=_raise_undo.py_func))
+    with pytest.raises(PluginError, match=r'^plugin "BrokenUnreserve": kernel unreserve raised ValueError: undo failed '
+                                          r"\(pod default/p, node n0\)$"):
+        replay(scheduler(BrokenUnreserve), workload)
+
+
 # -- check_plugin ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("cls, message", [

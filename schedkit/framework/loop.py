@@ -346,6 +346,8 @@ filter_code[n] = code
 filter_plugin[n] = failed
 """)
     section += filter_block(rest)
+    if not section:  # a profile without Filter plugins
+        section = ["pass"]
     if incremental:
         # The signature's verdicts were brought up to date by the failure check: every Filter plugin
         # that runs is node-local, so a node's verdict is the one kept for it.

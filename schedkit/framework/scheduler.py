@@ -147,13 +147,18 @@ class _Outputs:
         elsewhere. A compiled loop leaves no frames to read: the interrupted pod's cycle (its row is in
         ``err``) runs again as Python, on the state as the loop left it, to raise it where it can be seen."""
         site = locate_kernel_exception(exc)
-        if site is None and inputs.settings:
+        if site is None and profile.compiled and inputs.settings:
             try:
                 inputs.run_python(profile, self, int(self.err[ERR_CURRENT_POD]))
             except Exception as again:  # the same kernel raising again, now in Python
                 site, exc = locate_kernel_exception(again), again
+            if site is None:  # raised outside a pod's cycle (a replay's departures): only Python can tell
+                error = PluginError(f"a plugin's kernel raised {type(exc).__name__}: {exc}; run with "
+                                    "NUMBA_DISABLE_JIT=1 to see which plugin, kernel, pod and node")
+                error.__cause__ = exc
+                return error
         if site is None:
-            return None
+            return None  # not from a kernel: the framework's own bug, with its traceback
         plugin = profile.plugins[site.plugin]
         error = kernel_error(plugin.name, site.kernel, f"raised {type(exc).__name__}: {exc}",
                              inputs.pod_keys[site.pod], inputs.node_names[site.node] if site.node is not None else None)
