@@ -2,8 +2,11 @@
 
 ``run_plugin`` calls a plugin's kernels directly, the way upstream's plugin unit tests call a plugin:
 PreFilter, then Filter on every node (whatever PreFilter said), PreScore, and Score plus
-NormalizeScore on every node. ``check_plugin`` runs a plugin over generated clusters and asserts the
-invariants the framework relies on; it raises ``AssertionError`` naming the plugin and what broke.
+NormalizeScore on every node; a kernel that raises, a failure code the plugin cannot decode or a
+score that is not an integer is a ``PluginError`` naming the plugin, kernel, pod and node.
+``check_plugin`` runs a plugin over the author's own clusters and over generated ones that use the
+label keys and values the plugin interns, and asserts the invariants the framework relies on; it
+raises ``AssertionError`` naming the plugin and what broke.
 """
 
 from __future__ import annotations
@@ -16,10 +19,11 @@ import numpy as np
 
 from .cluster import Cluster, cluster_from_objects
 from .errors import PluginError
-from .framework.plugin import NARROW, SKIP, Code, Plugin, is_compiled, python_function, validate_plugin_class
+from .framework.plugin import (NARROW, SKIP, Code, Plugin, integer_result, is_compiled, kernel_error, python_function,
+                               validate_plugin_class)
 from .manifests import SourcedObject
 from .objects import Pod, parse_pod
-from .state import build_state
+from .state import ClusterState, Interner, build_state
 
 
 @dataclass
@@ -54,6 +58,39 @@ def _kernel(kernel, python: bool):
     return python_function(kernel) if python else kernel
 
 
+class _Caller:
+    """Calls one plugin's kernels for one pod, turning what the loop would flag (an exception, an
+    undecodable failure code, a score that is not an integer) into ``kernel_error``'s one line."""
+
+    def __init__(self, plugin: Plugin, pod: Pod, node_names: list[str], python: bool):
+        self.plugin, self.pod, self.node_names, self.python = plugin, pod, node_names, python
+
+    def call(self, kernel: str, node: int | None, *args):
+        function = _kernel(getattr(self.plugin.kernels, kernel), self.python)
+        try:
+            return function(*args)
+        except Exception as exc:  # the plugin's own error: name where it happened
+            raise self.error(kernel, node, f"raised {type(exc).__name__}: {exc}") from None
+
+    def error(self, kernel: str, node: int | None, detail: str) -> Exception:
+        return kernel_error(self.plugin.name, kernel, detail, self.pod.key,
+                            self.node_names[node] if node is not None else None)
+
+    def decode(self, kernel: str, node: int | None, code: int) -> tuple[str, list[str]]:
+        try:
+            return self.plugin.status(code).name, list(self.plugin.reasons(code))
+        except Exception as exc:  # e.g. KeyError: a code missing from reason_table
+            raise self.error(kernel, node, f"returned failure code {code}, which the plugin cannot decode "
+                                           f"({type(exc).__name__}: {exc})") from None
+
+    def score(self, node: int, *args) -> int:
+        value = self.call("score", node, *args)
+        if not integer_result(value):
+            raise self.error("score", node, f"returned {value!r}, a {type(value).__name__}: Score kernels must "
+                                            "return an integer")
+        return int(value)
+
+
 def run_plugin(plugin: Plugin, cluster: Cluster, pod: Pod, python: bool = False,
                score_nodes: list[str] | None = None, pre_score: bool = True) -> PluginRun:
     """Run ``plugin``'s kernels for ``pod`` on every node of ``cluster`` (``python``: the plain-Python
@@ -63,10 +100,11 @@ def run_plugin(plugin: Plugin, cluster: Cluster, pod: Pod, python: bool = False,
     columns = state.pod_columns([pod])
     plugin_state = plugin.prepare(state, [pod], columns)
     nodes, kernels, count = state.nodes, plugin.kernels, state.num_nodes
+    caller = _Caller(plugin, pod, state.node_names, python)
     run = PluginRun()
     if kernels.pre_filter is not None:
         mask = np.zeros(max(count, 1), dtype=np.uint8)
-        code = int(_kernel(kernels.pre_filter, python)(nodes, columns, 0, plugin_state, mask))
+        code = int(caller.call("pre_filter", None, nodes, columns, 0, plugin_state, mask))
         if code == SKIP:
             run.pre_filter = ("Skip", [])
         elif code == NARROW:
@@ -75,24 +113,23 @@ def run_plugin(plugin: Plugin, cluster: Cluster, pod: Pod, python: bool = False,
         elif code == 0:
             run.pre_filter = ("Success", [])
         else:
-            run.pre_filter = (plugin.status(code).name, plugin.reasons(code))
+            run.pre_filter = caller.decode("pre_filter", None, code)
     if kernels.filter is not None:
         for n, name in enumerate(state.node_names):
-            code = int(_kernel(kernels.filter, python)(nodes, columns, 0, n, plugin_state))
-            run.filter[name] = ("Success", []) if code == 0 else (plugin.status(code).name, plugin.reasons(code))
+            code = int(caller.call("filter", n, nodes, columns, 0, n, plugin_state))
+            run.filter[name] = ("Success", []) if code == 0 else caller.decode("filter", n, code)
     if score_nodes is None:
         feasible = np.arange(count, dtype=np.int64)
     else:
         feasible = np.array([state.node_index[name] for name in score_nodes], dtype=np.int64)
     if kernels.pre_score is not None and pre_score:
-        code = int(_kernel(kernels.pre_score, python)(nodes, columns, 0, feasible, len(feasible), plugin_state))
+        code = int(caller.call("pre_score", None, nodes, columns, 0, feasible, len(feasible), plugin_state))
         run.pre_score = "Skip" if code == SKIP else "Success"
     if kernels.score is not None and run.pre_score != "Skip":
-        raw = np.array([_kernel(kernels.score, python)(nodes, columns, 0, n, plugin_state) for n in feasible],
-                       dtype=np.int64)
+        raw = np.array([caller.score(int(n), nodes, columns, 0, n, plugin_state) for n in feasible], dtype=np.int64)
         scores = raw.copy()
         if kernels.normalize is not None:
-            _kernel(kernels.normalize, python)(nodes, columns, 0, feasible, scores, len(feasible), plugin_state)
+            caller.call("normalize", None, nodes, columns, 0, feasible, scores, len(feasible), plugin_state)
         names = [state.node_names[n] for n in feasible]
         run.raw_scores = dict(zip(names, raw.tolist()))
         run.scores = dict(zip(names, scores.tolist()))
@@ -147,14 +184,107 @@ def random_cluster(rng: random.Random, num_nodes: int = 6, num_running: int = 6)
     return cluster, pending
 
 
-def check_plugin(plugin: type[Plugin] | Plugin, args: dict | None = None, examples: int = 30, seed: int = 0) -> None:
-    """Check a plugin against the framework's invariants on generated clusters.
+class _RecordingInterner(Interner):
+    """An Interner that remembers every string a plugin looks up, to learn its vocabulary."""
 
-    Checks: it registers (valid kernels and signatures); ``prepare`` returns a tuple; Filter codes are
-    non-negative and decode to reason strings; PreFilter returns SUCCESS, SKIP, NARROW or a decodable
-    code; Score is an integer and NormalizeScore leaves every score in [0, 100]; kernels give the same
-    answer twice; compiled kernels agree with their Python versions; Reserve followed by Unreserve
-    leaves the plugin's state as it was.
+    def __init__(self, original: Interner, seen: set[str]):
+        super().__init__()
+        self.ids, self.strings, self.seen = dict(original.ids), list(original.strings), seen
+
+    def __call__(self, text: str) -> int:
+        self.seen.add(text)
+        return super().__call__(text)
+
+    def get(self, text: str, default: int = -1) -> int:
+        self.seen.add(text)
+        return super().get(text, default)
+
+
+@dataclass
+class Vocabulary:
+    """The label keys and values a plugin interned in ``prepare``: generated clusters use them, so the
+    plugin's kernels see the labels and taints they read."""
+
+    keys: set[str] = field(default_factory=set)
+    values: set[str] = field(default_factory=set)
+
+
+def plugin_vocabulary(plugin: Plugin, samples: list[tuple[Cluster, list[Pod]]]) -> Vocabulary:
+    """What ``plugin.prepare`` interns (``cluster.label_keys(...)``, ``cluster.label_values(...)``)
+    on each sample cluster with its pods."""
+    vocabulary = Vocabulary()
+    for cluster, pods in samples:
+        state = build_state(cluster, pods)
+        state.label_keys = _RecordingInterner(state.label_keys, vocabulary.keys)
+        state.label_values = _RecordingInterner(state.label_values, vocabulary.values)
+        plugin.prepare(state, pods, state.pod_columns(pods))
+    return vocabulary
+
+
+# Label values generated clusters mix with the plugin's own: integers (costs, sizes, Gt/Lt operands,
+# out-of-range ones included) and plain words.
+GENERIC_VALUES = ["0", "1", "2", "10", "90", "100", "101", "500", "-5", "true", "false", "a", "b"]
+GENERIC_KEYS = ["zone", "size"]
+
+
+def cluster_strategy(vocabulary: Vocabulary):
+    """A Hypothesis strategy of (cluster, pending pods) whose nodes carry the plugin's label keys and
+    values (as labels and as taints) besides generic ones, with resources, host ports, tolerations and
+    node selectors over the same words."""
+    from hypothesis import strategies as st
+
+    keys = st.sampled_from(sorted(vocabulary.keys | set(GENERIC_KEYS)))
+    values = st.sampled_from(sorted(vocabulary.values | set(GENERIC_VALUES)))
+    effects = st.sampled_from(["NoSchedule", "PreferNoSchedule", "NoExecute"])
+    taint = st.fixed_dictionaries({"key": keys, "value": values, "effect": effects})
+    allocatable = st.fixed_dictionaries({
+        "cpu": st.sampled_from(["1", "2", "4", "8"]), "memory": st.sampled_from(["2Gi", "4Gi", "8Gi"]),
+        "pods": st.sampled_from(["2", "5", "110"])},
+        optional={"example.com/gpu": st.sampled_from(["1", "2", "4"])})
+    node = st.fixed_dictionaries({
+        "labels": st.dictionaries(keys, values, max_size=4), "taints": st.lists(taint, max_size=2),
+        "unschedulable": st.booleans(), "allocatable": allocatable})
+    container = st.fixed_dictionaries({"name": st.just("c"), "resources": st.fixed_dictionaries({
+        "requests": st.fixed_dictionaries({}, optional={
+            "cpu": st.sampled_from(["100m", "500m", "1", "3"]), "memory": st.sampled_from(["128Mi", "1Gi", "4Gi"]),
+            "example.com/gpu": st.sampled_from(["1", "2"])})})},
+        optional={"ports": st.lists(st.fixed_dictionaries({"containerPort": st.just(80),
+                                                           "hostPort": st.sampled_from([80, 443])}), max_size=1)})
+    toleration = st.one_of(st.fixed_dictionaries({"key": keys, "operator": st.just("Exists")}),
+                           st.fixed_dictionaries({"key": keys, "operator": st.just("Equal"), "value": values}))
+    pod_spec = st.fixed_dictionaries({"containers": st.lists(container, min_size=1, max_size=2)}, optional={
+        "nodeSelector": st.dictionaries(keys, values, max_size=2), "tolerations": st.lists(toleration, max_size=2)})
+    pod_labels = st.dictionaries(keys, values, max_size=2)
+
+    @st.composite
+    def cluster_and_pods(draw):
+        specs = draw(st.lists(node, min_size=1, max_size=6))
+        nodes = [{"metadata": {"name": f"node-{i}", "labels": spec["labels"]},
+                  "spec": {"taints": spec["taints"], "unschedulable": spec["unschedulable"]},
+                  "status": {"allocatable": spec["allocatable"]}} for i, spec in enumerate(specs)]
+        running = [{"metadata": {"name": f"running-{i}", "namespace": "default", "labels": draw(pod_labels)},
+                    "spec": {**draw(pod_spec), "nodeName": f"node-{draw(st.integers(0, len(nodes) - 1))}"}}
+                   for i in range(draw(st.integers(0, 6)))]
+        pending = [make_pod({"metadata": {"name": f"pending-{i}", "namespace": "default",
+                                          "labels": draw(pod_labels)}, "spec": draw(pod_spec)})
+                   for i in range(draw(st.integers(1, 3)))]
+        return make_cluster(nodes, running), pending
+
+    return cluster_and_pods()
+
+
+def check_plugin(plugin: type[Plugin] | Plugin, args: dict | None = None, examples: int = 30, seed: int = 0,
+                 clusters: list[Cluster] | None = None, pods: list[Pod] | None = None) -> None:
+    """Check a plugin against the framework's invariants, on the author's own ``clusters`` (each with
+    ``pods``, or its own pending pods) and on ``examples`` generated ones (Hypothesis, seeded by
+    ``seed``) whose nodes carry the label keys and values the plugin interns in ``prepare``.
+
+    Checks: it registers (valid kernels and signatures); ``prepare`` returns a tuple; no kernel raises;
+    Filter codes are non-negative and decode to a status and reason strings; PreFilter returns SUCCESS,
+    SKIP, NARROW or a decodable code; Score returns an integer and NormalizeScore leaves every score in
+    [0, 100]; kernels give the same answer twice; compiled kernels agree with their Python versions;
+    Reserve followed by Unreserve leaves the plugin's state as it was. Failures raise AssertionError
+    naming the plugin, the cluster, the pod and what broke (Hypothesis shrinks generated examples).
     """
     cls = plugin if isinstance(plugin, type) else type(plugin)
     try:
@@ -162,32 +292,78 @@ def check_plugin(plugin: type[Plugin] | Plugin, args: dict | None = None, exampl
     except PluginError as exc:
         raise AssertionError(str(exc)) from None
     instance = plugin if isinstance(plugin, Plugin) else cls(args or {})
-    name = cls.name
-    rng = random.Random(seed)
-    for example in range(examples):
-        cluster, pods = random_cluster(rng)
-        for pod in pods:
-            where = f"plugin {name}, example {example}, pod {pod.key}"
-            state = build_state(cluster, [pod])
-            prepared = instance.prepare(state, [pod], state.pod_columns([pod]))
-            if not isinstance(prepared, tuple):
-                raise AssertionError(f"{where}: prepare must return a tuple, got {type(prepared).__name__}")
-            first = run_plugin(instance, cluster, pod)
-            again = run_plugin(instance, cluster, pod)
-            if first != again:
-                raise AssertionError(f"{where}: kernels are not deterministic: {first} != {again}")
-            if any(is_compiled(k) for _, k in cls.kernels.items()):
-                python = run_plugin(instance, cluster, pod, python=True)
-                if python != first:
-                    raise AssertionError(f"{where}: compiled and Python kernels disagree: {first} != {python}")
-            for node, (status, reasons) in first.filter.items():
-                if status != "Success" and (status not in Code.__members__ or not reasons):
-                    raise AssertionError(f"{where}, node {node}: failure without status or reasons: {status} {reasons}")
-            for node, score in first.scores.items():
-                if not 0 <= score <= 100:
-                    raise AssertionError(f"{where}, node {node}: score {score} outside [0, 100] after NormalizeScore")
-            if cls.kernels.reserve is not None:
-                _check_reserve(instance, cluster, pod, where)
+    own: list[tuple[Cluster, list[Pod]]] = []
+    for index, cluster in enumerate(clusters or []):
+        cluster_pods = list(pods) if pods is not None else cluster.pending_pods
+        if not cluster_pods:
+            raise ValueError(f"check_plugin: clusters[{index}] has no pending pods; pass pods=[...]")
+        own.append((cluster, cluster_pods))
+    for index, (cluster, cluster_pods) in enumerate(own):
+        for pod in cluster_pods:
+            _check_pod(instance, cluster, pod, f"plugin {cls.name}, clusters[{index}], pod {pod.key}")
+    if examples <= 0:
+        return
+    samples = own + [random_cluster(random.Random(seed))]
+    if pods is not None:
+        samples.append((samples[-1][0], list(pods)))
+    strategy = cluster_strategy(plugin_vocabulary(instance, samples))
+    _check_generated(instance, strategy, list(pods or []), examples, seed)
+
+
+def _check_generated(instance: Plugin, strategy, extra_pods: list[Pod], examples: int, seed: int) -> None:
+    try:
+        from hypothesis import HealthCheck, given, seed as hypothesis_seed, settings
+    except ImportError:  # a test-only dependency
+        raise ImportError("check_plugin generates clusters with Hypothesis: pip install hypothesis") from None
+
+    @hypothesis_seed(seed)
+    @settings(max_examples=examples, database=None, deadline=None, derandomize=False, print_blob=False,
+              suppress_health_check=list(HealthCheck))
+    @given(strategy)
+    def generated(example):
+        cluster, pending = example
+        for pod in pending + extra_pods:
+            _check_pod(instance, cluster, pod, f"plugin {instance.name}, generated cluster "
+                                               f"{_describe(cluster)}, pod {pod.key}")
+
+    generated()
+
+
+def _describe(cluster: Cluster) -> str:
+    """A generated cluster in one line: each node's labels and taints."""
+    parts = []
+    for node in cluster.nodes:
+        labels = ",".join(f"{k}={v}" for k, v in sorted(node.labels.items()))
+        taints = ",".join(f"{t.key}={t.value}:{t.effect}" for t in node.taints)
+        parts.append(f"{node.name}[{labels}]" + (f" taints[{taints}]" if taints else ""))
+    return "{" + "; ".join(parts) + "}"
+
+
+def _check_pod(instance: Plugin, cluster: Cluster, pod: Pod, where: str) -> None:
+    cls = type(instance)
+    state = build_state(cluster, [pod])
+    prepared = instance.prepare(state, [pod], state.pod_columns([pod]))
+    if not isinstance(prepared, tuple):
+        raise AssertionError(f"{where}: prepare must return a tuple, got {type(prepared).__name__}")
+    try:
+        first = run_plugin(instance, cluster, pod)
+        again = run_plugin(instance, cluster, pod)
+        python = run_plugin(instance, cluster, pod, python=True) if any(
+            is_compiled(k) for _, k in cls.kernels.items()) else first
+    except PluginError as exc:
+        raise AssertionError(f"{where}: {exc}") from None
+    if first != again:
+        raise AssertionError(f"{where}: kernels are not deterministic: {first} != {again}")
+    if python != first:
+        raise AssertionError(f"{where}: compiled and Python kernels disagree: {first} != {python}")
+    for node, (status, reasons) in first.filter.items():
+        if status != "Success" and (status not in Code.__members__ or not reasons):
+            raise AssertionError(f"{where}, node {node}: failure without status or reasons: {status} {reasons}")
+    for node, score in first.scores.items():
+        if not 0 <= score <= 100:
+            raise AssertionError(f"{where}, node {node}: score {score} outside [0, 100] after NormalizeScore")
+    if cls.kernels.reserve is not None:
+        _check_reserve(instance, cluster, pod, where)
 
 
 def _snapshot(value: Any) -> Any:

@@ -136,16 +136,88 @@ def test_registration_errors_name_the_plugin_and_the_problem():
         registry.register(object)
 
 
-def test_plugins_from_the_entry_point_group_are_registered(monkeypatch):
-    entry = importlib.metadata.EntryPoint(name="cheap", value="example_plugin:PreferCheapNodes",
-                                          group="schedkit.plugins")
-    monkeypatch.setattr(registry_module, "entry_points", lambda group: [entry] if group == "schedkit.plugins" else [])
-    registry = Registry()
+def _install_dist(tmp_path, monkeypatch, entry_points: str, name: str = "acme-plugins"):
+    """A package's installed metadata (a .dist-info folder) on sys.path, declaring ``entry_points``."""
+    info = tmp_path / f"{name.replace('-', '_')}-1.2.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.2\n")
+    (info / "entry_points.txt").write_text("[schedkit.plugins]\n" + entry_points)
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+
+def _fresh_default_registry(monkeypatch) -> Registry:
+    """The built-in plugins and the entry points on sys.path now (the default registry, made anew)."""
+    monkeypatch.setattr(registry_module, "_default", None)
+    return registry_module.default_registry()
+
+
+def _config_naming(name):
+    return parse_config({**BASE, "profiles": [{"plugins": {"multiPoint": {"enabled": [{"name": name}]}}}]})
+
+
+def test_plugins_from_the_entry_point_group_are_registered(tmp_path, monkeypatch):
+    _install_dist(tmp_path, monkeypatch, "PreferCheapNodes = example_plugin:PreferCheapNodes\n")
+    registry = _fresh_default_registry(monkeypatch)
     assert "PreferCheapNodes" in registry
-    broken = importlib.metadata.EntryPoint(name="nope", value="no_such_module:Plugin", group="schedkit.plugins")
-    monkeypatch.setattr(registry_module, "entry_points", lambda group: [broken])
-    with pytest.raises(PluginError, match="entry point nope \\(no_such_module:Plugin\\): cannot be loaded"):
-        "x" in Registry()
+    scheduler = Scheduler(cheap_config(), registry)
+    assert scheduler.explain(cost_cluster(), pod()).selected_node == "cheap"
+
+
+def test_a_broken_entry_point_breaks_only_the_configurations_that_name_it(tmp_path, monkeypatch, capsys):
+    _install_dist(tmp_path, monkeypatch, "Nope = no_such_module:Plugin\n"
+                                         "PreferCheapNodes = example_plugin:PreferCheapNodes\n")
+    registry = _fresh_default_registry(monkeypatch)
+    # The default profile, and one naming a working plugin of the same package: no error, no warning.
+    assert Scheduler(None, registry).schedule(cost_cluster(), [pod()]).scheduled == 1
+    assert Scheduler(cheap_config(), registry).schedule(cost_cluster(), [pod()]).scheduled == 1
+    assert capsys.readouterr().err == ""
+    # A configuration naming it: one error naming the entry point and the package.
+    with pytest.raises(PluginError, match=r'^entry point "Nope" \(no_such_module:Plugin\) of package acme-plugins 1.2: '
+                                          r"cannot be loaded: ModuleNotFoundError: No module named 'no_such_module'$"):
+        Scheduler(_config_naming("Nope"), _fresh_default_registry(monkeypatch))
+
+
+def test_an_unknown_name_skips_broken_entry_points_with_one_warning_line(tmp_path, monkeypatch, capsys):
+    # A package may name its entry point freely when it provides several plugins from one callable;
+    # a name no entry point carries loads the others, and the broken ones are skipped with a warning.
+    _install_dist(tmp_path, monkeypatch, "nope = no_such_module:Plugin\nalso-broken = no_such_module:Other\n"
+                                         "cheap = example_plugin:PreferCheapNodes\n")
+    registry = _fresh_default_registry(monkeypatch)
+    assert "PreferCheapNodes" in registry
+    assert "Missing" not in registry
+    assert "Missing" not in registry
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert err.startswith('schedkit: warning: skipped a plugin that cannot be loaded (and 1 more): entry point "')
+    assert "of package acme-plugins 1.2: cannot be loaded: ModuleNotFoundError" in err
+
+
+def test_an_entry_point_named_after_another_plugin_is_reported(monkeypatch):
+    wrong = importlib.metadata.EntryPoint(name="Cheap", value="example_plugin:PreferCheapNodes",
+                                          group="schedkit.plugins")
+    monkeypatch.setattr(registry_module, "entry_points", lambda group: [wrong])
+    with pytest.raises(PluginError, match='entry point "Cheap" .*: provides PreferCheapNodes, not Cheap'):
+        "Cheap" in Registry()
+
+
+def test_the_cli_reports_a_broken_plugin_the_configuration_names_in_one_line(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from schedkit.cli import main
+
+    _install_dist(tmp_path, monkeypatch, "Nope = no_such_module:Plugin\n")
+    monkeypatch.setattr(registry_module, "_default", None)
+    config = tmp_path / "config.yaml"
+    config.write_text("apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\n"
+                      "profiles:\n- plugins: {multiPoint: {enabled: [{name: Nope}]}}\n")
+    examples = os.path.join(os.path.dirname(DOCS), "examples")
+    args = ["explain", "--cluster", os.path.join(examples, "cluster.yaml"), "--pod", os.path.join(examples, "pod.yaml")]
+    result = CliRunner().invoke(main, args + ["--config", str(config)])
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1
+    assert 'entry point "Nope" (no_such_module:Plugin) of package acme-plugins 1.2: cannot be loaded' in result.output
+    monkeypatch.setattr(registry_module, "_default", None)
+    assert CliRunner().invoke(main, args).exit_code == 0  # the default profile does not name it
 
 
 def test_reserve_updates_plugin_owned_state_between_pods_in_a_batch():

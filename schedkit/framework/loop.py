@@ -19,7 +19,9 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.util
+import linecache
 import os
+import re
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -28,12 +30,27 @@ from typing import Any, Callable
 import numpy as np
 
 from . import runtime
-from .plugin import Plugin, is_compiled
+from .plugin import KERNEL_SIGNATURES, Plugin, is_compiled, python_function
 
 HISTOGRAM_WIDTH = 64  # distinct (plugin, code) failure pairs kept per pod
 
+# What the loop reports in ``err`` instead of raising: compiled code cannot build a message naming the
+# plugin, pod and node, so it records them and returns; Python words the error (_Outputs.raise_loop_error).
+# A kernel that raises is not caught in the loop (numba's try/except around each call made the default
+# profile's first compile several times slower); the loop keeps the current pod's row in
+# err[ERR_CURRENT_POD], and Python locates the kernel (locate_kernel_exception), running that pod's
+# cycle again as Python when the loop was compiled.
 ERR_SCORE_RANGE = 1
 ERR_HISTOGRAM_FULL = 2
+ERR_UNKNOWN_CODE = 3  # a failure code missing from the plugin's reason_table
+ERR_SCORE_NOT_INT = 4  # a Score kernel returned a float (an int64 array would truncate it silently)
+# err[ERR_KIND]: one of the above; then the plugin's index, the kernel (KERNEL_IDS), the pod's row,
+# the node's row (-1 for kernels without one) and the value (score or code); err[ERR_CURRENT_POD]: the
+# pod whose cycle is running.
+ERR_KIND, ERR_PLUGIN, ERR_KERNEL, ERR_POD, ERR_NODE, ERR_VALUE, ERR_CURRENT_POD = range(7)
+ERR_SLOTS = 7
+KERNEL_IDS = {name: k for k, name in enumerate(KERNEL_SIGNATURES)}
+KERNEL_NAMES = list(KERNEL_SIGNATURES)
 
 LOOP_ARGS = (
     "nodes, pods, order, percentage, find_one, rng, start, do_reserve, examine_all, score_all, explain, "
@@ -102,6 +119,67 @@ def _lines(indent: int, text: str) -> list[str]:
     return [pad + line if line else "" for line in text.strip("\n").splitlines()]
 
 
+def flag_error(kind: int, plugin: int, kernel: str, node: str = "-1", value: str = "0", pod: str = "p",
+               stop: bool = True) -> str:
+    """Source recording an error in ``err``; ``stop`` leaves the loop at once. Without it the loop goes
+    on (harmlessly: the error is raised when it returns) and the compiled loop has one exit path less:
+    each costs compile time, numba releasing every live array on it."""
+    stores = [
+        f"err[{ERR_KIND}] = {kind}",
+        f"err[{ERR_PLUGIN}] = {plugin}",
+        f"err[{ERR_KERNEL}] = {KERNEL_IDS[kernel]}",
+        f"err[{ERR_POD}] = {pod}",
+        f"err[{ERR_NODE}] = {node}",
+        f"err[{ERR_VALUE}] = {value}",
+    ]
+    if stop:
+        return "\n".join(stores + ["return"])
+    return "\n".join([f"if err[{ERR_KIND}] == 0:  # the first one is reported", *_indented(4, "\n".join(stores))])
+
+
+def call_kernel(spec: LoopSpec, i: int, kernel: str, args: str, target: str | None = None, node: str = "-1",
+                pod: str = "p") -> str:
+    """Source calling plugin ``i``'s ``kernel`` (one call per line, ``K<i>_<kernel>(...)``: an exception
+    it raises is located from that line, see ``locate_kernel_exception``) and, for a plugin decoding its
+    codes with ``reason_table``, flagging a failure code missing from that table."""
+    call = f"K{i}_{kernel}({args})"
+    lines = [f"{target} = {call}" if target else call]
+    codes = known_codes(spec.plugins[i])
+    if target and kernel in ("pre_filter", "filter", "permit") and codes is not None:
+        allowed = [0, -1, -2] if kernel == "pre_filter" else [0]
+        test = " and ".join(f"{target} != {code}" for code in sorted(set(allowed) | codes))
+        lines += [f"if {test}:"]
+        lines += _indented(4, flag_error(ERR_UNKNOWN_CODE, i, kernel, node, target, pod, stop=False))
+    return "\n".join(lines)
+
+
+def call_score(i: int, args: str, target: str, node: str) -> str:
+    """Source calling plugin ``i``'s Score kernel into ``target`` and flagging a result that is not an
+    integer (``integral`` is a compile-time constant for compiled kernels: no cost per call)."""
+    return "\n".join([
+        f"{target} = K{i}_score({args})",
+        f"if not integral({target}):",
+        *_indented(4, flag_error(ERR_SCORE_NOT_INT, i, "score", node, stop=False)),
+    ])
+
+
+def _indented(indent: int, text: str) -> list[str]:
+    return [" " * indent + line if line else "" for line in text.splitlines()]
+
+
+def indent(text: str, width: int) -> str:
+    """``text`` shifted right by ``width`` spaces: for generated code spliced into a template."""
+    return "\n".join(_indented(width, text))
+
+
+def known_codes(plugin: Plugin) -> set[int] | None:
+    """The failure codes a plugin can decode, when it decodes them with ``reason_table`` (None when it
+    overrides ``reasons``: any code may be valid then)."""
+    if type(plugin).reasons is not Plugin.reasons:
+        return None
+    return {int(code) for code in plugin.reason_table}
+
+
 def generate_body(spec: LoopSpec) -> str:
     """The loop function's source (without decorator or imports)."""
     states = ", ".join(f"S{i}" for i in range(len(spec.plugins)))
@@ -156,7 +234,8 @@ def pod_cycle_lines(spec: LoopSpec, incremental: bool = False) -> list[str]:
     add = out.extend
     cache_filters = spec.cache_filters()
     cached_scores = spec.cached_scores()
-    add(_lines(4, """
+    add(_lines(4, f"""
+    err[{ERR_CURRENT_POD}] = p  # the pod a kernel exception interrupted (one store per pod)
     out_node[p] = -1
     out_nominated[p] = -1
     out_reject_plugin[p] = -1
@@ -177,9 +256,10 @@ def pod_cycle_lines(spec: LoopSpec, incremental: bool = False) -> list[str]:
         add(_lines(8, f"run_f{i} = True"))
     for i in spec.pre_filter:
         skip = f"run_f{i} = False" if i in spec.filter else "pass"
+        call = indent(call_kernel(spec, i, "pre_filter", f"nodes, pods, p, S{i}, mask", "r"), 4)
         add(_lines(8, f"""
 if reject_plugin < 0:
-    r = K{i}_pre_filter(nodes, pods, p, S{i}, mask)
+{call}
     if r == -1:
         {skip}
     elif r == -2:
@@ -239,9 +319,10 @@ for j in range(nc):
     def filter_block(plugin_ids: list[int]) -> list[str]:
         lines: list[str] = []
         for i in plugin_ids:
+            call = indent(call_kernel(spec, i, "filter", f"nodes, pods, p, n, S{i}", "code", "n"), 4)
             lines.extend(_lines(0, f"""
 if code == 0 and run_f{i}:
-    code = K{i}_filter(nodes, pods, p, n, S{i})
+{call}
     if code != 0:
         failed = {i}
 """))
@@ -265,6 +346,8 @@ filter_code[n] = code
 filter_plugin[n] = failed
 """)
     section += filter_block(rest)
+    if not section:  # a profile without Filter plugins
+        section = ["pass"]
     if incremental:
         # The signature's verdicts were brought up to date by the failure check: every Filter plugin
         # that runs is node-local, so a node's verdict is the one kept for it.
@@ -312,10 +395,9 @@ elif fc >= 1:
 """))
     score_ids = {i for i, _ in spec.score}
     for i in spec.pre_score:
+        add(_lines(12, call_kernel(spec, i, "pre_score", f"nodes, pods, p, feasible, fc, S{i}", "r")))
         if i in score_ids:
-            add(_lines(12, f"run_s{i} = K{i}_pre_score(nodes, pods, p, feasible, fc, S{i}) != -1"))
-        else:
-            add(_lines(12, f"K{i}_pre_score(nodes, pods, p, feasible, fc, S{i})"))
+            add(_lines(12, f"run_s{i} = r != -1"))
     # Node-local plugins without NormalizeScore need no other node to finish a node's score: their
     # weighted sum is computed (or reused from the cache) in one pass per node.
     static = [(slot, i, weight) for slot, (i, weight) in enumerate(spec.score)
@@ -332,15 +414,13 @@ for j in range(fc):
 """))
         for slot, i, weight in static:
             guard = f"run_s{i}" if i in spec.pre_score else "True"
+            call = indent(call_score(i, f"nodes, pods, p, n, S{i}", "sc", "n"), 4)
+            out_of_range = indent(flag_error(ERR_SCORE_RANGE, i, "score", "n", "sc"), 8)
             add(_lines(16, f"""
 if {guard}:
-    sc = K{i}_score(nodes, pods, p, n, S{i})
+{call}
     if sc < 0 or sc > 100:
-        err[0] = 1
-        err[1] = {i}
-        err[2] = sc
-        err[3] = n
-        return
+{out_of_range}
     acc += {weight} * sc
     if explain:
         ex_raw[{slot}, n] = sc
@@ -360,24 +440,30 @@ if explain and not run_s{i}:
         if i in static_ids:
             continue
         guard = f"run_s{i}" if i in spec.pre_score else "True"
-        normalize = (
-            f"K{i}_normalize(nodes, pods, p, feasible, scores, fc, S{i})"
-            if spec.plugins[i].kernels.normalize is not None else "pass"
-        )
+        has_normalize = spec.plugins[i].kernels.normalize is not None
+        normalize = (call_kernel(spec, i, "normalize", f"nodes, pods, p, feasible, scores, fc, S{i}")
+                     if has_normalize else "pass")
+        out_of_range = indent(flag_error(ERR_SCORE_RANGE, i, "normalize" if has_normalize else "score",
+                                         "feasible[j]", "scores[j]"), 8)
         if i in cached_scores:
+            call = indent(call_score(i, f"nodes, pods, p, n, S{i}", "sc", "n"), 8)
             compute = f"""
 for j in range(fc):
     n = feasible[j]
     if fresh[j]:
         scores[j] = score_cache[{slot}, n]
     else:
-        scores[j] = K{i}_score(nodes, pods, p, n, S{i})
-        score_cache[{slot}, n] = scores[j]
+{call}
+        scores[j] = sc
+        score_cache[{slot}, n] = sc
 """
         else:
+            call = indent(call_score(i, f"nodes, pods, p, n, S{i}", "sc", "n"), 4)
             compute = f"""
 for j in range(fc):
-    scores[j] = K{i}_score(nodes, pods, p, feasible[j], S{i})
+    n = feasible[j]
+{call}
+    scores[j] = sc
 """
         add(_lines(12, f"if {guard}:"))
         add(_lines(16, compute))
@@ -388,11 +474,7 @@ if explain:
 {normalize}
 for j in range(fc):
     if scores[j] < 0 or scores[j] > 100:
-        err[0] = 1
-        err[1] = {i}
-        err[2] = scores[j]
-        err[3] = feasible[j]
-        return
+{out_of_range}
     total[j] += {weight} * scores[j]
 if explain:
     for j in range(fc):
@@ -422,9 +504,10 @@ if chosen < 0:
     hist_len[p] = hl
 """))
     for i in spec.post_filter:
+        call = indent(call_kernel(spec, i, "post_filter", f"nodes, pods, p, S{i}", "out_nominated[p]"), 4)
         add(_lines(8, f"""
 if chosen < 0 and out_nominated[p] < 0:
-    out_nominated[p] = K{i}_post_filter(nodes, pods, p, S{i})
+{call}
 """))
     add(_lines(8, """
 if chosen >= 0 and do_reserve:
@@ -435,12 +518,14 @@ if chosen >= 0 and do_reserve:
     if incremental:
         add(_lines(12, "log_change(R, C, chosen)"))
     for i in spec.reserve:
-        add(_lines(12, f"K{i}_reserve(nodes, pods, p, chosen, S{i})"))
+        add(_lines(12, call_kernel(spec, i, "reserve", f"nodes, pods, p, chosen, S{i}", node="chosen")))
     for i in spec.permit:
-        undo = [f"K{j}_unreserve(nodes, pods, p, chosen, S{j})" for j in reversed(spec.reserve)]
+        undo = [call_kernel(spec, j, "unreserve", f"nodes, pods, p, chosen, S{j}", node="chosen")
+                for j in reversed(spec.reserve)]
+        call = indent(call_kernel(spec, i, "permit", f"nodes, pods, p, chosen, S{i}", "r", "chosen"), 4)
         add(_lines(12, f"""
 if chosen >= 0:
-    r = K{i}_permit(nodes, pods, p, chosen, S{i})
+{call}
     if r != 0:
 """))
         add(_lines(20, "\n".join(undo + [
@@ -456,13 +541,49 @@ if chosen >= 0:
     return out
 
 
+PYTHON_LOOP_FILE = "<schedkit loop (python) "
+# Kernels called per node: their fourth argument is the node's row.
+NODE_KERNELS = ("filter", "score", "reserve", "unreserve", "permit")
+_CALL = re.compile(r"\bK(\d+)_([a-z_]+)\((.*)\)")
+
+
+@dataclass
+class KernelSite:
+    """Where a kernel raised: the plugin's index in the profile, the kernel, the pod's and node's rows."""
+
+    plugin: int
+    kernel: str
+    pod: int
+    node: int | None
+
+
+def locate_kernel_exception(exc: BaseException) -> KernelSite | None:
+    """The kernel call of a plain-Python loop that ``exc`` came out of, read from the generated line
+    and the loop frame's variables; None when it did not come out of a kernel (a framework bug)."""
+    tb = exc.__traceback__
+    site = None
+    while tb is not None:
+        frame = tb.tb_frame
+        if frame.f_code.co_filename.startswith(PYTHON_LOOP_FILE):
+            site = None
+            match = _CALL.search(linecache.getline(frame.f_code.co_filename, tb.tb_lineno))
+            if match:
+                args = [arg.strip() for arg in match.group(3).split(",")]
+                kernel = match.group(2)
+                values = frame.f_locals
+                node = int(values[args[3]]) if kernel in NODE_KERNELS and args[3] in values else None
+                site = KernelSite(int(match.group(1)), kernel, int(values[args[2]]), node)
+        tb = tb.tb_next
+    return site
+
+
 def _module_source(spec: LoopSpec, body: str, imports: tuple[str, ...] = ()) -> str:
     header = [
         "# Generated by schedkit.framework.loop for one profile's plugin lists. Do not edit.",
         "import numpy as np",
         "from numba import njit",
         "from schedkit.framework.loop import resolve_kernel",
-        "from schedkit.framework.runtime import num_feasible_nodes_to_find, select_host, hist_add, assume",
+        "from schedkit.framework.runtime import num_feasible_nodes_to_find, select_host, hist_add, assume, integral",
         *imports,
     ]
     for name, i, attr in spec.kernel_refs():
@@ -505,18 +626,25 @@ def _importable(spec: LoopSpec) -> bool:
 
 
 def build_loop(spec: LoopSpec, body: str | None = None, name: str = "schedule_loop",
-               helpers: dict[str, Callable] | None = None) -> tuple[Callable, bool]:
+               helpers: dict[str, Callable] | None = None, python: bool = False) -> tuple[Callable, bool]:
     """The loop function for ``spec`` and whether it is compiled. ``body`` defaults to the batch loop;
     a caller with another driver around the pod cycle (replay) passes its own source, the function
-    ``name`` it defines, and the compiled ``helpers`` it calls (module-level functions, imported by name)."""
+    ``name`` it defines, and the compiled ``helpers`` it calls (module-level functions, imported by name).
+    ``python`` builds the plain-Python loop over the kernels' Python versions whatever they are."""
     body = body or generate_body(spec)
     helpers = helpers or {}
-    if not spec.compiled():
+    if python or not spec.compiled():
         namespace: dict[str, Any] = {"np": np, **runtime.PYTHON}
-        namespace.update({key: getattr(fn, "py_func", fn) for key, fn in helpers.items()})
+        namespace.update({key: python_function(fn) for key, fn in helpers.items()})
         for ref, i, attr in spec.kernel_refs():
-            namespace[ref] = getattr(spec.plugins[i].kernels, attr)
-        exec(compile(body, "<schedkit loop (python)>", "exec"), namespace)  # noqa: S102
+            # Compiled kernels stay compiled beside a plain-Python one (each call is a fast dispatch).
+            function = getattr(spec.plugins[i].kernels, attr)
+            namespace[ref] = python_function(function) if python else function
+        # Registered with linecache: tracebacks (and debuggers) show the generated lines, and
+        # locate_kernel_exception reads the call that raised.
+        filename = f"{PYTHON_LOOP_FILE}{hashlib.sha256(body.encode()).hexdigest()[:12]}>"
+        linecache.cache[filename] = (len(body), None, body.splitlines(True), filename)
+        exec(compile(body, filename, "exec"), namespace)  # noqa: S102
         return namespace[name], False
     if not _importable(spec):
         from numba import njit

@@ -2,9 +2,9 @@
 
 Follows the shape of upstream's framework interfaces (staging ``k8s.io/kube-scheduler/framework/
 interface.go``): each extension point is a separate, optional kernel, and a plugin implements only
-what it needs. Kernels are plain functions over columns; decorate them with ``numba.njit(cache=True)``
-and the whole scheduling loop runs compiled. Plain-Python kernels work too (the loop then runs as
-Python: slower, same semantics).
+what it needs. Kernels are plain functions over columns; decorate them with ``@kernel`` (``numba.njit``
+with reference counting off; ``@numba.njit`` works too, slower per call) and the whole scheduling loop
+runs compiled. Plain-Python kernels work too (the loop then runs as Python: slower, same semantics).
 
 Kernel signatures (``nodes``: ``schedkit.state.NodeColumns``; ``pods``: ``PodColumns``; ``p``: the
 pod's row; ``n``: a node's row; ``state``: the tuple the plugin's ``prepare`` returned):
@@ -188,6 +188,20 @@ class Plugin:
                                    and getattr(cls, attr, None) is not None):
                 points.append(point)
         return points
+
+
+def kernel_error(plugin: str, kernel: str, detail: str, pod: str, node: str | None = None) -> Exception:
+    """The one-line error for a kernel that misbehaved on (pod, node): raised, returned a code its plugin
+    cannot decode, or a score that is not an integer. The loop and ``schedkit.testing`` both use it."""
+    from ..errors import PluginError
+
+    where = f"pod {pod}" + (f", node {node}" if node is not None else "")
+    return PluginError(f'plugin "{plugin}": kernel {kernel} {detail} ({where})')
+
+
+def integer_result(value: Any) -> bool:
+    """A Score kernel's result is an integer (bool and floats are not: an int64 array truncates 99.5)."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
 def validate_plugin_class(cls: Any) -> None:

@@ -2,14 +2,17 @@
 
 Sources: pkg/scheduler/schedule_one.go (``numFeasibleNodesToFind``, ``selectHost``) and
 pkg/scheduler/framework/types.go (``NodeInfo.AddPod``). Every function here has a plain-Python twin
-(``.py_func``) that the Python path of the loop uses, so both paths share one definition.
+(``python_function``: ``.py_func``, or the function itself under NUMBA_DISABLE_JIT=1) that the Python
+path of the loop uses, so both paths share one definition.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numba import types
+from numba.extending import overload
 
-from .plugin import kernel
+from .plugin import integer_result, kernel, python_function
 
 # schedule_one.go
 MIN_FEASIBLE_NODES_TO_FIND = 100
@@ -119,16 +122,30 @@ def assume(nodes, pods, p, n, sign):
     nodes.pod_count[n] += sign
 
 
+def integral(value) -> bool:
+    """Whether a Score kernel's result is an integer (a float would be truncated by the int64 score
+    arrays without a word). In compiled code this is decided from the type, once, at compile time."""
+    return integer_result(value)
+
+
+@overload(integral)
+def _integral_compiled(value):
+    result = isinstance(value, types.Integer)
+    return lambda value: result
+
+
 # Names the generated loop uses, bound to compiled or Python implementations.
 COMPILED = {
     "num_feasible_nodes_to_find": num_feasible_nodes_to_find,
     "select_host": select_host,
     "hist_add": hist_add,
     "assume": assume,
+    "integral": integral,
 }
 PYTHON = {
-    "num_feasible_nodes_to_find": num_feasible_nodes_to_find.py_func,
+    "num_feasible_nodes_to_find": python_function(num_feasible_nodes_to_find),
     "select_host": python_select_host,
-    "hist_add": hist_add.py_func,
-    "assume": assume.py_func,
+    "hist_add": python_function(hist_add),
+    "assume": python_function(assume),
+    "integral": integral,
 }

@@ -18,8 +18,10 @@ from ..objects import Pod
 from ..state import ClusterState, PodColumns, build_state
 from .caveats import missing_spread_owners, owner_warning_lines, volume_summary, volume_warning
 from .config import SchedulerConfig, load_config
-from .loop import ERR_HISTOGRAM_FULL, ERR_SCORE_RANGE, HISTOGRAM_WIDTH
-from .plugin import Plugin
+from .loop import (ERR_CURRENT_POD, ERR_HISTOGRAM_FULL, ERR_KERNEL, ERR_KIND, ERR_NODE, ERR_PLUGIN, ERR_POD, ERR_SCORE_NOT_INT,
+                   ERR_SCORE_RANGE, ERR_SLOTS, ERR_UNKNOWN_CODE, ERR_VALUE, HISTOGRAM_WIDTH, KERNEL_NAMES, build_loop,
+                   locate_kernel_exception)
+from .plugin import Plugin, kernel_error, python_function
 from .profile import Profile, build_profile
 from .registry import Registry
 from ..errors import PluginError
@@ -114,7 +116,7 @@ class _Outputs:
         self.ex_norm = np.zeros((s, n), dtype=np.int64)
         self.ex_skip = np.zeros(s, dtype=np.int64)
         self.ex_total = np.zeros(n, dtype=np.int64)
-        self.err = np.zeros(4, dtype=np.int64)
+        self.err = np.zeros(ERR_SLOTS, dtype=np.int64)
 
     def args(self) -> tuple:
         return (
@@ -123,15 +125,81 @@ class _Outputs:
             self.ex_norm, self.ex_skip, self.ex_total, self.err,
         )
 
-    def raise_loop_error(self, profile: Profile) -> None:
-        """What a compiled loop flagged in ``err`` instead of raising (it cannot), as upstream words it."""
-        if self.err[0] == ERR_SCORE_RANGE:
-            plugin = profile.plugins[self.err[1]].name
-            raise PluginError(
-                f'applying score defaultWeights on Score plugins: plugin "{plugin}" returns an invalid score '
-                f"{self.err[2]}, it should in the range of [0, 100] after normalizing")
-        if self.err[0] == ERR_HISTOGRAM_FULL:
+    def raise_loop_error(self, profile: Profile, inputs: "LoopInputs") -> None:
+        """What a loop flagged in ``err`` instead of raising, as one line naming the plugin, the kernel,
+        the pod and the node (score out of range: as upstream words it)."""
+        kind = int(self.err[ERR_KIND])
+        if kind == 0:
+            return
+        self.err[ERR_KIND] = 0  # reported once: the arrays may be reused
+        if kind == ERR_HISTOGRAM_FULL:
             raise PluginError(f"more than {HISTOGRAM_WIDTH} distinct filter failure codes for one pod")
+        plugin = profile.plugins[int(self.err[ERR_PLUGIN])]
+        kernel = KERNEL_NAMES[int(self.err[ERR_KERNEL])]
+        row, node, value = int(self.err[ERR_POD]), int(self.err[ERR_NODE]), int(self.err[ERR_VALUE])
+        pod, node_name = inputs.pod_keys[row], inputs.node_names[node] if node >= 0 else None
+        if kind == ERR_SCORE_RANGE:
+            where = f"pod {pod}" + (f", node {node_name}" if node_name else "")
+            raise PluginError(
+                f'applying score defaultWeights on Score plugins: plugin "{plugin.name}" returns an invalid score '
+                f"{value}, it should in the range of [0, 100] after normalizing ({where})")
+        if kind == ERR_UNKNOWN_CODE:
+            raise kernel_error(plugin.name, kernel, f"returned failure code {value}, which is not in its "
+                               f"reason_table {sorted(plugin.reason_table)}", pod, node_name)
+        if kind == ERR_SCORE_NOT_INT:
+            result = inputs.score_again(int(self.err[ERR_PLUGIN]), profile, row, node)
+            raise kernel_error(plugin.name, kernel, f"returned {result!r}, a {type(result).__name__}: Score "
+                               "kernels must return an integer", pod, node_name)
+
+    def kernel_exception(self, profile: Profile, inputs: "LoopInputs", exc: Exception) -> Exception | None:
+        """The one-line error for an exception a kernel raised in the loop; None when it came from
+        elsewhere. A compiled loop leaves no frames to read: the interrupted pod's cycle (its row is in
+        ``err``) runs again as Python, on the state as the loop left it, to raise it where it can be seen."""
+        site = locate_kernel_exception(exc)
+        if site is None and profile.compiled and inputs.settings:
+            try:
+                inputs.run_python(profile, self, int(self.err[ERR_CURRENT_POD]))
+            except Exception as again:  # the same kernel raising again, now in Python
+                site, exc = locate_kernel_exception(again), again
+            if site is None:  # raised outside a pod's cycle (a replay's departures): only Python can tell
+                error = PluginError(f"a plugin's kernel raised {type(exc).__name__}: {exc}; run with "
+                                    "NUMBA_DISABLE_JIT=1 to see which plugin, kernel, pod and node")
+                error.__cause__ = exc
+                return error
+        if site is None:
+            return None  # not from a kernel: the framework's own bug, with its traceback
+        plugin = profile.plugins[site.plugin]
+        error = kernel_error(plugin.name, site.kernel, f"raised {type(exc).__name__}: {exc}",
+                             inputs.pod_keys[site.pod], inputs.node_names[site.node] if site.node is not None else None)
+        error.__cause__ = exc
+        return error
+
+
+@dataclass
+class LoopInputs:
+    """What a loop ran on, to name the pod and node of an error and to call the failing kernel again."""
+
+    nodes: object  # NodeColumns
+    pods: object  # PodColumns
+    states: list[tuple]  # per plugin index in the profile
+    pod_keys: list[str]  # per pod row
+    node_names: list[str]
+    settings: tuple = ()  # the batch loop's arguments from ``percentage`` to ``explain`` (LOOP_ARGS)
+
+    def run_python(self, profile: Profile, outputs: "_Outputs", row: int) -> None:
+        """One pod's cycle in the plain-Python batch loop (no signature caches, copies of the random
+        stream and start index)."""
+        loop, _ = build_loop(profile.loop_spec(), python=True)
+        percentage, find_one, rng, start, *flags = self.settings
+        sig = np.full(self.pods.requests.shape[0], -1, dtype=np.int64)
+        loop(self.nodes, self.pods, np.array([row], dtype=np.int64), percentage, find_one, rng.copy(), start.copy(),
+             *flags, *outputs.args(), sig, *self.states)
+
+    def score_again(self, plugin: int, profile: Profile, row: int, node: int):
+        """Plugin ``plugin``'s Score for (pod, node), from the kernel's Python version: what the loop
+        flagged as not an integer, to show it."""
+        kernel = python_function(profile.plugins[plugin].kernels.score)
+        return kernel(self.nodes, self.pods, row, node, self.states[plugin])
 
 
 class Scheduler:
@@ -224,15 +292,25 @@ class Scheduler:
     def _run(self, profile: Profile, state: ClusterState, columns: PodColumns, order: np.ndarray,
              prepared: dict[int, tuple], outputs: _Outputs, rng: np.ndarray, sig: np.ndarray | None = None, *,
              do_reserve: bool = True, examine_all: bool = False, score_all: bool = False,
-             explain: bool = False) -> None:
+             explain: bool = False, pods: list[Pod] | None = None) -> None:
         loop = profile.loop()
         if sig is None:
             sig = np.full(columns.requests.shape[0], -1, dtype=np.int64)
         states = [prepared[id(plugin)] for plugin in profile.plugins]
         has_scoring = bool(profile.points["score"])
-        loop(state.nodes, columns, order, profile.percentage_of_nodes_to_score, not has_scoring, rng,
-             self.next_start_node_index, do_reserve, examine_all, score_all, explain, *outputs.args(), sig, *states)
-        outputs.raise_loop_error(profile)
+        pod_keys = [pod.key for pod in pods] if pods is not None else [
+            f"row {row}" for row in range(columns.requests.shape[0])]
+        settings = (profile.percentage_of_nodes_to_score, not has_scoring, rng, self.next_start_node_index,
+                    do_reserve, examine_all, score_all, explain)
+        inputs = LoopInputs(state.nodes, columns, states, pod_keys, state.node_names, settings)
+        try:
+            loop(state.nodes, columns, order, *settings, *outputs.args(), sig, *states)
+        except Exception as exc:  # a plugin's kernel raised: say which, on what
+            error = outputs.kernel_exception(profile, inputs, exc)
+            if error is None:
+                raise
+            raise error  # its cause: the kernel's own exception, with the kernel's line when run as Python
+        outputs.raise_loop_error(profile, inputs)
 
     def _assume_elsewhere(self, profile: Profile, state: ClusterState, columns: PodColumns, rows: list[int],
                           prepared: dict[int, tuple], outputs: _Outputs) -> None:
@@ -249,11 +327,11 @@ class Scheduler:
                 for key, plugin in others.items():
                     plugin.kernels.reserve(state.nodes, columns, row, node, prepared[key])
 
-    def _message(self, profile: Profile, state: ClusterState, outputs: _Outputs, row: int) -> str:
+    def _message(self, profile: Profile, state: ClusterState, outputs: _Outputs, row: int, pod: str) -> str:
         hist = [(int(outputs.hist_plugin[row, k]), int(outputs.hist_code[row, k]), int(outputs.hist_count[row, k]))
                 for k in range(int(outputs.hist_len[row]))]
         return failure_message(profile, state.num_nodes, int(outputs.reject_plugin[row]),
-                               int(outputs.reject_code[row]), hist)
+                               int(outputs.reject_code[row]), hist, pod)
 
     def schedule(self, cluster: Cluster, pods: list[Pod] | None = None, seed: int = 0,
                  fresh: bool = True) -> ScheduleResult:
@@ -278,7 +356,7 @@ class Scheduler:
         compile_start = time.perf_counter()
         compiled = True
         for profile in self.profiles.values():
-            self._run(profile, state, columns, np.zeros(0, dtype=np.int64), prepared, outputs, rng)
+            self._run(profile, state, columns, np.zeros(0, dtype=np.int64), prepared, outputs, rng, pods=pods)
             compiled = compiled and profile.compiled
         compile_seconds = time.perf_counter() - compile_start
         signatures = {name: self._signatures(profile, pods) for name, profile in self.profiles.items()}
@@ -290,7 +368,7 @@ class Scheduler:
             profile = self.profiles[pods[row].scheduler_name] if row >= 0 else None
             if segment and profile is not segment_profile:
                 self._run(segment_profile, state, columns, np.asarray(segment, dtype=np.int64), prepared, outputs, rng,
-                          signatures[segment_profile.scheduler_name])
+                          signatures[segment_profile.scheduler_name], pods=pods)
                 self._assume_elsewhere(segment_profile, state, columns, segment, prepared, outputs)
                 segment = []
             segment_profile = profile
@@ -310,7 +388,7 @@ class Scheduler:
             else:
                 nominated = int(outputs.nominated[row])
                 assignments.append(Assignment(
-                    pod.key, None, self._message(profile, state, outputs, row),
+                    pod.key, None, self._message(profile, state, outputs, row, pod.key),
                     state.node_names[nominated] if nominated >= 0 else None))
         for row, message in sorted(held.items()):
             assignments.append(Assignment(pods[row].key, None, message, queued=False))
@@ -354,7 +432,7 @@ class Scheduler:
         outputs = _Outputs(1, state.num_nodes, len(score_slots), explain=True)
         rng = np.array([seed % 2**64], dtype=np.uint64)
         self._run(profile, state, columns, np.zeros(1, dtype=np.int64), prepared, outputs, rng,
-                  do_reserve=False, examine_all=True, score_all=score_all, explain=True)
+                  do_reserve=False, examine_all=True, score_all=score_all, explain=True, pods=[pod])
         chosen = int(outputs.node[0])
         narrowed = [] if outputs.reject_plugin[0] >= 0 else _narrowing_plugins(profile, int(outputs.reject_code[0]))
         nodes = []
@@ -368,8 +446,8 @@ class Scheduler:
             code_name = None
             if status == 1 and failed >= 0:
                 failed_name = profile.plugins[failed].name
-                reasons = profile.plugins[failed].reasons(int(outputs.ex_fail_code[n]))
-                code_name = profile.plugins[failed].status(int(outputs.ex_fail_code[n])).name
+                reasons, code_name = decode(profile.plugins[failed], int(outputs.ex_fail_code[n]), "filter", pod.key,
+                                            name)
             scores: dict[str, dict[str, int]] = {}
             total = None
             if (status == 2 or score_all) and not (chosen >= 0 and _single_feasible(outputs) and not score_all):
@@ -384,15 +462,15 @@ class Scheduler:
                 total = int(outputs.ex_total[n])
             if status == 0 and outputs.reject_plugin[0] >= 0:
                 plugin = profile.plugins[int(outputs.reject_plugin[0])]
-                failed_name, reasons = plugin.name, plugin.reasons(int(outputs.reject_code[0]))
-                code_name = plugin.status(int(outputs.reject_code[0])).name
+                failed_name = plugin.name
+                reasons, code_name = decode(plugin, int(outputs.reject_code[0]), "pre_filter", pod.key)
             elif status == 0 and narrowed:  # outside the PreFilterResult
                 failed_name = narrowed[0] if len(narrowed) == 1 else None
                 reasons = [f"node(s) didn't satisfy plugin(s) [{' '.join(narrowed)}]"]
                 code_name = "UnschedulableAndUnresolvable"
             nodes.append(NodeExplanation(name, feasible, failed_name, reasons, scores, total, status == 2, status != 0,
                                          code_name))
-        message = None if chosen >= 0 else self._message(profile, state, outputs, 0)
+        message = None if chosen >= 0 else self._message(profile, state, outputs, 0, pod.key)
         skipped = [profile.plugins[i].name for slot, i in enumerate(score_slots) if outputs.ex_skip[slot]]
         return Explanation(pod.key, pod.scheduler_name, state.node_names[chosen] if chosen >= 0 else None, message,
                            nodes, skipped, list(profile.not_modelled), _single_feasible(outputs) and not score_all,
@@ -426,7 +504,7 @@ def no_profile_message(pod: Pod) -> str:
 
 
 def failure_message(profile: Profile, num_nodes: int, reject_plugin: int, reject_code: int,
-                    hist: list[tuple[int, int, int]]) -> str:
+                    hist: list[tuple[int, int, int]], pod: str = "(unnamed)") -> str:
     """FitError.Error() for one failed cycle, from what the loop recorded: the PreFilter/Permit plugin
     that rejected the pod (``reject_plugin`` >= 0), or the per-(plugin, code) node counts of Filter."""
     if num_nodes == 0:
@@ -434,13 +512,13 @@ def failure_message(profile: Profile, num_nodes: int, reject_plugin: int, reject
     if reject_plugin >= 0:
         plugin = profile.plugins[reject_plugin]
         if reject_code < 0:  # Permit rejected the chosen node
-            return f"0/1 nodes are available: {', '.join(plugin.reasons(-reject_code))}."
-        return f"0/{num_nodes} nodes are available: {', '.join(plugin.reasons(reject_code))}."
+            return f"0/1 nodes are available: {', '.join(decode(plugin, -reject_code, 'permit', pod)[0])}."
+        return f"0/{num_nodes} nodes are available: {', '.join(decode(plugin, reject_code, 'pre_filter', pod)[0])}."
     counts: dict[str, int] = {}
     failed_nodes = 0
     for plugin_index, code, count in hist:
         failed_nodes += count
-        for reason in profile.plugins[plugin_index].reasons(code):
+        for reason in decode(profile.plugins[plugin_index], code, "filter", pod)[0]:
             counts[reason] = counts.get(reason, 0) + count
     narrowed = _narrowing_plugins(profile, reject_code)
     # With a PreFilterResult, nodes outside it (none at all when its names match no node) carry
@@ -453,6 +531,17 @@ def failure_message(profile: Profile, num_nodes: int, reject_plugin: int, reject
     if parts:
         message += f" {', '.join(parts)}."
     return message
+
+
+def decode(plugin: Plugin, code: int, kernel: str, pod: str, node: str | None = None) -> tuple[list[str], str]:
+    """A failure code's reasons and status name; a code the plugin cannot decode is the plugin's
+    error, named with the kernel that returned it (the loop checks codes of plugins that use
+    ``reason_table``; this catches ``reasons``/``status`` overrides that fail)."""
+    try:
+        return list(plugin.reasons(code)), plugin.status(code).name
+    except Exception as exc:  # any error in the plugin's own decoding code
+        raise kernel_error(plugin.name, kernel, f"returned failure code {code}, which its reasons() or status() "
+                           f"cannot decode ({type(exc).__name__}: {exc})", pod, node) from None
 
 
 def _narrowing_plugins(profile: Profile, bits: int) -> list[str]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ..framework.loop import LOOP_ARGS, LoopSpec, _lines, build_loop, pod_cycle_lines, preamble_lines
+from ..framework.loop import LOOP_ARGS, LoopSpec, _lines, build_loop, call_kernel, pod_cycle_lines, preamble_lines
 from . import queue
 
 HELPERS = {name: getattr(queue, name) for name in (
@@ -87,7 +87,7 @@ while True:
                 s = R.shape[d]
 """, NAMES)))
     for i in reversed(spec.reserve):
-        out.extend(_lines(20, f"K{i}_unreserve(nodes, pods, s, n, S{i})"))
+        out.extend(_lines(20, call_kernel(spec, i, "unreserve", f"nodes, pods, s, n, S{i}", node="n", pod="s")))
     out.extend(_lines(20, _named("""
 assume(nodes, pods, s, n, -1)
 clock += 1

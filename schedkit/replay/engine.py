@@ -17,7 +17,7 @@ import numpy as np
 from ..cluster import Cluster
 from ..errors import InputError, PluginError
 from ..framework.loop import HISTOGRAM_WIDTH
-from ..framework.scheduler import Scheduler, _Outputs, failure_message
+from ..framework.scheduler import LoopInputs, Scheduler, _Outputs, failure_message
 from ..state import ClusterState, build_state
 from ..traces.workload import Workload
 from . import queue
@@ -137,11 +137,19 @@ def replay(scheduler: Scheduler, workload: Workload, seed: int = 0,
     compile_start = time.perf_counter()
     function, _ = build_replay(profile.loop_spec())
 
+    settings = (profile.percentage_of_nodes_to_score, not has_scoring, rng, scheduler.next_start_node_index,
+                True, False, False, False)
+    inputs = LoopInputs(state.nodes, columns, states, [s.key for s in shapes], state.node_names, settings)
+
     def call(limit: int) -> int:
-        status = function(state.nodes, columns, empty, profile.percentage_of_nodes_to_score, not has_scoring, rng,
-                          scheduler.next_start_node_index, True, False, False, False, *outputs.args(), sig, R, C, F,
-                          limit, *states)
-        outputs.raise_loop_error(profile)
+        try:
+            status = function(state.nodes, columns, empty, *settings, *outputs.args(), sig, R, C, F, limit, *states)
+        except Exception as exc:  # a plugin's kernel raised: say which, on what
+            error = outputs.kernel_exception(profile, inputs, exc)
+            if error is None:
+                raise
+            raise error  # its cause: the kernel's own exception, with the kernel's line when run as Python
+        outputs.raise_loop_error(profile, inputs)
         return status
 
     if compiling:

@@ -20,7 +20,8 @@ that fails together; anything else sends its first member back to be tried as a 
 
 from __future__ import annotations
 
-from ..framework.loop import LoopSpec, _lines
+from ..framework.loop import LoopSpec, _lines, call_kernel
+from ..framework.loop import indent as indent_text
 from . import queue
 
 
@@ -33,9 +34,10 @@ def fast_fail_lines(spec: LoopSpec) -> list[str]:
     def chain(indent: int) -> list[str]:
         lines = _lines(indent, "code = 0\nfailed = -1")
         for i in local:
+            call = indent_text(call_kernel(spec, i, "filter", f"nodes, pods, p, n, S{i}", "code", "n"), 4)
             lines += _lines(indent, f"""
 if code == 0 and run_f{i}:
-    code = K{i}_filter(nodes, pods, p, n, S{i})
+{call}
     if code != 0:
         failed = {i}
 """)
@@ -96,9 +98,10 @@ else:
 """)
     out += _lines(8, "if fast_fail:")
     for i in spec.post_filter:
+        call = indent_text(call_kernel(spec, i, "post_filter", f"nodes, pods, p, S{i}", "out_nominated[p]"), 4)
         out += _lines(12, f"""
 if out_nominated[p] < 0:
-    out_nominated[p] = K{i}_post_filter(nodes, pods, p, S{i})
+{call}
 """)
     out += _lines(12, """
 if is_group:
