@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from schedkit.framework.config import check_fields
 from schedkit.framework.plugin import Code, Kernels, Plugin, kernel
 from schedkit.resources import is_extended, is_scalar, resource_weights
 
@@ -133,9 +134,10 @@ class NodeResourcesFit(Plugin):
         args.pop("ignoredResources", None)
         args.pop("ignoredResourceGroups", None)
         if args:
-            raise ValueError(f'strict decoding error: unknown field "{sorted(args)[0]}"')
-        if not isinstance(strategy, dict) or set(strategy) - {"type", "resources", "requestedToCapacityRatio"}:
-            raise ValueError("scoringStrategy: expected {type, resources, requestedToCapacityRatio}")
+            check_fields(args, "", ("scoringStrategy", "ignoredResources", "ignoredResourceGroups"))  # every key left is unknown
+        if not isinstance(strategy, dict):
+            raise ValueError("scoringStrategy: expected a mapping")
+        check_fields(strategy, "scoringStrategy", ("type", "resources", "requestedToCapacityRatio"))
         kind = strategy.get("type") or "LeastAllocated"
         if kind not in STRATEGIES:
             raise ValueError(f'scoringStrategy.type: Unsupported value: "{kind}": supported values: '
@@ -158,8 +160,9 @@ class NodeResourcesFit(Plugin):
             raise ValueError("scoringStrategy.shape: Required value: at least one point must be specified")
         points = []
         for i, point in enumerate(shape):
-            if not isinstance(point, dict) or set(point) - {"utilization", "score"}:
-                raise ValueError(f"scoringStrategy.shape[{i}]: expected {{utilization, score}}")
+            if not isinstance(point, dict):
+                raise ValueError(f"scoringStrategy.shape[{i}]: expected a mapping")
+            check_fields(point, f"scoringStrategy.shape[{i}]", ("utilization", "score"))
             utilization, score = point.get("utilization", 0), point.get("score", 0)
             for field, value in (("utilization", utilization), ("score", score)):
                 if isinstance(value, bool) or not isinstance(value, int):

@@ -19,6 +19,7 @@ import math
 
 import numpy as np
 
+from schedkit.framework.config import check_fields
 from schedkit.framework.plugin import SKIP, SUCCESS, Code, Kernels, Plugin, kernel
 from schedkit.nodeselector import TermTables, node_label, term_matches
 from schedkit.objects import Requirement as NodeRequirement
@@ -332,7 +333,7 @@ class PodTopologySpread(Plugin):
         self.defaulting_type = args.pop("defaultingType", "System")
         raw_defaults = args.pop("defaultConstraints", None) or []
         if args:
-            raise ValueError(f'strict decoding error: unknown field "{sorted(args)[0]}"')
+            check_fields(args, "", ("defaultingType", "defaultConstraints"))  # every key left is unknown
         if self.defaulting_type not in ("System", "List"):
             raise ValueError(f'defaultingType: Unsupported value: "{self.defaulting_type}": supported values: '
                              '"System", "List"')

@@ -8,8 +8,9 @@ Plugin args are validated by each plugin's constructor, as upstream's ``New*`` f
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterable
 
 from ..errors import InputError
 from ..manifests import read_documents
@@ -56,6 +57,25 @@ TOP_FIELDS = {
     "podInitialBackoffSeconds", "podMaxBackoffSeconds", "profiles", "extenders", "delayCacheUntilActive",
 }
 PROFILE_FIELDS = {"schedulerName", "percentageOfNodesToScore", "plugins", "pluginConfig"}
+
+
+def unknown_field_message(path: str, key: Any, allowed: Iterable[str]) -> str:
+    """Upstream's strict-decoding text for the misspelt field itself (its full path), with the closest
+    allowed name as a hint: ``strict decoding error: unknown field "a.resource"; did you mean "resources"?``"""
+    where = f"{path}.{key}" if path else str(key)
+    message = f'strict decoding error: unknown field "{where}"'
+    close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
+    if close:
+        message += f'; did you mean "{close[0]}"?'
+    return message
+
+
+def check_fields(obj: dict, path: str, allowed: Iterable[str]) -> None:
+    """Plugin args: the first unknown key of ``obj`` (a mapping at ``path``) as a ValueError."""
+    allowed = set(allowed)
+    for key in obj:
+        if key not in allowed:
+            raise ValueError(unknown_field_message(path, key, allowed))
 
 
 @dataclass(frozen=True)
@@ -136,7 +156,7 @@ class _Decoder:
         for key in obj:
             if key not in allowed:
                 where = f"{path}.{key}" if path else str(key)
-                raise self.fail(where, f'strict decoding error: unknown field "{where}"')
+                raise self.fail(where, unknown_field_message(path, key, allowed))
         return obj
 
     def integer(self, value: Any, path: str) -> int:
