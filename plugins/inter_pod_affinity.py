@@ -322,6 +322,11 @@ class InterPodAffinity(Plugin):
                       normalize=_normalize, reserve=_reserve, unreserve=_unreserve)
     reason_table = {CODE_AFFINITY: ERR_REASON_AFFINITY, CODE_ANTI: ERR_REASON_ANTI_AFFINITY,
                     CODE_EXISTING_ANTI: ERR_REASON_EXISTING_ANTI_AFFINITY}
+    # plugin.go: PreFilter, Filter, PreScore, Score; no Reserve: the affinity tables follow the pods in
+    # upstream's cache. filtering.go / scoring.go getPreFilterState / getPreScoreState errors:
+    reserve_keeps_cache = True
+    missing_pre_filter_state = 'error reading "PreFilterInterPodAffinity" from cycleState: not found'
+    missing_pre_score_state = 'failed to read "PreScoreInterPodAffinity" from cycleState: not found'
 
     def __init__(self, args=None):
         args = dict(args or {})

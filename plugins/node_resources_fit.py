@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from schedkit.framework.config import check_fields
-from schedkit.framework.plugin import Code, Kernels, Plugin, kernel
+from schedkit.framework.plugin import SUCCESS, Code, Kernels, Plugin, kernel
 from schedkit.resources import is_extended, is_scalar, resource_weights
 
 LEAST_ALLOCATED, MOST_ALLOCATED, REQUESTED_TO_CAPACITY_RATIO = 0, 1, 2
@@ -27,6 +27,20 @@ MAX_CUSTOM_PRIORITY_SCORE = 10  # shape scores are 0..10, scaled to 0..100
 
 TOO_MANY_PODS = 1  # failure code bits: bit 0 pod count, bit 1 + r resource column r
 UNRESOLVABLE = 1 << 62
+
+
+@kernel
+def _pre_filter(nodes, pods, p, state, mask):
+    """Upstream's PreFilter stores the pod's request for Filter; schedkit's columns already hold it. It
+    never rejects: its one rejection needs SidecarContainers off, and that gate is GA."""
+    return SUCCESS
+
+
+@kernel
+def _pre_score(nodes, pods, p, feasible, count, state):
+    """Upstream's PreScore stores the pod's request list for Score and never returns Skip; Score
+    computes the list itself when PreScore did not run (fit.go Score)."""
+    return SUCCESS
 
 
 @kernel
@@ -116,8 +130,11 @@ def _string_list(args: dict, key: str) -> list[str]:
 
 class NodeResourcesFit(Plugin):
     name = "NodeResourcesFit"
-    kernels = Kernels(filter=_filter, score=_score)
+    # fit.go: PreFilter, Filter, PreScore, Score (``var _ fwk.XPlugin = &Fit{}``).
+    kernels = Kernels(pre_filter=_pre_filter, filter=_filter, pre_score=_pre_score, score=_score)
     node_local = True
+    # fit.go getPreFilterState, as Filter returns it when PreFilter did not run.
+    missing_pre_filter_state = 'error reading "PreFilterNodeResourcesFit" from cycleState: not found'
 
     def signature(self, pod):
         return (tuple(sorted(pod.requests.items())), pod.nonzero_cpu, pod.nonzero_memory)

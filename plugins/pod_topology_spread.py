@@ -327,6 +327,11 @@ class PodTopologySpread(Plugin):
     kernels = Kernels(pre_filter=_pre_filter, filter=_filter, pre_score=_pre_score, score=_score,
                       normalize=_normalize, reserve=_reserve, unreserve=_unreserve)
     reason_table = {CODE_SKEW: ERR_REASON_CONSTRAINTS_NOT_MATCH, CODE_MISSING_LABEL: ERR_REASON_NODE_LABEL_NOT_MATCH}
+    # plugin.go: PreFilter, Filter, PreScore, Score; no Reserve: the per-node counts follow the pods in
+    # upstream's cache. filtering.go / scoring.go getPreFilterState / getPreScoreState errors:
+    reserve_keeps_cache = True
+    missing_pre_filter_state = 'reading "PreFilterPodTopologySpread" from cycleState: not found'
+    missing_pre_score_state = 'error reading "PreScorePodTopologySpread" from cycleState: not found'
 
     def __init__(self, args=None):
         args = dict(args or {})

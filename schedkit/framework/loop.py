@@ -35,6 +35,11 @@ HISTOGRAM_WIDTH = 64  # distinct (plugin, code) failure pairs kept per pod
 ERR_SCORE_RANGE = 1
 ERR_HISTOGRAM_FULL = 2
 
+# The failure code (in the histogram and ``out_reject_code``) of a plugin whose Filter or Score ran without
+# the state its PreFilter/PreScore writes, those not being enabled: upstream's plugin returns an Error
+# status and the cycle fails with it (Plugin.missing_pre_filter_state / missing_pre_score_state).
+MISSING_STATE = -(1 << 62)
+
 LOOP_ARGS = (
     "nodes, pods, order, percentage, find_one, rng, start, do_reserve, examine_all, score_all, explain, "
     "out_node, out_nominated, out_reject_plugin, out_reject_code, hist_plugin, hist_code, hist_count, "
@@ -57,6 +62,19 @@ class LoopSpec:
     score: list[tuple[int, int]] = field(default_factory=list)  # (plugin, weight)
     reserve: list[int] = field(default_factory=list)
     permit: list[int] = field(default_factory=list)
+    # Filter plugins whose Filter fails for want of PreFilter state (not enabled at preFilter).
+    filter_state_missing: list[int] = field(default_factory=list)
+    # Score plugins whose Score fails for want of PreScore state (not enabled at preScore).
+    score_state_missing: list[int] = field(default_factory=list)
+    # Score plugins not enabled at preScore whose Score computes that state itself: their pre_score kernel
+    # runs as part of Score, and its Skip scores every node 0 instead of skipping the plugin.
+    score_computes_state: list[int] = field(default_factory=list)
+
+    def filter_call(self, i: int) -> str:
+        """The expression giving filter plugin ``i``'s code for pod ``p`` on node ``n``."""
+        if i in self.filter_state_missing:
+            return str(MISSING_STATE)
+        return f"K{i}_filter(nodes, pods, p, n, S{i})"
 
     def kernel_refs(self) -> list[tuple[str, int, str]]:
         """(global name, plugin index, kernel attribute) for every kernel the loop calls."""
@@ -64,15 +82,22 @@ class LoopSpec:
         for i in self.pre_filter:
             refs.append((f"K{i}_pre_filter", i, "pre_filter"))
         for i in self.filter:
-            refs.append((f"K{i}_filter", i, "filter"))
+            if i not in self.filter_state_missing:
+                refs.append((f"K{i}_filter", i, "filter"))
         for i in self.post_filter:
             refs.append((f"K{i}_post_filter", i, "post_filter"))
-        for i in self.pre_score:
+        for i in self.pre_score + self.score_computes_state:
             refs.append((f"K{i}_pre_score", i, "pre_score"))
+        if self.score_state_missing:  # the cycle fails before any Score runs
+            return refs + self._reserve_refs()
         for i, _ in self.score:
             refs.append((f"K{i}_score", i, "score"))
             if self.plugins[i].kernels.normalize is not None:
                 refs.append((f"K{i}_normalize", i, "normalize"))
+        return refs + self._reserve_refs()
+
+    def _reserve_refs(self) -> list[tuple[str, int, str]]:
+        refs = []
         for i in self.reserve:
             refs.append((f"K{i}_reserve", i, "reserve"))
             refs.append((f"K{i}_unreserve", i, "unreserve"))
@@ -172,6 +197,7 @@ def pod_cycle_lines(spec: LoopSpec, incremental: bool = False) -> list[str]:
     narrow_bits = 0
     reject_plugin = -1
     reject_code = 0
+    state_error = -1
 """))
     for i in spec.filter:
         add(_lines(8, f"run_f{i} = True"))
@@ -241,7 +267,7 @@ for j in range(nc):
         for i in plugin_ids:
             lines.extend(_lines(0, f"""
 if code == 0 and run_f{i}:
-    code = K{i}_filter(nodes, pods, p, n, S{i})
+    code = {spec.filter_call(i)}
     if code != 0:
         failed = {i}
 """))
@@ -277,6 +303,11 @@ else:
         add([" " * 16 + line if line else "" for line in section])
     else:
         add([" " * 12 + line if line else "" for line in section])
+    if spec.filter_state_missing:
+        add(_lines(12, f"""
+if code == {MISSING_STATE} and state_error < 0:
+    state_error = failed
+"""))
     add(_lines(12, """
 if explain:
     ex_fail_plugin[n] = failed
@@ -298,12 +329,75 @@ elif fc < to_find or score_all:
             err[0] = 2
             return
 """))
-    add(_lines(8, """
+    add(_lines(8, f"""
 if do_reserve:
     start[0] = (start[0] + processed) % N
 chosen = -1
-if fc == 1 and not score_all:
+if state_error >= 0:  # a Filter failed with an Error status: the cycle ends with it
+    out_reject_plugin[p] = state_error
+    out_reject_code[p] = {MISSING_STATE}
+elif fc == 1 and not score_all:  # schedule_one.go: one feasible node is chosen without scoring
     chosen = feasible[0]
+"""))
+    if spec.score_state_missing:
+        # RunScorePlugins: the first Score plugin (in order) without its PreScore state fails the cycle.
+        add(_lines(8, f"""
+elif fc >= 1:
+    out_reject_plugin[p] = {spec.score_state_missing[0]}
+    out_reject_code[p] = {MISSING_STATE}
+"""))
+    else:
+        out.extend(score_lines(spec))
+    add(_lines(8, """
+if chosen < 0 and out_reject_code[p] != MISSING_STATE:
+    for k in range(hl):
+        hist_plugin[p, k] = lp[k]
+        hist_code[p, k] = lc[k]
+        hist_count[p, k] = ln[k]
+    hist_len[p] = hl
+""".replace("MISSING_STATE", str(MISSING_STATE))))
+    for i in spec.post_filter:
+        add(_lines(8, f"""
+if chosen < 0 and out_nominated[p] < 0 and out_reject_code[p] != {MISSING_STATE}:
+    out_nominated[p] = K{i}_post_filter(nodes, pods, p, S{i})
+"""))
+    add(_lines(8, """
+if chosen >= 0 and do_reserve:
+    assume(nodes, pods, p, chosen, 1)
+    clock += 1
+    node_stamp[chosen] = clock
+"""))
+    if incremental:
+        add(_lines(12, "log_change(R, C, chosen)"))
+    for i in spec.reserve:
+        add(_lines(12, f"K{i}_reserve(nodes, pods, p, chosen, S{i})"))
+    for i in spec.permit:
+        undo = [f"K{j}_unreserve(nodes, pods, p, chosen, S{j})" for j in reversed(spec.reserve)]
+        add(_lines(12, f"""
+if chosen >= 0:
+    r = K{i}_permit(nodes, pods, p, chosen, S{i})
+    if r != 0:
+"""))
+        add(_lines(20, "\n".join(undo + [
+            "assume(nodes, pods, p, chosen, -1)",
+            "clock += 1",
+            "node_stamp[chosen] = clock",
+            *(["log_change(R, C, chosen)"] if incremental else []),
+            f"out_reject_plugin[p] = {i}",
+            "out_reject_code[p] = -r",
+            "chosen = -1",
+        ])))
+    add(_lines(8, "out_node[p] = chosen"))
+    return out
+
+
+def score_lines(spec: LoopSpec) -> list[str]:
+    """PreScore, Score, NormalizeScore, weights and selectHost for a cycle with two or more feasible nodes
+    (indent 8: an ``elif`` of the cycle's choice)."""
+    out: list[str] = []
+    add = out.extend
+    cached_scores = spec.cached_scores()
+    add(_lines(8, """
 elif fc >= 1:
     for j in range(fc):
         total[j] = 0
@@ -316,6 +410,14 @@ elif fc >= 1:
             add(_lines(12, f"run_s{i} = K{i}_pre_score(nodes, pods, p, feasible, fc, S{i}) != -1"))
         else:
             add(_lines(12, f"K{i}_pre_score(nodes, pods, p, feasible, fc, S{i})"))
+    for i in spec.score_computes_state:
+        add(_lines(12, f"zero_s{i} = K{i}_pre_score(nodes, pods, p, feasible, fc, S{i}) == -1"))
+
+    def call(i: int, node: str) -> str:
+        if i in spec.score_computes_state:
+            return f"(0 if zero_s{i} else K{i}_score(nodes, pods, p, {node}, S{i}))"
+        return f"K{i}_score(nodes, pods, p, {node}, S{i})"
+
     # Node-local plugins without NormalizeScore need no other node to finish a node's score: their
     # weighted sum is computed (or reused from the cache) in one pass per node.
     static = [(slot, i, weight) for slot, (i, weight) in enumerate(spec.score)
@@ -334,7 +436,7 @@ for j in range(fc):
             guard = f"run_s{i}" if i in spec.pre_score else "True"
             add(_lines(16, f"""
 if {guard}:
-    sc = K{i}_score(nodes, pods, p, n, S{i})
+    sc = {call(i, "n")}
     if sc < 0 or sc > 100:
         err[0] = 1
         err[1] = {i}
@@ -371,13 +473,13 @@ for j in range(fc):
     if fresh[j]:
         scores[j] = score_cache[{slot}, n]
     else:
-        scores[j] = K{i}_score(nodes, pods, p, n, S{i})
+        scores[j] = {call(i, "n")}
         score_cache[{slot}, n] = scores[j]
 """
         else:
             compute = f"""
 for j in range(fc):
-    scores[j] = K{i}_score(nodes, pods, p, feasible[j], S{i})
+    scores[j] = {call(i, "feasible[j]")}
 """
         add(_lines(12, f"if {guard}:"))
         add(_lines(16, compute))
@@ -413,46 +515,6 @@ if explain:
         ex_total[feasible[j]] = total[j]
 chosen = select_host(feasible, total, fc, rng)
 """))
-    add(_lines(8, """
-if chosen < 0:
-    for k in range(hl):
-        hist_plugin[p, k] = lp[k]
-        hist_code[p, k] = lc[k]
-        hist_count[p, k] = ln[k]
-    hist_len[p] = hl
-"""))
-    for i in spec.post_filter:
-        add(_lines(8, f"""
-if chosen < 0 and out_nominated[p] < 0:
-    out_nominated[p] = K{i}_post_filter(nodes, pods, p, S{i})
-"""))
-    add(_lines(8, """
-if chosen >= 0 and do_reserve:
-    assume(nodes, pods, p, chosen, 1)
-    clock += 1
-    node_stamp[chosen] = clock
-"""))
-    if incremental:
-        add(_lines(12, "log_change(R, C, chosen)"))
-    for i in spec.reserve:
-        add(_lines(12, f"K{i}_reserve(nodes, pods, p, chosen, S{i})"))
-    for i in spec.permit:
-        undo = [f"K{j}_unreserve(nodes, pods, p, chosen, S{j})" for j in reversed(spec.reserve)]
-        add(_lines(12, f"""
-if chosen >= 0:
-    r = K{i}_permit(nodes, pods, p, chosen, S{i})
-    if r != 0:
-"""))
-        add(_lines(20, "\n".join(undo + [
-            "assume(nodes, pods, p, chosen, -1)",
-            "clock += 1",
-            "node_stamp[chosen] = clock",
-            *(["log_change(R, C, chosen)"] if incremental else []),
-            f"out_reject_plugin[p] = {i}",
-            "out_reject_code[p] = -r",
-            "chosen = -1",
-        ])))
-    add(_lines(8, "out_node[p] = chosen"))
     return out
 
 

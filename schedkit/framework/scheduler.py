@@ -17,7 +17,7 @@ from ..cluster import Cluster
 from ..objects import Pod
 from ..state import ClusterState, PodColumns, build_state
 from .config import SchedulerConfig, load_config
-from .loop import ERR_HISTOGRAM_FULL, ERR_SCORE_RANGE, HISTOGRAM_WIDTH
+from .loop import ERR_HISTOGRAM_FULL, ERR_SCORE_RANGE, HISTOGRAM_WIDTH, MISSING_STATE
 from .plugin import Plugin
 from .profile import Profile, build_profile
 from .registry import Registry
@@ -82,6 +82,7 @@ class Explanation:
     skipped_score_plugins: list[str] = field(default_factory=list)
     not_modelled: list[str] = field(default_factory=list)
     scoring_skipped: bool = False  # one feasible node: upstream picks it without scoring
+    cycle_error: bool = False  # the cycle ended with an Error status (``message``), not unschedulable
 
 
 class _Outputs:
@@ -218,7 +219,7 @@ class Scheduler:
         of other profiles that keep node state (ports, pod counts) see these placements too."""
         if len(self.profiles) == 1:
             return
-        own = {id(profile.plugins[i]) for i in profile.points["reserve"]}
+        own = {id(profile.plugins[i]) for i in profile.reserve_order}
         others = {id(p): p for prof in self.profiles.values() for p in prof.plugins
                   if p.kernels.reserve is not None and id(p) not in own}
         for row in rows:
@@ -320,6 +321,7 @@ class Scheduler:
         self._run(profile, state, columns, np.zeros(1, dtype=np.int64), prepared, outputs, rng,
                   do_reserve=False, examine_all=True, score_all=score_all, explain=True)
         chosen = int(outputs.node[0])
+        cycle_error = int(outputs.reject_code[0]) == MISSING_STATE
         narrowed = [] if outputs.reject_plugin[0] >= 0 else _narrowing_plugins(profile, int(outputs.reject_code[0]))
         nodes = []
         for name in names_in_input:
@@ -330,13 +332,17 @@ class Scheduler:
             reasons: list[str] = []
             failed_name = None
             code_name = None
-            if status == 1 and failed >= 0:
+            if status == 1 and failed >= 0 and int(outputs.ex_fail_code[n]) == MISSING_STATE:
+                failed_name, reasons, code_name = profile.plugins[failed].name, [profile.state_error(failed)], "Error"
+            elif status == 1 and failed >= 0:
                 failed_name = profile.plugins[failed].name
                 reasons = profile.plugins[failed].reasons(int(outputs.ex_fail_code[n]))
                 code_name = profile.plugins[failed].status(int(outputs.ex_fail_code[n])).name
             scores: dict[str, dict[str, int]] = {}
             total = None
-            if (status == 2 or score_all) and not (chosen >= 0 and _single_feasible(outputs) and not score_all):
+            if cycle_error:
+                pass  # the cycle failed before any score was computed
+            elif (status == 2 or score_all) and not (chosen >= 0 and _single_feasible(outputs) and not score_all):
                 for slot, i in enumerate(score_slots):
                     if outputs.ex_skip[slot]:
                         continue
@@ -346,7 +352,7 @@ class Scheduler:
                         "weight": profile.weights[i],
                     }
                 total = int(outputs.ex_total[n])
-            if status == 0 and outputs.reject_plugin[0] >= 0:
+            if status == 0 and outputs.reject_plugin[0] >= 0 and not cycle_error:
                 plugin = profile.plugins[int(outputs.reject_plugin[0])]
                 failed_name, reasons = plugin.name, plugin.reasons(int(outputs.reject_code[0]))
                 code_name = plugin.status(int(outputs.reject_code[0])).name
@@ -359,7 +365,8 @@ class Scheduler:
         message = None if chosen >= 0 else self._message(profile, state, outputs, 0)
         skipped = [profile.plugins[i].name for slot, i in enumerate(score_slots) if outputs.ex_skip[slot]]
         return Explanation(pod.key, pod.scheduler_name, state.node_names[chosen] if chosen >= 0 else None, message,
-                           nodes, skipped, list(profile.not_modelled), _single_feasible(outputs) and not score_all)
+                           nodes, skipped, list(profile.not_modelled), _single_feasible(outputs) and not score_all,
+                           cycle_error)
 
 
 def no_profile_message(pod: Pod) -> str:
@@ -373,6 +380,11 @@ def failure_message(profile: Profile, num_nodes: int, reject_plugin: int, reject
     that rejected the pod (``reject_plugin`` >= 0), or the per-(plugin, code) node counts of Filter."""
     if num_nodes == 0:
         return NO_NODES_MESSAGE
+    if reject_code == MISSING_STATE:  # an Error status, not a FitError: schedule_one.go reports it as is
+        return profile.state_error(reject_plugin)
+    for plugin_index, code, _ in hist:
+        if code == MISSING_STATE:
+            return profile.state_error(plugin_index)
     if reject_plugin >= 0:
         plugin = profile.plugins[reject_plugin]
         if reject_code < 0:  # Permit rejected the chosen node

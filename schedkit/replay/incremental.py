@@ -35,7 +35,7 @@ def fast_fail_lines(spec: LoopSpec) -> list[str]:
         for i in local:
             lines += _lines(indent, f"""
 if code == 0 and run_f{i}:
-    code = K{i}_filter(nodes, pods, p, n, S{i})
+    code = {spec.filter_call(i)}
     if code != 0:
         failed = {i}
 """)
