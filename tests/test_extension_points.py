@@ -170,3 +170,23 @@ def test_disabling_every_reserve_plugin_keeps_the_caches_port_bookkeeping():
     result = scheduler.schedule(make_cluster([_node("a"), _node("b")]), pods)
     assert sorted(a.node or "-" for a in result.assignments) == ["-", "a", "b"]
     assert "node(s) didn't have free ports for the requested pod ports" in result.assignments[2].message
+
+
+def test_replay_reports_the_error_of_a_cycle_that_reaches_score_without_prescore_state(tmp_path):
+    import pandas as pd
+
+    from schedkit.replay.engine import replay
+    from schedkit.replay.reference import reference_replay
+    from schedkit.traces import load_trace
+
+    pd.DataFrame([{"name": "n1", "cpu": "4", "memory": "1Gi"}, {"name": "n2", "cpu": "4", "memory": "1Gi"}]
+                 ).to_csv(tmp_path / "nodes.csv", index=False)
+    pd.DataFrame([{"name": "a", "arrival": 0, "duration": 10, "cpu": "1", "memory": "100Mi"}]
+                 ).to_csv(tmp_path / "pods.csv", index=False)
+    workload, _ = load_trace(str(tmp_path))
+    plugins = {"preScore": {"disabled": [{"name": "TaintToleration"}]}}
+    expected = ('running Score plugins: plugin "TaintToleration" failed with: '
+                + NOT_AT_PRESCORE["TaintToleration"])
+    result = replay(_scheduler(plugins), workload)
+    assert result.messages == [expected]
+    assert list(reference_replay(_scheduler(plugins), workload)["messages"]) == [expected]
