@@ -162,6 +162,11 @@ class NodeResourcesFit(Plugin):
         self.strategy = STRATEGIES[kind]
         self.resources = resource_weights(strategy.get("resources"), "scoringStrategy.resources")
         ratio = strategy.get("requestedToCapacityRatio")
+        if isinstance(ratio, dict):  # decoding is strict, and comes before any validation (scheme.go)
+            check_fields(ratio, "scoringStrategy.requestedToCapacityRatio", ("shape",))
+            for i, point in enumerate(ratio.get("shape") or []):
+                if isinstance(point, dict):
+                    check_fields(point, f"scoringStrategy.requestedToCapacityRatio.shape[{i}]", ("utilization", "score"))
         if self.strategy == REQUESTED_TO_CAPACITY_RATIO and ratio is None:
             raise ValueError("scoringStrategy.requestedToCapacityRatio: Required value: must be specified when type "
                              "is RequestedToCapacityRatio")

@@ -152,7 +152,8 @@ def test_a_misspelt_field_names_itself_and_the_closest_field(config, field, hint
     ("NodeResourcesFit", {"scoringStrategy": {"resources": [{"name": "cpu", "wieght": 2}]}},
      "scoringStrategy.resources[0].wieght", "weight"),
     ("NodeResourcesFit", {"scoringStrategy": {"type": "RequestedToCapacityRatio", "requestedToCapacityRatio": {
-        "shape": [{"utilisation": 0, "score": 1}]}}}, "scoringStrategy.shape[0].utilisation", "utilization"),
+        "shape": [{"utilisation": 0, "score": 1}]}}}, "scoringStrategy.requestedToCapacityRatio.shape[0].utilisation",
+     "utilization"),
     ("NodeResourcesFit", {"ignoredResource": ["a/b"]}, "ignoredResource", "ignoredResources"),
     ("NodeResourcesBalancedAllocation", {"resource": []}, "resource", "resources"),
     ("InterPodAffinity", {"hardPodAffinityWieght": 2}, "hardPodAffinityWieght", "hardPodAffinityWeight"),

@@ -50,6 +50,13 @@ CONFIG_POINTS = (
 )
 PLUGINS_FIELDS = ("multiPoint",) + CONFIG_POINTS
 REMOVED_PLUGINS = ("EBSLimits", "GCEPDLimits", "AzureDiskLimits", "CinderLimits")
+# In-tree plugins with an args type in the kubescheduler.config.k8s.io scheme (<Name>Args): args that name
+# their kind must name this one (scheme.go decodes them into that type).
+PLUGINS_WITH_ARGS = (
+    "DefaultPreemption", "DynamicResources", "InterPodAffinity", "NodeAffinity", "NodeResourcesBalancedAllocation",
+    "NodeResourcesFit", "PodTopologySpread", "VolumeBinding",
+)
+ARGS_GROUP = "kubescheduler.config.k8s.io"
 
 TOP_FIELDS = {
     "apiVersion", "kind", "parallelism", "leaderElection", "clientConnection", "healthzBindAddress",
@@ -249,6 +256,11 @@ def parse_config(obj: Any, source: str = "") -> SchedulerConfig:
             args = entry.get("args") or {}
             if not isinstance(args, dict):
                 raise d.fail(entry_path + ".args", "expected a mapping")
+            kind = args.get("kind")
+            if pc_name in PLUGINS_WITH_ARGS and kind is not None and kind != f"{pc_name}Args":
+                # scheme.go: the args' kind picks the type they decode into, and it must be the plugin's
+                raise d.fail(entry_path, f"decoding .{entry_path}: args for plugin {pc_name} were not of type "
+                                         f"{pc_name}Args.{ARGS_GROUP}, got {kind}.{ARGS_GROUP}")
             args = {k: v for k, v in args.items() if k not in ("apiVersion", "kind")}
             plugin_config[pc_name] = args
             plugin_config_paths[pc_name] = entry_path

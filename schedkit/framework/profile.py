@@ -57,6 +57,7 @@ class Profile:
     weights: dict[int, int]  # score plugin index -> weight
     percentage_of_nodes_to_score: int
     not_modelled: list[str] = field(default_factory=list)  # upstream plugins in the config schedkit skips
+    warnings: list[str] = field(default_factory=list)  # accepted as upstream accepts it, but likely a mistake
     _loop: Any = None
     _compiled: bool = False
 
@@ -168,9 +169,12 @@ def build_profile(
         plugins.append(instances[key])
         return index_of[name]
 
-    for name, path in config.plugin_config_paths.items():
-        if name not in registry and name not in NOT_YET_IMPLEMENTED:
-            raise InputError(f'{prefix}: pluginConfig names plugin "{name}", which does not exist', source or None, path)
+    # validation.go validatePluginConfig checks only the args of plugins it knows, and NewFramework hands
+    # args to the plugins it builds: args for any other name start the scheduler and are never read.
+    warnings = [str(InputError(f'pluginConfig names plugin "{name}", which is not registered: kube-scheduler '
+                               "ignores its args", source or None, path))
+                for name, path in config.plugin_config_paths.items()
+                if name not in registry and name not in NOT_YET_IMPLEMENTED]
 
     points: dict[str, list[int]] = {}
     for point in CONFIG_POINTS:
@@ -235,4 +239,4 @@ def build_profile(
     percentage = config.percentage_of_nodes_to_score
     if percentage is None:
         percentage = global_percentage
-    return Profile(config.scheduler_name, plugins, points, weights, percentage, not_modelled)
+    return Profile(config.scheduler_name, plugins, points, weights, percentage, not_modelled, warnings)
