@@ -12,6 +12,11 @@ Per pod: PreFilter (Skip, a PreFilterResult narrowing the nodes, or rejection); 
 snapshot order from ``nextStartNodeIndex`` until ``numFeasibleNodesToFind`` fit, each node stopping at
 its first failing plugin; with one feasible node no scoring; else PreScore, Score, NormalizeScore,
 the [0, 100] check, weights, sum and ``selectHost``; then assume, Reserve and Permit.
+
+A plugin enabled at filter (score) but not at preFilter (preScore) runs without the state those write.
+Upstream's plugins then either compute it themselves (the loop runs the pre-kernel as part of Score) or
+return an Error status, which ends the cycle with that error (``MISSING_STATE``): a Filter error once a
+node reaches that plugin, a Score error whenever scoring is reached (two or more feasible nodes).
 """
 
 from __future__ import annotations
