@@ -335,8 +335,6 @@ CONFIG_CASES = {
                                        "sorted in increasing order"]),
     "fit-unknown-arg": ("profiles:\n- pluginConfig:\n  - name: NodeResourcesFit\n    args: {scoringStrategyy: {}}\n",
                         ["profiles[0].pluginConfig[0].args", "scoringStrategyy"]),
-    "plugin-config-unknown-plugin": ("profiles:\n- pluginConfig:\n  - name: NoSuchPlugin\n    args: {}\n",
-                                     ["profiles[0].pluginConfig[0]", "NoSuchPlugin"]),
     "percentage-101": ("percentageOfNodesToScore: 101\n", ["percentageOfNodesToScore", "101"]),
     "percentage-101-profile": ("profiles:\n- percentageOfNodesToScore: 101\n",
                                ["profiles[0].percentageOfNodesToScore", "101"]),

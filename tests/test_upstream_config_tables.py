@@ -122,3 +122,24 @@ def test_scheme_decoding_cases_are_accepted_or_refused_as_upstream(case):
     warned = " ".join(w for profile in scheduler.profiles.values() for w in profile.warnings)
     for name in names:
         assert (f'"{name}", which is not registered' in warned) == (name == "OutOfTreePlugin")
+
+
+def test_cli_accepts_args_for_an_unregistered_plugin_and_warns(tmp_path):
+    # scheme_test.go "out-of-tree plugin args": upstream starts, and runtime/framework.go NewFramework hands
+    # args only to the plugins it builds, so these are never read. schedkit says so on stderr.
+    from click.testing import CliRunner
+
+    from schedkit.cli import main
+
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({**BASE, "profiles": [{"pluginConfig": [{"name": "NoSuchPlugin", "args": {}}]}]}))
+    nodes = tmp_path / "nodes.yaml"
+    nodes.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"},
+                                     "status": {"allocatable": {"cpu": "1", "memory": "1Gi", "pods": "10"}}}))
+    pod = tmp_path / "pod.yaml"
+    pod.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "default"},
+                                   "spec": {"containers": [{"name": "c"}]}}))
+    result = CliRunner().invoke(main, ["explain", "--cluster", str(nodes), "--pod", str(pod), "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert (f'schedkit: warning: {config}: profiles[0].pluginConfig[0]: pluginConfig names plugin "NoSuchPlugin", '
+            "which is not registered: kube-scheduler ignores its args") in result.stderr
