@@ -377,7 +377,8 @@ def test_exact_config_error_line(tmp_path, nodes, good_pod):
     path = tmp_path / "config.yaml"
     path.write_text(CONFIG_HEAD + "profiles:\n- plugin: {}\n")
     line = check_error(invoke("explain", "--cluster", nodes, "--pod", good_pod, "--config", str(path)))
-    assert line == f'schedkit: error: {path}: profiles[0].plugin: strict decoding error: unknown field "profiles[0].plugin"'
+    assert line == (f'schedkit: error: {path}: profiles[0].plugin: strict decoding error: unknown field '
+                    '"profiles[0].plugin"; did you mean "plugins"?')
 
 
 # ---------------------------------------------------------------------------------- CLI usage errors
