@@ -338,10 +338,7 @@ elif fc < to_find or score_all:
 if do_reserve:
     start[0] = (start[0] + processed) % N
 chosen = -1
-if state_error >= 0:  # a Filter failed with an Error status: the cycle ends with it
-    out_reject_plugin[p] = state_error
-    out_reject_code[p] = {MISSING_STATE}
-elif fc == 1 and not score_all:  # schedule_one.go: one feasible node is chosen without scoring
+if fc == 1 and not score_all:  # schedule_one.go: one feasible node is chosen without scoring
     chosen = feasible[0]
 """))
     if spec.score_state_missing:
@@ -361,9 +358,10 @@ if chosen < 0 and out_reject_code[p] != MISSING_STATE:
         hist_count[p, k] = ln[k]
     hist_len[p] = hl
 """.replace("MISSING_STATE", str(MISSING_STATE))))
+    # An Error status (a Filter error is in the histogram, no node passed) runs no PostFilter.
     for i in spec.post_filter:
         add(_lines(8, f"""
-if chosen < 0 and out_nominated[p] < 0 and out_reject_code[p] != {MISSING_STATE}:
+if chosen < 0 and out_nominated[p] < 0 and state_error < 0 and out_reject_code[p] != {MISSING_STATE}:
     out_nominated[p] = K{i}_post_filter(nodes, pods, p, S{i})
 """))
     add(_lines(8, """

@@ -321,8 +321,10 @@ class Scheduler:
         self._run(profile, state, columns, np.zeros(1, dtype=np.int64), prepared, outputs, rng,
                   do_reserve=False, examine_all=True, score_all=score_all, explain=True)
         chosen = int(outputs.node[0])
-        cycle_error = int(outputs.reject_code[0]) == MISSING_STATE
-        narrowed = [] if outputs.reject_plugin[0] >= 0 else _narrowing_plugins(profile, int(outputs.reject_code[0]))
+        # An Error status: Score's (in reject_code) or a Filter's (in the histogram; no node passed Filter)
+        cycle_error = (int(outputs.reject_code[0]) == MISSING_STATE
+                       or bool(np.any(outputs.hist_code[0, :int(outputs.hist_len[0])] == MISSING_STATE)))
+        narrowed = [] if outputs.reject_plugin[0] >= 0 or outputs.reject_code[0] == MISSING_STATE else _narrowing_plugins(profile, int(outputs.reject_code[0]))
         nodes = []
         for name in names_in_input:
             n = state.node_index[name]
