@@ -172,7 +172,13 @@ def test_disabling_every_reserve_plugin_keeps_the_caches_port_bookkeeping():
     assert "node(s) didn't have free ports for the requested pod ports" in result.assignments[2].message
 
 
-def test_replay_reports_the_error_of_a_cycle_that_reaches_score_without_prescore_state(tmp_path):
+@pytest.mark.parametrize("plugins, expected", [
+    ({"preScore": {"disabled": [{"name": "TaintToleration"}]}},
+     'running Score plugins: plugin "TaintToleration" failed with: ' + NOT_AT_PRESCORE["TaintToleration"]),
+    ({"preFilter": {"disabled": [{"name": "NodeResourcesFit"}]}},
+     'running "NodeResourcesFit" filter plugin: ' + NOT_AT_PREFILTER["NodeResourcesFit"]),
+], ids=["score", "filter"])
+def test_replay_reports_the_error_of_a_cycle_without_pre_state(tmp_path, plugins, expected):
     import pandas as pd
 
     from schedkit.replay.engine import replay
@@ -181,12 +187,22 @@ def test_replay_reports_the_error_of_a_cycle_that_reaches_score_without_prescore
 
     pd.DataFrame([{"name": "n1", "cpu": "4", "memory": "1Gi"}, {"name": "n2", "cpu": "4", "memory": "1Gi"}]
                  ).to_csv(tmp_path / "nodes.csv", index=False)
-    pd.DataFrame([{"name": "a", "arrival": 0, "duration": 10, "cpu": "1", "memory": "100Mi"}]
+    # Two pods of one shape: the second's cycle may reuse the first's per-signature Filter verdicts.
+    pd.DataFrame([{"name": "a", "arrival": 0, "duration": 10, "cpu": "1", "memory": "100Mi"},
+                  {"name": "b", "arrival": 1, "duration": 10, "cpu": "1", "memory": "100Mi"}]
                  ).to_csv(tmp_path / "pods.csv", index=False)
     workload, _ = load_trace(str(tmp_path))
-    plugins = {"preScore": {"disabled": [{"name": "TaintToleration"}]}}
-    expected = ('running Score plugins: plugin "TaintToleration" failed with: '
-                + NOT_AT_PRESCORE["TaintToleration"])
     result = replay(_scheduler(plugins), workload)
-    assert result.messages == [expected]
-    assert list(reference_replay(_scheduler(plugins), workload)["messages"]) == [expected]
+    assert result.messages == [expected, expected]
+    assert list(reference_replay(_scheduler(plugins), workload)["messages"]) == [expected, expected]
+
+
+def test_explain_output_says_the_cycle_ended_with_an_error():
+    from schedkit.output import explanation_json, explanation_table
+
+    scheduler = _scheduler({"preScore": {"disabled": [{"name": "TaintToleration"}]}})
+    explanation = scheduler.explain(make_cluster([_node("a"), _node("b")]), make_pod(_pod()))
+    expected = 'running Score plugins: plugin "TaintToleration" failed with: ' + NOT_AT_PRESCORE["TaintToleration"]
+    assert f"Error: {expected}" in explanation_table(explanation).splitlines()
+    data = explanation_json(explanation)
+    assert data["cycleError"] is True and data["message"] == expected and data["selectedNode"] is None
