@@ -143,3 +143,32 @@ def test_cli_accepts_args_for_an_unregistered_plugin_and_warns(tmp_path):
     assert result.exit_code == 0, result.output
     assert (f'schedkit: warning: {config}: profiles[0].pluginConfig[0]: pluginConfig names plugin "NoSuchPlugin", '
             "which is not registered: kube-scheduler ignores its args") in result.stderr
+
+
+def _defaulted(plugin) -> dict:
+    """A built plugin's args in upstream's terms (the fields TestPluginArgsDefaults compares)."""
+    from schedkit.plugins.node_resources_fit import STRATEGIES
+
+    if plugin.name == "InterPodAffinity":
+        return {"hardPodAffinityWeight": plugin.hard_pod_affinity_weight}
+    if plugin.name == "NodeResourcesBalancedAllocation":  # validation allows weight 1 only
+        return {"resources": [{"name": name, "weight": 1} for name in plugin.resources]}
+    if plugin.name == "PodTopologySpread":
+        return {"defaultingType": plugin.defaulting_type}
+    if plugin.name == "NodeResourcesFit":
+        kind = next(k for k, v in STRATEGIES.items() if v == plugin.strategy)
+        return {"scoringStrategy": {"type": kind, "resources": [{"name": n, "weight": w} for n, w in plugin.resources]}}
+    raise KeyError(plugin.name)
+
+
+@pytest.mark.parametrize("case", _cases("plugin_args_defaults.yaml"))
+def test_plugin_args_defaults(case):
+    from schedkit.framework.registry import default_registry
+
+    cls = default_registry().get(case["plugin"])
+    if case.get("refused"):
+        with pytest.raises(ValueError):
+            cls(case["args"])
+        return
+    got = _defaulted(cls(case["args"]))
+    assert got == {key: case["want"][key] for key in got}
