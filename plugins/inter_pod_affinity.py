@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from schedkit.errors import InputError
+from schedkit.framework.config import check_fields
 from schedkit.framework.plugin import SKIP, SUCCESS, Code, Kernels, Plugin, kernel
 from schedkit.nodeselector import _valid_value, node_label
 from schedkit.podselector import NOTHING, LabelSelector, parse_label_selector
@@ -321,13 +322,18 @@ class InterPodAffinity(Plugin):
                       normalize=_normalize, reserve=_reserve, unreserve=_unreserve)
     reason_table = {CODE_AFFINITY: ERR_REASON_AFFINITY, CODE_ANTI: ERR_REASON_ANTI_AFFINITY,
                     CODE_EXISTING_ANTI: ERR_REASON_EXISTING_ANTI_AFFINITY}
+    # plugin.go: PreFilter, Filter, PreScore, Score; no Reserve: the affinity tables follow the pods in
+    # upstream's cache. filtering.go / scoring.go getPreFilterState / getPreScoreState errors:
+    reserve_keeps_cache = True
+    missing_pre_filter_state = 'error reading "PreFilterInterPodAffinity" from cycleState: not found'
+    missing_pre_score_state = 'failed to read "PreScoreInterPodAffinity" from cycleState: not found'
 
     def __init__(self, args=None):
         args = dict(args or {})
         self.hard_pod_affinity_weight = args.pop("hardPodAffinityWeight", 1)
         self.ignore_preferred_of_existing = args.pop("ignorePreferredTermsOfExistingPods", False)
         if args:
-            raise ValueError(f'strict decoding error: unknown field "{sorted(args)[0]}"')
+            check_fields(args, "", ("hardPodAffinityWeight", "ignorePreferredTermsOfExistingPods"))  # every key left is unknown
         weight = self.hard_pod_affinity_weight
         if isinstance(weight, bool) or not isinstance(weight, int) or not 0 <= weight <= 100:
             raise ValueError(f"hardPodAffinityWeight: Invalid value: {weight!r}: not in valid range [0, 100]")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from schedkit.errors import InputError
+from schedkit.framework.config import check_fields
 from schedkit.framework.normalize import default_normalize_score
 from schedkit.framework.plugin import NARROW, SKIP, SUCCESS, Code, Kernels, Plugin, kernel
 from schedkit.nodeselector import OBJECT_NAME_FIELD, TermTables, term_matches
@@ -132,7 +133,7 @@ class NodeAffinity(Plugin):
         args = dict(args or {})
         added = args.pop("addedAffinity", None)
         if args:
-            raise ValueError(f'strict decoding error: unknown field "{sorted(args)[0]}"')
+            check_fields(args, "", ("addedAffinity",))  # every key left is unknown
         try:
             self.added = parse_node_affinity(_Fields("", ""), added, "addedAffinity")
         except InputError as exc:

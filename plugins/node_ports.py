@@ -76,6 +76,10 @@ class NodePorts(Plugin):
     kernels = Kernels(pre_filter=_pre_filter, filter=_filter, reserve=_reserve, unreserve=_unreserve)
     reason_table = {1: ERR_REASON}
     node_local = True  # a node's conflicts depend only on the ports used on that node
+    # node_ports.go: PreFilter and Filter only. The used-port table is what NodeInfo.UsedPorts holds in
+    # upstream's cache; Filter fails without PreFilter's state (getPreFilterState).
+    reserve_keeps_cache = True
+    missing_pre_filter_state = 'reading "PreFilterNodePorts" from cycleState: not found'
 
     def signature(self, pod):
         return pod.host_ports

@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 
+from schedkit.framework.config import check_fields
 from schedkit.framework.plugin import SKIP, SUCCESS, Kernels, Plugin, kernel
 from schedkit.resources import resource_weights
 
@@ -79,7 +80,7 @@ class NodeResourcesBalancedAllocation(Plugin):
         args = dict(args or {})
         raw = args.pop("resources", None)
         if args:
-            raise ValueError(f'strict decoding error: unknown field "{sorted(args)[0]}"')
+            check_fields(args, "", ("resources",))  # every key left is unknown
         self.resources = [name for name, _ in resource_weights(raw, "resources", must_be_one=True)]
 
     def prepare(self, cluster, pods, pod_columns):

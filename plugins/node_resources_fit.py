@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from schedkit.framework.plugin import Code, Kernels, Plugin, kernel
+from schedkit.framework.config import check_fields
+from schedkit.framework.plugin import SUCCESS, Code, Kernels, Plugin, kernel
 from schedkit.resources import is_extended, is_scalar, resource_weights
 
 LEAST_ALLOCATED, MOST_ALLOCATED, REQUESTED_TO_CAPACITY_RATIO = 0, 1, 2
@@ -26,6 +27,20 @@ MAX_CUSTOM_PRIORITY_SCORE = 10  # shape scores are 0..10, scaled to 0..100
 
 TOO_MANY_PODS = 1  # failure code bits: bit 0 pod count, bit 1 + r resource column r
 UNRESOLVABLE = 1 << 62
+
+
+@kernel
+def _pre_filter(nodes, pods, p, state, mask):
+    """Upstream's PreFilter stores the pod's request for Filter; schedkit's columns already hold it. It
+    never rejects: its one rejection needs SidecarContainers off, and that gate is GA."""
+    return SUCCESS
+
+
+@kernel
+def _pre_score(nodes, pods, p, feasible, count, state):
+    """Upstream's PreScore stores the pod's request list for Score and never returns Skip; Score
+    computes the list itself when PreScore did not run (fit.go Score)."""
+    return SUCCESS
 
 
 @kernel
@@ -115,8 +130,11 @@ def _string_list(args: dict, key: str) -> list[str]:
 
 class NodeResourcesFit(Plugin):
     name = "NodeResourcesFit"
-    kernels = Kernels(filter=_filter, score=_score)
+    # fit.go: PreFilter, Filter, PreScore, Score (``var _ fwk.XPlugin = &Fit{}``).
+    kernels = Kernels(pre_filter=_pre_filter, filter=_filter, pre_score=_pre_score, score=_score)
     node_local = True
+    # fit.go getPreFilterState, as Filter returns it when PreFilter did not run.
+    missing_pre_filter_state = 'error reading "PreFilterNodeResourcesFit" from cycleState: not found'
 
     def signature(self, pod):
         return (tuple(sorted(pod.requests.items())), pod.nonzero_cpu, pod.nonzero_memory)
@@ -133,9 +151,10 @@ class NodeResourcesFit(Plugin):
         args.pop("ignoredResources", None)
         args.pop("ignoredResourceGroups", None)
         if args:
-            raise ValueError(f'strict decoding error: unknown field "{sorted(args)[0]}"')
-        if not isinstance(strategy, dict) or set(strategy) - {"type", "resources", "requestedToCapacityRatio"}:
-            raise ValueError("scoringStrategy: expected {type, resources, requestedToCapacityRatio}")
+            check_fields(args, "", ("scoringStrategy", "ignoredResources", "ignoredResourceGroups"))  # every key left is unknown
+        if not isinstance(strategy, dict):
+            raise ValueError("scoringStrategy: expected a mapping")
+        check_fields(strategy, "scoringStrategy", ("type", "resources", "requestedToCapacityRatio"))
         kind = strategy.get("type") or "LeastAllocated"
         if kind not in STRATEGIES:
             raise ValueError(f'scoringStrategy.type: Unsupported value: "{kind}": supported values: '
@@ -143,6 +162,11 @@ class NodeResourcesFit(Plugin):
         self.strategy = STRATEGIES[kind]
         self.resources = resource_weights(strategy.get("resources"), "scoringStrategy.resources")
         ratio = strategy.get("requestedToCapacityRatio")
+        if isinstance(ratio, dict):  # decoding is strict, and comes before any validation (scheme.go)
+            check_fields(ratio, "scoringStrategy.requestedToCapacityRatio", ("shape",))
+            for i, point in enumerate(ratio.get("shape") or []):
+                if isinstance(point, dict):
+                    check_fields(point, f"scoringStrategy.requestedToCapacityRatio.shape[{i}]", ("utilization", "score"))
         if self.strategy == REQUESTED_TO_CAPACITY_RATIO and ratio is None:
             raise ValueError("scoringStrategy.requestedToCapacityRatio: Required value: must be specified when type "
                              "is RequestedToCapacityRatio")
@@ -158,8 +182,9 @@ class NodeResourcesFit(Plugin):
             raise ValueError("scoringStrategy.shape: Required value: at least one point must be specified")
         points = []
         for i, point in enumerate(shape):
-            if not isinstance(point, dict) or set(point) - {"utilization", "score"}:
-                raise ValueError(f"scoringStrategy.shape[{i}]: expected {{utilization, score}}")
+            if not isinstance(point, dict):
+                raise ValueError(f"scoringStrategy.shape[{i}]: expected a mapping")
+            check_fields(point, f"scoringStrategy.shape[{i}]", ("utilization", "score"))
             utilization, score = point.get("utilization", 0), point.get("score", 0)
             for field, value in (("utilization", utilization), ("score", score)):
                 if isinstance(value, bool) or not isinstance(value, int):

@@ -19,6 +19,7 @@ import math
 
 import numpy as np
 
+from schedkit.framework.config import check_fields
 from schedkit.framework.plugin import SKIP, SUCCESS, Code, Kernels, Plugin, kernel
 from schedkit.nodeselector import TermTables, node_label, term_matches
 from schedkit.objects import Requirement as NodeRequirement
@@ -326,13 +327,18 @@ class PodTopologySpread(Plugin):
     kernels = Kernels(pre_filter=_pre_filter, filter=_filter, pre_score=_pre_score, score=_score,
                       normalize=_normalize, reserve=_reserve, unreserve=_unreserve)
     reason_table = {CODE_SKEW: ERR_REASON_CONSTRAINTS_NOT_MATCH, CODE_MISSING_LABEL: ERR_REASON_NODE_LABEL_NOT_MATCH}
+    # plugin.go: PreFilter, Filter, PreScore, Score; no Reserve: the per-node counts follow the pods in
+    # upstream's cache. filtering.go / scoring.go getPreFilterState / getPreScoreState errors:
+    reserve_keeps_cache = True
+    missing_pre_filter_state = 'reading "PreFilterPodTopologySpread" from cycleState: not found'
+    missing_pre_score_state = 'error reading "PreScorePodTopologySpread" from cycleState: not found'
 
     def __init__(self, args=None):
         args = dict(args or {})
         self.defaulting_type = args.pop("defaultingType", "System")
         raw_defaults = args.pop("defaultConstraints", None) or []
         if args:
-            raise ValueError(f'strict decoding error: unknown field "{sorted(args)[0]}"')
+            check_fields(args, "", ("defaultingType", "defaultConstraints"))  # every key left is unknown
         if self.defaulting_type not in ("System", "List"):
             raise ValueError(f'defaultingType: Unsupported value: "{self.defaulting_type}": supported values: '
                              '"System", "List"')

@@ -9,7 +9,7 @@ NormalizeScore: fewer intolerable PreferNoSchedule taints score higher.
 from __future__ import annotations
 
 from schedkit.framework.normalize import default_normalize_score
-from schedkit.framework.plugin import Code, Kernels, Plugin, kernel
+from schedkit.framework.plugin import SUCCESS, Code, Kernels, Plugin, kernel
 from schedkit.taints import tolerated, toleration_tables
 
 EFFECT_NO_SCHEDULE, EFFECT_PREFER_NO_SCHEDULE, EFFECT_NO_EXECUTE = 0, 1, 2
@@ -26,6 +26,12 @@ def _filter(nodes, pods, p, n, state):
         if not tolerated(nodes, t, p, tol_indptr, tol_key, tol_op, tol_value, tol_effect, False):
             return 1
     return 0
+
+
+@kernel
+def _pre_score(nodes, pods, p, feasible, count, state):
+    """Upstream's PreScore stores the pod's PreferNoSchedule tolerations for Score; it never skips."""
+    return SUCCESS
 
 
 @kernel
@@ -47,8 +53,11 @@ def _normalize(nodes, pods, p, feasible, scores, count, state):
 
 class TaintToleration(Plugin):
     name = "TaintToleration"
-    kernels = Kernels(filter=_filter, score=_score, normalize=_normalize)
+    # taint_toleration.go: Filter, PreScore, Score (+NormalizeScore).
+    kernels = Kernels(filter=_filter, pre_score=_pre_score, score=_score, normalize=_normalize)
     failure_status = Code.UnschedulableAndUnresolvable
+    # taint_toleration.go getPreScoreState: Score reads what only PreScore writes.
+    missing_pre_score_state = 'failed to read "PreScoreTaintToleration" from cycleState: not found'
 
     # Since v1.35 the reason no longer names the taint (it did as "{key: value}" before).
     reason_table = {1: ERR_REASON_UNTOLERATED}

@@ -33,6 +33,7 @@ def explanation_json(explanation: Explanation) -> dict[str, Any]:
         ],
         "skippedScorePlugins": explanation.skipped_score_plugins,
         "scoringSkipped": explanation.scoring_skipped,
+        "cycleError": explanation.cycle_error,
         "notModelled": explanation.not_modelled,
         "warnings": explanation.warnings,
         "boundNode": explanation.bound_node,
@@ -82,7 +83,7 @@ def explanation_table(explanation: Explanation) -> str:
         if explanation.scoring_skipped:
             out.append("Only one feasible node: kube-scheduler picks it without scoring.")
     else:
-        out.append(f"Unschedulable: {explanation.message}")
+        out.append(f"{'Error' if explanation.cycle_error else 'Unschedulable'}: {explanation.message}")
     if explanation.skipped_score_plugins:
         out.append(f"Score plugins skipped by PreScore: {', '.join(explanation.skipped_score_plugins)}")
     if explanation.not_modelled:

@@ -1178,13 +1178,22 @@ def run_cycle(profile, nodes: list[Node], usage: dict[str, Usage], pod: Pod, bat
     result.narrowed = allowed is not None
     result.candidates = [n.name for n in candidates]
 
-    # Filter (every candidate is evaluated so explain can show it; only visited ones decide)
+    # Filter (every candidate is evaluated so explain can show it; only visited ones decide). A plugin
+    # whose Filter needs its PreFilter's state, PreFilter not enabled, returns an Error on any node it
+    # reaches: no node can pass it, so every node is visited and the cycle ends with that error.
+    no_state = {i for i in profile.points["filter"]
+                if i not in profile.points["preFilter"] and plugins[i].missing_pre_filter_state}
+    filter_error = None
     for node in candidates:
         result.status[node.name] = None
         for i in profile.points["filter"]:
             if i in skip_filter:
                 continue
             name = plugins[i].name
+            if i in no_state:
+                result.status[node.name] = (name, [profile.state_error(i)])
+                filter_error = filter_error or profile.state_error(i)
+                break
             if name in CROSS_NODE:  # no PreFilter state (PreFilter disabled): passes
                 reasons = CROSS_NODE[name].filter(states.get(name), pod, node)
             else:
@@ -1210,6 +1219,9 @@ def run_cycle(profile, nodes: list[Node], usage: dict[str, Usage], pod: Pod, bat
             failed.append(node.name)
     batch.next_start = (start + visited) % num_all
 
+    if filter_error:
+        result.message = filter_error
+        return result
     if not result.feasible:
         counts: dict[str, int] = {}
         for name in failed:
@@ -1244,6 +1256,16 @@ def run_cycle(profile, nodes: list[Node], usage: dict[str, Usage], pod: Pod, bat
         elif plugin.name in PRE_SCORE_SKIP and PRE_SCORE_SKIP[plugin.name](plugin, pod):
             skip_score.add(i)
 
+    # Score without its PreScore state: the first such plugin fails RunScorePlugins (an Error status), or,
+    # for plugins whose Score computes the state itself, scores every node 0 where PreScore would skip.
+    pre_score = set(profile.points["preScore"])
+    no_state = [i for i in profile.points["score"] if i not in pre_score and plugins[i].missing_pre_score_state]
+    if no_state:
+        result.message = profile.state_error(no_state[0])
+        return result
+    zero = {i for i in profile.points["score"] if i not in pre_score and plugins[i].name in PRE_SCORE_SKIP
+            and PRE_SCORE_SKIP[plugins[i].name](plugins[i], pod)}
+
     # Score, NormalizeScore, weights
     totals = {name: 0 for name in result.feasible}
     scores: dict[str, dict] = {name: {} for name in result.feasible}
@@ -1251,7 +1273,10 @@ def run_cycle(profile, nodes: list[Node], usage: dict[str, Usage], pod: Pod, bat
         plugin = plugins[i]
         if i in skip_score:
             continue
-        if plugin.name in CROSS_NODE:
+        if i in zero:
+            raw = [0 for _ in result.feasible]
+            normalized = NORMALIZE.get(plugin.name, list)(raw)
+        elif plugin.name in CROSS_NODE:
             state = score_states.get(plugin.name)
             if state is None:  # PreScore disabled for the plugin: not modelled, not scored
                 continue

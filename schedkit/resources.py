@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .framework.config import check_fields
 from .objects import CPU, EPHEMERAL_STORAGE, MEMORY, PODS
 
 _QUALIFIED_NAME = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
@@ -53,8 +54,9 @@ def resource_weights(raw: Any, path: str, must_be_one: bool = False) -> list[tup
     seen: set[str] = set()
     result = []
     for i, item in enumerate(raw):
-        if not isinstance(item, dict) or set(item) - {"name", "weight"}:
-            raise ValueError(f"{path}[{i}]: expected {{name, weight}}")
+        if not isinstance(item, dict):
+            raise ValueError(f"{path}[{i}]: expected a mapping")
+        check_fields(item, f"{path}[{i}]", ("name", "weight"))
         name = item.get("name")
         if not isinstance(name, str) or not name:
             raise ValueError(f"{path}[{i}].name: Required value")

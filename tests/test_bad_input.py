@@ -440,8 +440,6 @@ CONFIG_CASES = {
                                        "sorted in increasing order"]),
     "fit-unknown-arg": ("profiles:\n- pluginConfig:\n  - name: NodeResourcesFit\n    args: {scoringStrategyy: {}}\n",
                         ["profiles[0].pluginConfig[0].args", "scoringStrategyy"]),
-    "plugin-config-unknown-plugin": ("profiles:\n- pluginConfig:\n  - name: NoSuchPlugin\n    args: {}\n",
-                                     ["profiles[0].pluginConfig[0]", "NoSuchPlugin"]),
     "percentage-101": ("percentageOfNodesToScore: 101\n", ["percentageOfNodesToScore", "101"]),
     "percentage-101-profile": ("profiles:\n- percentageOfNodesToScore: 101\n",
                                ["profiles[0].percentageOfNodesToScore", "101"]),
@@ -484,7 +482,8 @@ def test_exact_config_error_line(tmp_path, nodes, good_pod):
     path = tmp_path / "config.yaml"
     path.write_text(CONFIG_HEAD + "profiles:\n- plugin: {}\n")
     line = check_error(invoke("explain", "--cluster", nodes, "--pod", good_pod, "--config", str(path)))
-    assert line == f'schedkit: error: {path}: profiles[0].plugin: strict decoding error: unknown field "profiles[0].plugin"'
+    assert line == (f'schedkit: error: {path}: profiles[0].plugin: strict decoding error: unknown field '
+                    '"profiles[0].plugin"; did you mean "plugins"?')
 
 
 # ---------------------------------------------------------------------------------- CLI usage errors

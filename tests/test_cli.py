@@ -112,13 +112,15 @@ def test_explain_json_keys_and_shapes(nodes, pod):
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
     assert set(data) == {"pod", "schedulerName", "selectedNode", "message", "nodes",
-                         "skippedScorePlugins", "scoringSkipped", "notModelled", "warnings", "boundNode"}
+                         "skippedScorePlugins", "scoringSkipped", "cycleError", "notModelled", "warnings",
+                         "boundNode"}
     assert data["pod"] == "default/web"
     assert data["schedulerName"] == "default-scheduler"
     assert data["selectedNode"] == "n1"
     assert data["message"] is None
     assert isinstance(data["skippedScorePlugins"], list)
     assert data["scoringSkipped"] is False
+    assert data["cycleError"] is False
     assert "VolumeBinding" in data["notModelled"]
     assert [n["name"] for n in data["nodes"]] == ["n1", "n2", "n3"]
     for node in data["nodes"]:

@@ -130,3 +130,44 @@ def test_plugin_args_are_validated_when_the_profile_is_built(args, message):
         Scheduler(config)
     assert message in str(info.value)
     assert "profiles[0].pluginConfig[0].args" in str(info.value)
+
+
+@pytest.mark.parametrize("config, field, hint", [
+    ({**BASE, "profiles": [{"plugin": {}}]}, "profiles[0].plugin", "plugins"),
+    ({**BASE, "percentageOfNodesToscore": 5}, "percentageOfNodesToscore", "percentageOfNodesToScore"),
+    ({**BASE, "profiles": [{"plugins": {"scores": {}}}]}, "profiles[0].plugins.scores", "score"),
+    ({**BASE, "profiles": [{"plugins": {"score": {"enabled": [{"name": "ImageLocality", "wieght": 2}]}}}]},
+     "profiles[0].plugins.score.enabled[0].wieght", "weight"),
+])
+def test_a_misspelt_field_names_itself_and_the_closest_field(config, field, hint):
+    with pytest.raises(InputError) as info:
+        parse_config(config, "config.yaml")
+    assert str(info.value) == (f'config.yaml: {field}: strict decoding error: unknown field "{field}"; '
+                               f'did you mean "{hint}"?')
+
+
+@pytest.mark.parametrize("name, args, field, hint", [
+    ("NodeResourcesFit", {"scoringStrategy": {"type": "MostAllocated", "resource": []}},
+     "scoringStrategy.resource", "resources"),
+    ("NodeResourcesFit", {"scoringStrategy": {"resources": [{"name": "cpu", "wieght": 2}]}},
+     "scoringStrategy.resources[0].wieght", "weight"),
+    ("NodeResourcesFit", {"scoringStrategy": {"type": "RequestedToCapacityRatio", "requestedToCapacityRatio": {
+        "shape": [{"utilisation": 0, "score": 1}]}}}, "scoringStrategy.requestedToCapacityRatio.shape[0].utilisation",
+     "utilization"),
+    ("NodeResourcesFit", {"ignoredResource": ["a/b"]}, "ignoredResource", "ignoredResources"),
+    ("NodeResourcesBalancedAllocation", {"resource": []}, "resource", "resources"),
+    ("InterPodAffinity", {"hardPodAffinityWieght": 2}, "hardPodAffinityWieght", "hardPodAffinityWeight"),
+    ("PodTopologySpread", {"defaultingtype": "List"}, "defaultingtype", "defaultingType"),
+    ("NodeAffinity", {"addedAfinity": {}}, "addedAfinity", "addedAffinity"),
+])
+def test_a_misspelt_plugin_arg_names_itself_not_its_parents_fields(name, args, field, hint):
+    config = parse_config({**BASE, "profiles": [{"pluginConfig": [{"name": name, "args": args}]}]}, "config.yaml")
+    with pytest.raises(InputError) as info:
+        Scheduler(config)
+    assert f'unknown field "{field}"; did you mean "{hint}"?' in str(info.value)
+
+
+def test_an_unknown_field_with_no_close_name_gets_no_hint():
+    with pytest.raises(InputError) as info:
+        parse_config({**BASE, "zzz": 1}, "config.yaml")
+    assert str(info.value) == 'config.yaml: zzz: strict decoding error: unknown field "zzz"'

@@ -85,6 +85,15 @@ CONFIGS: dict[str, dict | None] = {
         _profile("other-scheduler", args={"NodeAffinity": ADDED, "NodeResourcesFit": MOST},
                  plugins={"multiPoint": {"disabled": [{"name": "NodePorts"}]}})]},
     "no-score": {**API, "profiles": [_profile(plugins={"score": {"disabled": [{"name": "*"}]}})]},
+    # Plugins left at score without preScore: BalancedAllocation and NodeAffinity compute their state (and
+    # score 0 where PreScore would skip); TaintToleration's Score fails, so does the cycle of every pod with
+    # two or more feasible nodes.
+    "score-without-prescore": {**API, "profiles": [_profile(plugins={
+        "preScore": {"disabled": [{"name": "NodeResourcesBalancedAllocation"}, {"name": "NodeAffinity"}]}})]},
+    "prescore-state-error": {**API, "profiles": [_profile(plugins={
+        "multiPoint": {"disabled": [{"name": "TaintToleration"}]}, "score": {"enabled": [{"name": "TaintToleration"}]}})]},
+    # NodePorts' Filter without its PreFilter: an Error once any node gets past the plugins before it.
+    "prefilter-state-error": {**API, "profiles": [_profile(plugins={"preFilter": {"disabled": [{"name": "NodePorts"}]}})]},
     "ignored-groups": {**API, "percentageOfNodesToScore": 0, "profiles": [_profile(args={
         "NodeResourcesFit": {"ignoredResourceGroups": ["example.com"], "scoringStrategy": {
             "type": "LeastAllocated", "resources": [{"name": "cpu", "weight": 3}, {"name": "example.com/gpu", "weight": 2},

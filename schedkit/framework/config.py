@@ -8,8 +8,9 @@ Plugin args are validated by each plugin's constructor, as upstream's ``New*`` f
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterable
 
 from ..errors import InputError
 from ..manifests import read_documents
@@ -49,6 +50,13 @@ CONFIG_POINTS = (
 )
 PLUGINS_FIELDS = ("multiPoint",) + CONFIG_POINTS
 REMOVED_PLUGINS = ("EBSLimits", "GCEPDLimits", "AzureDiskLimits", "CinderLimits")
+# In-tree plugins with an args type in the kubescheduler.config.k8s.io scheme (<Name>Args): args that name
+# their kind must name this one (scheme.go decodes them into that type).
+PLUGINS_WITH_ARGS = (
+    "DefaultPreemption", "DynamicResources", "InterPodAffinity", "NodeAffinity", "NodeResourcesBalancedAllocation",
+    "NodeResourcesFit", "PodTopologySpread", "VolumeBinding",
+)
+ARGS_GROUP = "kubescheduler.config.k8s.io"
 
 TOP_FIELDS = {
     "apiVersion", "kind", "parallelism", "leaderElection", "clientConnection", "healthzBindAddress",
@@ -56,6 +64,25 @@ TOP_FIELDS = {
     "podInitialBackoffSeconds", "podMaxBackoffSeconds", "profiles", "extenders", "delayCacheUntilActive",
 }
 PROFILE_FIELDS = {"schedulerName", "percentageOfNodesToScore", "plugins", "pluginConfig"}
+
+
+def unknown_field_message(path: str, key: Any, allowed: Iterable[str]) -> str:
+    """Upstream's strict-decoding text for the misspelt field itself (its full path), with the closest
+    allowed name as a hint: ``strict decoding error: unknown field "a.resource"; did you mean "resources"?``"""
+    where = f"{path}.{key}" if path else str(key)
+    message = f'strict decoding error: unknown field "{where}"'
+    close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
+    if close:
+        message += f'; did you mean "{close[0]}"?'
+    return message
+
+
+def check_fields(obj: dict, path: str, allowed: Iterable[str]) -> None:
+    """Plugin args: the first unknown key of ``obj`` (a mapping at ``path``) as a ValueError."""
+    allowed = set(allowed)
+    for key in obj:
+        if key not in allowed:
+            raise ValueError(unknown_field_message(path, key, allowed))
 
 
 @dataclass(frozen=True)
@@ -136,7 +163,7 @@ class _Decoder:
         for key in obj:
             if key not in allowed:
                 where = f"{path}.{key}" if path else str(key)
-                raise self.fail(where, f'strict decoding error: unknown field "{where}"')
+                raise self.fail(where, unknown_field_message(path, key, allowed))
         return obj
 
     def integer(self, value: Any, path: str) -> int:
@@ -229,6 +256,11 @@ def parse_config(obj: Any, source: str = "") -> SchedulerConfig:
             args = entry.get("args") or {}
             if not isinstance(args, dict):
                 raise d.fail(entry_path + ".args", "expected a mapping")
+            kind = args.get("kind")
+            if pc_name in PLUGINS_WITH_ARGS and kind is not None and kind != f"{pc_name}Args":
+                # scheme.go: the args' kind picks the type they decode into, and it must be the plugin's
+                raise d.fail(entry_path, f"decoding .{entry_path}: args for plugin {pc_name} were not of type "
+                                         f"{pc_name}Args.{ARGS_GROUP}, got {kind}.{ARGS_GROUP}")
             args = {k: v for k, v in args.items() if k not in ("apiVersion", "kind")}
             plugin_config[pc_name] = args
             plugin_config_paths[pc_name] = entry_path

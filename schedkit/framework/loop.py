@@ -12,6 +12,11 @@ Per pod: PreFilter (Skip, a PreFilterResult narrowing the nodes, or rejection); 
 snapshot order from ``nextStartNodeIndex`` until ``numFeasibleNodesToFind`` fit, each node stopping at
 its first failing plugin; with one feasible node no scoring; else PreScore, Score, NormalizeScore,
 the [0, 100] check, weights, sum and ``selectHost``; then assume, Reserve and Permit.
+
+A plugin enabled at filter (score) but not at preFilter (preScore) runs without the state those write.
+Upstream's plugins then either compute it themselves (the loop runs the pre-kernel as part of Score) or
+return an Error status, which ends the cycle with that error (``MISSING_STATE``): a Filter error once a
+node reaches that plugin, a Score error whenever scoring is reached (two or more feasible nodes).
 """
 
 from __future__ import annotations
@@ -52,6 +57,11 @@ ERR_SLOTS = 7
 KERNEL_IDS = {name: k for k, name in enumerate(KERNEL_SIGNATURES)}
 KERNEL_NAMES = list(KERNEL_SIGNATURES)
 
+# The failure code (in the histogram and ``out_reject_code``) of a plugin whose Filter or Score ran without
+# the state its PreFilter/PreScore writes, those not being enabled: upstream's plugin returns an Error
+# status and the cycle fails with it (Plugin.missing_pre_filter_state / missing_pre_score_state).
+MISSING_STATE = -(1 << 62)
+
 LOOP_ARGS = (
     "nodes, pods, order, percentage, find_one, rng, start, do_reserve, examine_all, score_all, explain, "
     "out_node, out_nominated, out_reject_plugin, out_reject_code, hist_plugin, hist_code, hist_count, "
@@ -74,6 +84,13 @@ class LoopSpec:
     score: list[tuple[int, int]] = field(default_factory=list)  # (plugin, weight)
     reserve: list[int] = field(default_factory=list)
     permit: list[int] = field(default_factory=list)
+    # Filter plugins whose Filter fails for want of PreFilter state (not enabled at preFilter).
+    filter_state_missing: list[int] = field(default_factory=list)
+    # Score plugins whose Score fails for want of PreScore state (not enabled at preScore).
+    score_state_missing: list[int] = field(default_factory=list)
+    # Score plugins not enabled at preScore whose Score computes that state itself: their pre_score kernel
+    # runs as part of Score, and its Skip scores every node 0 instead of skipping the plugin.
+    score_computes_state: list[int] = field(default_factory=list)
 
     def kernel_refs(self) -> list[tuple[str, int, str]]:
         """(global name, plugin index, kernel attribute) for every kernel the loop calls."""
@@ -81,15 +98,22 @@ class LoopSpec:
         for i in self.pre_filter:
             refs.append((f"K{i}_pre_filter", i, "pre_filter"))
         for i in self.filter:
-            refs.append((f"K{i}_filter", i, "filter"))
+            if i not in self.filter_state_missing:
+                refs.append((f"K{i}_filter", i, "filter"))
         for i in self.post_filter:
             refs.append((f"K{i}_post_filter", i, "post_filter"))
-        for i in self.pre_score:
+        for i in self.pre_score + self.score_computes_state:
             refs.append((f"K{i}_pre_score", i, "pre_score"))
+        if self.score_state_missing:  # the cycle fails before any Score runs
+            return refs + self._reserve_refs()
         for i, _ in self.score:
             refs.append((f"K{i}_score", i, "score"))
             if self.plugins[i].kernels.normalize is not None:
                 refs.append((f"K{i}_normalize", i, "normalize"))
+        return refs + self._reserve_refs()
+
+    def _reserve_refs(self) -> list[tuple[str, int, str]]:
+        refs = []
         for i in self.reserve:
             refs.append((f"K{i}_reserve", i, "reserve"))
             refs.append((f"K{i}_unreserve", i, "unreserve"))
@@ -151,6 +175,14 @@ def call_kernel(spec: LoopSpec, i: int, kernel: str, args: str, target: str | No
         lines += [f"if {test}:"]
         lines += _indented(4, flag_error(ERR_UNKNOWN_CODE, i, kernel, node, target, pod, stop=False))
     return "\n".join(lines)
+
+
+def filter_call(spec: LoopSpec, i: int, width: int) -> str:
+    """Source setting ``code`` to Filter plugin ``i``'s verdict for pod ``p`` on node ``n`` (indented by
+    ``width``): MISSING_STATE, without calling the kernel, when its PreFilter is not enabled."""
+    if i in spec.filter_state_missing:
+        return indent(f"code = {MISSING_STATE}", width)
+    return indent(call_kernel(spec, i, "filter", f"nodes, pods, p, n, S{i}", "code", "n"), width)
 
 
 def call_score(i: int, args: str, target: str, node: str) -> str:
@@ -251,6 +283,7 @@ def pod_cycle_lines(spec: LoopSpec, incremental: bool = False) -> list[str]:
     narrow_bits = 0
     reject_plugin = -1
     reject_code = 0
+    state_error = -1
 """))
     for i in spec.filter:
         add(_lines(8, f"run_f{i} = True"))
@@ -319,7 +352,7 @@ for j in range(nc):
     def filter_block(plugin_ids: list[int]) -> list[str]:
         lines: list[str] = []
         for i in plugin_ids:
-            call = indent(call_kernel(spec, i, "filter", f"nodes, pods, p, n, S{i}", "code", "n"), 4)
+            call = filter_call(spec, i, 4)
             lines.extend(_lines(0, f"""
 if code == 0 and run_f{i}:
 {call}
@@ -360,6 +393,11 @@ else:
         add([" " * 16 + line if line else "" for line in section])
     else:
         add([" " * 12 + line if line else "" for line in section])
+    if spec.filter_state_missing:
+        add(_lines(12, f"""
+if code == {MISSING_STATE} and state_error < 0:
+    state_error = failed
+"""))
     add(_lines(12, """
 if explain:
     ex_fail_plugin[n] = failed
@@ -381,12 +419,76 @@ elif fc < to_find or score_all:
             err[0] = 2
             return
 """))
-    add(_lines(8, """
+    add(_lines(8, f"""
 if do_reserve:
     start[0] = (start[0] + processed) % N
 chosen = -1
-if fc == 1 and not score_all:
+if fc == 1 and not score_all:  # schedule_one.go: one feasible node is chosen without scoring
     chosen = feasible[0]
+"""))
+    if spec.score_state_missing:
+        # RunScorePlugins: the first Score plugin (in order) without its PreScore state fails the cycle.
+        add(_lines(8, f"""
+elif fc >= 1:
+    out_reject_plugin[p] = {spec.score_state_missing[0]}
+    out_reject_code[p] = {MISSING_STATE}
+"""))
+    else:
+        out.extend(score_lines(spec))
+    add(_lines(8, """
+if chosen < 0 and out_reject_code[p] != MISSING_STATE:
+    for k in range(hl):
+        hist_plugin[p, k] = lp[k]
+        hist_code[p, k] = lc[k]
+        hist_count[p, k] = ln[k]
+    hist_len[p] = hl
+""".replace("MISSING_STATE", str(MISSING_STATE))))
+    # An Error status (a Filter error is in the histogram, no node passed) runs no PostFilter.
+    for i in spec.post_filter:
+        call = indent(call_kernel(spec, i, "post_filter", f"nodes, pods, p, S{i}", "out_nominated[p]"), 4)
+        add(_lines(8, f"""
+if chosen < 0 and out_nominated[p] < 0 and state_error < 0 and out_reject_code[p] != {MISSING_STATE}:
+{call}
+"""))
+    add(_lines(8, """
+if chosen >= 0 and do_reserve:
+    assume(nodes, pods, p, chosen, 1)
+    clock += 1
+    node_stamp[chosen] = clock
+"""))
+    if incremental:
+        add(_lines(12, "log_change(R, C, chosen)"))
+    for i in spec.reserve:
+        add(_lines(12, call_kernel(spec, i, "reserve", f"nodes, pods, p, chosen, S{i}", node="chosen")))
+    for i in spec.permit:
+        undo = [call_kernel(spec, j, "unreserve", f"nodes, pods, p, chosen, S{j}", node="chosen")
+                for j in reversed(spec.reserve)]
+        call = indent(call_kernel(spec, i, "permit", f"nodes, pods, p, chosen, S{i}", "r", "chosen"), 4)
+        add(_lines(12, f"""
+if chosen >= 0:
+{call}
+    if r != 0:
+"""))
+        add(_lines(20, "\n".join(undo + [
+            "assume(nodes, pods, p, chosen, -1)",
+            "clock += 1",
+            "node_stamp[chosen] = clock",
+            *(["log_change(R, C, chosen)"] if incremental else []),
+            f"out_reject_plugin[p] = {i}",
+            "out_reject_code[p] = -r",
+            "chosen = -1",
+        ])))
+    add(_lines(8, "out_node[p] = chosen"))
+    return out
+
+
+def score_lines(spec: LoopSpec) -> list[str]:
+    """PreScore, Score, NormalizeScore, weights and selectHost for a cycle with two or more feasible nodes
+    (indent 8: an ``elif`` of the cycle's choice)."""
+    out: list[str] = []
+    add = out.extend
+    cached_scores = spec.cached_scores()
+    add(_lines(8, """
 elif fc >= 1:
     for j in range(fc):
         total[j] = 0
@@ -398,6 +500,17 @@ elif fc >= 1:
         add(_lines(12, call_kernel(spec, i, "pre_score", f"nodes, pods, p, feasible, fc, S{i}", "r")))
         if i in score_ids:
             add(_lines(12, f"run_s{i} = r != -1"))
+    for i in spec.score_computes_state:
+        add(_lines(12, call_kernel(spec, i, "pre_score", f"nodes, pods, p, feasible, fc, S{i}", "r")))
+        add(_lines(12, f"zero_s{i} = r == -1"))
+
+    def score_into(i: int, width: int) -> str:
+        """Plugin i's score of node ``n`` into ``sc`` (0 where its own PreScore, run as part of Score, skipped)."""
+        call = call_score(i, f"nodes, pods, p, n, S{i}", "sc", "n")
+        if i in spec.score_computes_state:
+            call = "\n".join([f"if zero_s{i}:", "    sc = 0", "else:", indent(call, 4)])
+        return indent(call, width)
+
     # Node-local plugins without NormalizeScore need no other node to finish a node's score: their
     # weighted sum is computed (or reused from the cache) in one pass per node.
     static = [(slot, i, weight) for slot, (i, weight) in enumerate(spec.score)
@@ -414,7 +527,7 @@ for j in range(fc):
 """))
         for slot, i, weight in static:
             guard = f"run_s{i}" if i in spec.pre_score else "True"
-            call = indent(call_score(i, f"nodes, pods, p, n, S{i}", "sc", "n"), 4)
+            call = score_into(i, 4)
             out_of_range = indent(flag_error(ERR_SCORE_RANGE, i, "score", "n", "sc"), 8)
             add(_lines(16, f"""
 if {guard}:
@@ -446,7 +559,7 @@ if explain and not run_s{i}:
         out_of_range = indent(flag_error(ERR_SCORE_RANGE, i, "normalize" if has_normalize else "score",
                                          "feasible[j]", "scores[j]"), 8)
         if i in cached_scores:
-            call = indent(call_score(i, f"nodes, pods, p, n, S{i}", "sc", "n"), 8)
+            call = score_into(i, 8)
             compute = f"""
 for j in range(fc):
     n = feasible[j]
@@ -458,7 +571,7 @@ for j in range(fc):
         score_cache[{slot}, n] = sc
 """
         else:
-            call = indent(call_score(i, f"nodes, pods, p, n, S{i}", "sc", "n"), 4)
+            call = score_into(i, 4)
             compute = f"""
 for j in range(fc):
     n = feasible[j]
@@ -495,49 +608,6 @@ if explain:
         ex_total[feasible[j]] = total[j]
 chosen = select_host(feasible, total, fc, rng)
 """))
-    add(_lines(8, """
-if chosen < 0:
-    for k in range(hl):
-        hist_plugin[p, k] = lp[k]
-        hist_code[p, k] = lc[k]
-        hist_count[p, k] = ln[k]
-    hist_len[p] = hl
-"""))
-    for i in spec.post_filter:
-        call = indent(call_kernel(spec, i, "post_filter", f"nodes, pods, p, S{i}", "out_nominated[p]"), 4)
-        add(_lines(8, f"""
-if chosen < 0 and out_nominated[p] < 0:
-{call}
-"""))
-    add(_lines(8, """
-if chosen >= 0 and do_reserve:
-    assume(nodes, pods, p, chosen, 1)
-    clock += 1
-    node_stamp[chosen] = clock
-"""))
-    if incremental:
-        add(_lines(12, "log_change(R, C, chosen)"))
-    for i in spec.reserve:
-        add(_lines(12, call_kernel(spec, i, "reserve", f"nodes, pods, p, chosen, S{i}", node="chosen")))
-    for i in spec.permit:
-        undo = [call_kernel(spec, j, "unreserve", f"nodes, pods, p, chosen, S{j}", node="chosen")
-                for j in reversed(spec.reserve)]
-        call = indent(call_kernel(spec, i, "permit", f"nodes, pods, p, chosen, S{i}", "r", "chosen"), 4)
-        add(_lines(12, f"""
-if chosen >= 0:
-{call}
-    if r != 0:
-"""))
-        add(_lines(20, "\n".join(undo + [
-            "assume(nodes, pods, p, chosen, -1)",
-            "clock += 1",
-            "node_stamp[chosen] = clock",
-            *(["log_change(R, C, chosen)"] if incremental else []),
-            f"out_reject_plugin[p] = {i}",
-            "out_reject_code[p] = -r",
-            "chosen = -1",
-        ])))
-    add(_lines(8, "out_node[p] = chosen"))
     return out
 
 

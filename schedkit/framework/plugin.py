@@ -147,6 +147,16 @@ class Plugin:
     # state. The loop then reuses answers across consecutive pods with equal signatures, recomputing
     # only nodes that changed (upstream's pod signatures, OpportunisticBatching, serve the same end).
     node_local: ClassVar[bool] = False
+    # Upstream's error when Filter runs in a cycle where this plugin's PreFilter did not (enabled at filter,
+    # not at preFilter) and its Filter reads what PreFilter writes; None: Filter does without it.
+    missing_pre_filter_state: ClassVar[str | None] = None
+    # The same for Score without PreScore. None: Score computes that state itself, and where PreScore
+    # would have returned Skip every node scores 0.
+    missing_pre_score_state: ClassVar[str | None] = None
+    # True: reserve/unreserve keep what upstream's scheduler cache keeps per node on assume/forget (ports,
+    # pods), not a Reserve extension point: they run whenever the plugin is in the profile, and a
+    # configuration cannot name the plugin at reserve.
+    reserve_keeps_cache: ClassVar[bool] = False
 
     def __init__(self, args: dict[str, Any] | None = None) -> None:
         if args:
@@ -184,6 +194,8 @@ class Plugin:
         points = []
         kernels = {name for name, _ in cls.kernels.items()}
         for point, attr in EXTENSION_POINTS.items():
+            if point == "reserve" and cls.reserve_keeps_cache:
+                continue
             if attr in kernels or (attr in ("pre_enqueue", "queue_order", "bind")
                                    and getattr(cls, attr, None) is not None):
                 points.append(point)

@@ -18,20 +18,20 @@ from .loop import LoopSpec
 from .plugin import Plugin
 from .registry import NOT_YET_IMPLEMENTED, Registry, default_registry
 
-# Config extension point -> (upstream interface name, how a plugin class shows it implements it).
+# Config extension point -> upstream's interface name (for messages).
 POINT_INTERFACES = {
-    "preFilter": ("PreFilterPlugin", "pre_filter"),
-    "filter": ("FilterPlugin", "filter"),
-    "postFilter": ("PostFilterPlugin", "post_filter"),
-    "reserve": ("ReservePlugin", "reserve"),
-    "preScore": ("PreScorePlugin", "pre_score"),
-    "score": ("ScorePlugin", "score"),
-    "preBind": ("PreBindPlugin", None),
-    "bind": ("BindPlugin", "bind"),
-    "postBind": ("PostBindPlugin", None),
-    "permit": ("PermitPlugin", "permit"),
-    "preEnqueue": ("PreEnqueuePlugin", "pre_enqueue"),
-    "queueSort": ("QueueSortPlugin", "queue_order"),
+    "preFilter": "PreFilterPlugin",
+    "filter": "FilterPlugin",
+    "postFilter": "PostFilterPlugin",
+    "reserve": "ReservePlugin",
+    "preScore": "PreScorePlugin",
+    "score": "ScorePlugin",
+    "preBind": "PreBindPlugin",
+    "bind": "BindPlugin",
+    "postBind": "PostBindPlugin",
+    "permit": "PermitPlugin",
+    "preEnqueue": "PreEnqueuePlugin",
+    "queueSort": "QueueSortPlugin",
 }
 
 MAX_NODE_SCORE = 100
@@ -39,12 +39,9 @@ MAX_TOTAL_SCORE = 2**63 - 1
 
 
 def implements(cls: type[Plugin], point: str) -> bool:
-    attr = POINT_INTERFACES[point][1]
-    if attr is None:
-        return False
-    if attr in ("bind", "queue_order", "pre_enqueue"):
-        return getattr(cls, attr, None) is not None
-    return getattr(cls.kernels, attr) is not None
+    """Whether a configuration may enable ``cls`` at ``point`` (upstream: the plugin satisfies the
+    point's interface, the ``var _ fwk.XPlugin = ...`` assertions beside each plugin)."""
+    return point in cls.extension_points()
 
 
 class _OrderedSet(dict):
@@ -60,6 +57,7 @@ class Profile:
     weights: dict[int, int]  # score plugin index -> weight
     percentage_of_nodes_to_score: int
     not_modelled: list[str] = field(default_factory=list)  # upstream plugins in the config schedkit skips
+    warnings: list[str] = field(default_factory=list)  # accepted as upstream accepts it, but likely a mistake
     _loop: Any = None
     _compiled: bool = False
 
@@ -73,7 +71,26 @@ class Profile:
     def queue_sort(self) -> Plugin:
         return self.plugins[self.points["queueSort"][0]]
 
+    def state_error(self, i: int) -> str:
+        """The error a cycle ends with when plugin ``i``'s Filter or Score ran without the state its
+        PreFilter/PreScore writes (loop.MISSING_STATE), wrapped as runtime/framework.go wraps it."""
+        plugin = self.plugins[i]
+        if self.loop_spec().filter_state_missing:  # then no node ever passes Filter: Score never runs
+            return f'running "{plugin.name}" filter plugin: {plugin.missing_pre_filter_state}'
+        return f'running Score plugins: plugin "{plugin.name}" failed with: {plugin.missing_pre_score_state}'
+
+    @property
+    def reserve_order(self) -> list[int]:
+        """Whose reserve/unreserve kernels run when a pod is assumed on a node, in order: the scheduler
+        cache's bookkeeping first (upstream assumes the pod before the Reserve plugins run), then the
+        Reserve extension point."""
+        cache = [i for i, plugin in enumerate(self.plugins) if plugin.reserve_keeps_cache]
+        return cache + [i for i in self.points["reserve"] if i not in cache]
+
     def loop_spec(self) -> LoopSpec:
+        pre_filter, pre_score = set(self.points["preFilter"]), set(self.points["preScore"])
+        # Filter/Score of a plugin whose PreFilter/PreScore is not enabled run without that state
+        # (upstream's plugins then fail, or compute it themselves): see Plugin.missing_pre_*_state.
         return LoopSpec(
             plugins=self.plugins,
             pre_filter=list(self.points["preFilter"]),
@@ -81,8 +98,15 @@ class Profile:
             post_filter=list(self.points["postFilter"]),
             pre_score=list(self.points["preScore"]),
             score=[(i, self.weights[i]) for i in self.points["score"]],
-            reserve=list(self.points["reserve"]),
+            reserve=self.reserve_order,
             permit=list(self.points["permit"]),
+            filter_state_missing=[i for i in self.points["filter"]
+                                  if i not in pre_filter and self.plugins[i].missing_pre_filter_state],
+            score_state_missing=[i for i in self.points["score"]
+                                 if i not in pre_score and self.plugins[i].missing_pre_score_state],
+            score_computes_state=[i for i in self.points["score"]
+                                  if i not in pre_score and self.plugins[i].kernels.pre_score is not None
+                                  and not self.plugins[i].missing_pre_score_state],
         )
 
     def loop(self):
@@ -145,13 +169,16 @@ def build_profile(
         plugins.append(instances[key])
         return index_of[name]
 
-    for name, path in config.plugin_config_paths.items():
-        if name not in registry and name not in NOT_YET_IMPLEMENTED:
-            raise InputError(f'{prefix}: pluginConfig names plugin "{name}", which does not exist', source or None, path)
+    # validation.go validatePluginConfig checks only the args of plugins it knows, and NewFramework hands
+    # args to the plugins it builds: args for any other name start the scheduler and are never read.
+    warnings = [str(InputError(f'pluginConfig names plugin "{name}", which is not registered: kube-scheduler '
+                               "ignores its args", source or None, path))
+                for name, path in config.plugin_config_paths.items()
+                if name not in registry and name not in NOT_YET_IMPLEMENTED]
 
     points: dict[str, list[int]] = {}
     for point in CONFIG_POINTS:
-        interface = POINT_INTERFACES[point][0]
+        interface = POINT_INTERFACES[point]
         plugin_set = config.plugins[point]
         enabled = _OrderedSet()
         for ref in plugin_set.enabled:
@@ -212,4 +239,4 @@ def build_profile(
     percentage = config.percentage_of_nodes_to_score
     if percentage is None:
         percentage = global_percentage
-    return Profile(config.scheduler_name, plugins, points, weights, percentage, not_modelled)
+    return Profile(config.scheduler_name, plugins, points, weights, percentage, not_modelled, warnings)

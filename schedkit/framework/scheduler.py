@@ -19,8 +19,8 @@ from ..state import ClusterState, PodColumns, build_state
 from .caveats import missing_spread_owners, owner_warning_lines, volume_summary, volume_warning
 from .config import SchedulerConfig, load_config
 from .loop import (ERR_CURRENT_POD, ERR_HISTOGRAM_FULL, ERR_KERNEL, ERR_KIND, ERR_NODE, ERR_PLUGIN, ERR_POD, ERR_SCORE_NOT_INT,
-                   ERR_SCORE_RANGE, ERR_SLOTS, ERR_UNKNOWN_CODE, ERR_VALUE, HISTOGRAM_WIDTH, KERNEL_NAMES, build_loop,
-                   locate_kernel_exception)
+                   ERR_SCORE_RANGE, ERR_SLOTS, ERR_UNKNOWN_CODE, ERR_VALUE, HISTOGRAM_WIDTH, KERNEL_NAMES, MISSING_STATE,
+                   build_loop, locate_kernel_exception)
 from .plugin import Plugin, kernel_error, python_function
 from .profile import Profile, build_profile
 from .registry import Registry
@@ -91,6 +91,7 @@ class Explanation:
     skipped_score_plugins: list[str] = field(default_factory=list)
     not_modelled: list[str] = field(default_factory=list)
     scoring_skipped: bool = False  # one feasible node: upstream picks it without scoring
+    cycle_error: bool = False  # the cycle ended with an Error status (``message``), not unschedulable
     warnings: list[str] = field(default_factory=list)  # what schedkit could not check for this pod
     bound_node: str | None = None  # spec.nodeName: the pod is bound already, there is no scheduling cycle
 
@@ -318,7 +319,7 @@ class Scheduler:
         of other profiles that keep node state (ports, pod counts) see these placements too."""
         if len(self.profiles) == 1:
             return
-        own = {id(profile.plugins[i]) for i in profile.points["reserve"]}
+        own = {id(profile.plugins[i]) for i in profile.reserve_order}
         others = {id(p): p for prof in self.profiles.values() for p in prof.plugins
                   if p.kernels.reserve is not None and id(p) not in own}
         for row in rows:
@@ -434,7 +435,10 @@ class Scheduler:
         self._run(profile, state, columns, np.zeros(1, dtype=np.int64), prepared, outputs, rng,
                   do_reserve=False, examine_all=True, score_all=score_all, explain=True, pods=[pod])
         chosen = int(outputs.node[0])
-        narrowed = [] if outputs.reject_plugin[0] >= 0 else _narrowing_plugins(profile, int(outputs.reject_code[0]))
+        # An Error status: Score's (in reject_code) or a Filter's (in the histogram; no node passed Filter)
+        cycle_error = (int(outputs.reject_code[0]) == MISSING_STATE
+                       or bool(np.any(outputs.hist_code[0, :int(outputs.hist_len[0])] == MISSING_STATE)))
+        narrowed = [] if outputs.reject_plugin[0] >= 0 or outputs.reject_code[0] == MISSING_STATE else _narrowing_plugins(profile, int(outputs.reject_code[0]))
         nodes = []
         for name in names_in_input:
             n = state.node_index[name]
@@ -444,13 +448,17 @@ class Scheduler:
             reasons: list[str] = []
             failed_name = None
             code_name = None
-            if status == 1 and failed >= 0:
+            if status == 1 and failed >= 0 and int(outputs.ex_fail_code[n]) == MISSING_STATE:
+                failed_name, reasons, code_name = profile.plugins[failed].name, [profile.state_error(failed)], "Error"
+            elif status == 1 and failed >= 0:
                 failed_name = profile.plugins[failed].name
                 reasons, code_name = decode(profile.plugins[failed], int(outputs.ex_fail_code[n]), "filter", pod.key,
                                             name)
             scores: dict[str, dict[str, int]] = {}
             total = None
-            if (status == 2 or score_all) and not (chosen >= 0 and _single_feasible(outputs) and not score_all):
+            if cycle_error:
+                pass  # the cycle failed before any score was computed
+            elif (status == 2 or score_all) and not (chosen >= 0 and _single_feasible(outputs) and not score_all):
                 for slot, i in enumerate(score_slots):
                     if outputs.ex_skip[slot]:
                         continue
@@ -460,7 +468,7 @@ class Scheduler:
                         "weight": profile.weights[i],
                     }
                 total = int(outputs.ex_total[n])
-            if status == 0 and outputs.reject_plugin[0] >= 0:
+            if status == 0 and outputs.reject_plugin[0] >= 0 and not cycle_error:
                 plugin = profile.plugins[int(outputs.reject_plugin[0])]
                 failed_name = plugin.name
                 reasons, code_name = decode(plugin, int(outputs.reject_code[0]), "pre_filter", pod.key)
@@ -474,7 +482,7 @@ class Scheduler:
         skipped = [profile.plugins[i].name for slot, i in enumerate(score_slots) if outputs.ex_skip[slot]]
         return Explanation(pod.key, pod.scheduler_name, state.node_names[chosen] if chosen >= 0 else None, message,
                            nodes, skipped, list(profile.not_modelled), _single_feasible(outputs) and not score_all,
-                           warnings)
+                           cycle_error, warnings)
 
 
 def bound_message(pod: Pod, node_names: set[str]) -> str:
@@ -509,6 +517,11 @@ def failure_message(profile: Profile, num_nodes: int, reject_plugin: int, reject
     that rejected the pod (``reject_plugin`` >= 0), or the per-(plugin, code) node counts of Filter."""
     if num_nodes == 0:
         return NO_NODES_MESSAGE
+    if reject_code == MISSING_STATE:  # an Error status, not a FitError: schedule_one.go reports it as is
+        return profile.state_error(reject_plugin)
+    for plugin_index, code, _ in hist:
+        if code == MISSING_STATE:
+            return profile.state_error(plugin_index)
     if reject_plugin >= 0:
         plugin = profile.plugins[reject_plugin]
         if reject_code < 0:  # Permit rejected the chosen node

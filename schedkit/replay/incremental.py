@@ -20,7 +20,7 @@ that fails together; anything else sends its first member back to be tried as a 
 
 from __future__ import annotations
 
-from ..framework.loop import LoopSpec, _lines, call_kernel
+from ..framework.loop import LoopSpec, _lines, call_kernel, filter_call
 from ..framework.loop import indent as indent_text
 from . import queue
 
@@ -34,7 +34,7 @@ def fast_fail_lines(spec: LoopSpec) -> list[str]:
     def chain(indent: int) -> list[str]:
         lines = _lines(indent, "code = 0\nfailed = -1")
         for i in local:
-            call = indent_text(call_kernel(spec, i, "filter", f"nodes, pods, p, n, S{i}", "code", "n"), 4)
+            call = filter_call(spec, i, 4)
             lines += _lines(indent, f"""
 if code == 0 and run_f{i}:
 {call}

@@ -141,7 +141,7 @@ def reference_replay(scheduler: Scheduler, workload: Workload, seed: int = 0) ->
             _, g = heapq.heappop(finish)
             if status[g] == "running":
                 n, s = int(node[g]), int(workload.shape_of[g])
-                for i in reversed(profile.points["reserve"]):
+                for i in reversed(profile.reserve_order):
                     plugin = profile.plugins[i]
                     plugin.kernels.unreserve(state.nodes, columns, s, n, prepared[id(plugin)])
                 assume(state.nodes, columns, s, n, -1)
