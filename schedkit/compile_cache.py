@@ -21,7 +21,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .framework.loop import cache_dir
+from .framework.loop_build import cache_dir
 
 NUMBA_SUFFIXES = (".nbi", ".nbc")
 LOOP_PREFIX = "schedkit_loop_"  # framework/loop.py: module_name = f"schedkit_loop_{digest}"

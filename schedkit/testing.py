@@ -23,7 +23,7 @@ from .framework.plugin import (NARROW, SKIP, Code, Plugin, integer_result, is_co
                                validate_plugin_class)
 from .manifests import SourcedObject
 from .objects import Pod, parse_pod
-from .state import ClusterState, Interner, build_state
+from .state import Interner, build_state
 
 
 @dataclass

@@ -3,10 +3,10 @@
 Upstream's cycle (pkg/scheduler/schedule_one.go ``schedulePod``; framework/runtime/framework.go
 ``Run*Plugins``) for a queue of pods, with every enabled plugin's kernel called directly: no Python
 call per pod per plugin. The source is generated from the profile's plugin lists so each kernel call
-is a direct, inlinable call; it is written once to the user cache folder under a content hash so
-numba's ``cache=True`` keeps the compiled loop across processes. The same source runs as plain Python
-when any kernel is a Python function, and explain runs it on one pod with recording switched on: one
-source of truth for batch, explain and Python plugins.
+is a direct, inlinable call (loop_build.py turns it into a function, compiled and cached or plain
+Python; loop_errors.py holds what the loop reports instead of raising). The same source runs as plain
+Python when any kernel is a Python function, and explain runs it on one pod with recording switched on:
+one source of truth for batch, explain and Python plugins.
 
 Per pod: PreFilter (Skip, a PreFilterResult narrowing the nodes, or rejection); Filter over nodes in
 snapshot order from ``nextStartNodeIndex`` until ``numFeasibleNodesToFind`` fit, each node stopping at
@@ -21,46 +21,13 @@ node reaches that plugin, a Score error whenever scoring is reached (two or more
 
 from __future__ import annotations
 
-import hashlib
-import importlib
-import importlib.util
-import linecache
-import os
-import re
-import sys
-import tempfile
 from dataclasses import dataclass, field
-from typing import Any, Callable
 
-import numpy as np
-
-from . import runtime
-from .plugin import KERNEL_SIGNATURES, Plugin, is_compiled, python_function
+from .loop_errors import (ERR_CURRENT_POD, ERR_KERNEL, ERR_KIND, ERR_NODE, ERR_PLUGIN, ERR_POD,
+                          ERR_SCORE_NOT_INT, ERR_SCORE_RANGE, ERR_UNKNOWN_CODE, ERR_VALUE, KERNEL_IDS, MISSING_STATE)
+from .plugin import Plugin, is_compiled
 
 HISTOGRAM_WIDTH = 64  # distinct (plugin, code) failure pairs kept per pod
-
-# What the loop reports in ``err`` instead of raising: compiled code cannot build a message naming the
-# plugin, pod and node, so it records them and returns; Python words the error (_Outputs.raise_loop_error).
-# A kernel that raises is not caught in the loop (numba's try/except around each call made the default
-# profile's first compile several times slower); the loop keeps the current pod's row in
-# err[ERR_CURRENT_POD], and Python locates the kernel (locate_kernel_exception), running that pod's
-# cycle again as Python when the loop was compiled.
-ERR_SCORE_RANGE = 1
-ERR_HISTOGRAM_FULL = 2
-ERR_UNKNOWN_CODE = 3  # a failure code missing from the plugin's reason_table
-ERR_SCORE_NOT_INT = 4  # a Score kernel returned a float (an int64 array would truncate it silently)
-# err[ERR_KIND]: one of the above; then the plugin's index, the kernel (KERNEL_IDS), the pod's row,
-# the node's row (-1 for kernels without one) and the value (score or code); err[ERR_CURRENT_POD]: the
-# pod whose cycle is running.
-ERR_KIND, ERR_PLUGIN, ERR_KERNEL, ERR_POD, ERR_NODE, ERR_VALUE, ERR_CURRENT_POD = range(7)
-ERR_SLOTS = 7
-KERNEL_IDS = {name: k for k, name in enumerate(KERNEL_SIGNATURES)}
-KERNEL_NAMES = list(KERNEL_SIGNATURES)
-
-# The failure code (in the histogram and ``out_reject_code``) of a plugin whose Filter or Score ran without
-# the state its PreFilter/PreScore writes, those not being enabled: upstream's plugin returns an Error
-# status and the cycle fails with it (Plugin.missing_pre_filter_state / missing_pre_score_state).
-MISSING_STATE = -(1 << 62)
 
 LOOP_ARGS = (
     "nodes, pods, order, percentage, find_one, rng, start, do_reserve, examine_all, score_all, explain, "
@@ -265,7 +232,6 @@ def pod_cycle_lines(spec: LoopSpec, incremental: bool = False) -> list[str]:
     out: list[str] = []
     add = out.extend
     cache_filters = spec.cache_filters()
-    cached_scores = spec.cached_scores()
     add(_lines(4, f"""
     err[{ERR_CURRENT_POD}] = p  # the pod a kernel exception interrupted (one store per pod)
     out_node[p] = -1
@@ -419,7 +385,7 @@ elif fc < to_find or score_all:
             err[0] = 2
             return
 """))
-    add(_lines(8, f"""
+    add(_lines(8, """
 if do_reserve:
     start[0] = (start[0] + processed) % N
 chosen = -1
@@ -609,141 +575,3 @@ if explain:
 chosen = select_host(feasible, total, fc, rng)
 """))
     return out
-
-
-PYTHON_LOOP_FILE = "<schedkit loop (python) "
-# Kernels called per node: their fourth argument is the node's row.
-NODE_KERNELS = ("filter", "score", "reserve", "unreserve", "permit")
-_CALL = re.compile(r"\bK(\d+)_([a-z_]+)\((.*)\)")
-
-
-@dataclass
-class KernelSite:
-    """Where a kernel raised: the plugin's index in the profile, the kernel, the pod's and node's rows."""
-
-    plugin: int
-    kernel: str
-    pod: int
-    node: int | None
-
-
-def locate_kernel_exception(exc: BaseException) -> KernelSite | None:
-    """The kernel call of a plain-Python loop that ``exc`` came out of, read from the generated line
-    and the loop frame's variables; None when it did not come out of a kernel (a framework bug)."""
-    tb = exc.__traceback__
-    site = None
-    while tb is not None:
-        frame = tb.tb_frame
-        if frame.f_code.co_filename.startswith(PYTHON_LOOP_FILE):
-            site = None
-            match = _CALL.search(linecache.getline(frame.f_code.co_filename, tb.tb_lineno))
-            if match:
-                args = [arg.strip() for arg in match.group(3).split(",")]
-                kernel = match.group(2)
-                values = frame.f_locals
-                node = int(values[args[3]]) if kernel in NODE_KERNELS and args[3] in values else None
-                site = KernelSite(int(match.group(1)), kernel, int(values[args[2]]), node)
-        tb = tb.tb_next
-    return site
-
-
-def _module_source(spec: LoopSpec, body: str, imports: tuple[str, ...] = ()) -> str:
-    header = [
-        "# Generated by schedkit.framework.loop for one profile's plugin lists. Do not edit.",
-        "import numpy as np",
-        "from numba import njit",
-        "from schedkit.framework.loop import resolve_kernel",
-        "from schedkit.framework.runtime import num_feasible_nodes_to_find, select_host, hist_add, assume, integral",
-        *imports,
-    ]
-    for name, i, attr in spec.kernel_refs():
-        cls = type(spec.plugins[i])
-        header.append(f"{name} = resolve_kernel({cls.__module__!r}, {cls.__qualname__!r}, {attr!r})")
-    return "\n".join(header) + "\n\n\n@njit(cache=True, nogil=True)\n" + body
-
-
-def resolve_kernel(module: str, qualname: str, attr: str) -> Callable:
-    obj: Any = importlib.import_module(module)
-    for part in qualname.split("."):
-        obj = getattr(obj, part)
-    return getattr(obj.kernels, attr)
-
-
-def cache_dir() -> str:
-    base = os.environ.get("SCHEDKIT_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "schedkit"
-    )
-    return os.path.join(base, "loops")
-
-
-def _stamp(module_name: str) -> str:
-    """What numba's cache cannot see: the kernels' source files. Their size and mtime go into the
-    generated file's name, so editing a plugin recompiles the loop instead of reusing a stale one."""
-    module = sys.modules.get(module_name)
-    path = getattr(module, "__file__", None)
-    if not path or not os.path.exists(path):
-        return module_name
-    info = os.stat(path)
-    return f"{path}:{info.st_size}:{info.st_mtime_ns}"
-
-
-def _importable(spec: LoopSpec) -> bool:
-    for _, i, _ in spec.kernel_refs():
-        cls = type(spec.plugins[i])
-        if cls.__module__ == "__main__" or "<locals>" in cls.__qualname__:
-            return False
-    return True
-
-
-def build_loop(spec: LoopSpec, body: str | None = None, name: str = "schedule_loop",
-               helpers: dict[str, Callable] | None = None, python: bool = False) -> tuple[Callable, bool]:
-    """The loop function for ``spec`` and whether it is compiled. ``body`` defaults to the batch loop;
-    a caller with another driver around the pod cycle (replay) passes its own source, the function
-    ``name`` it defines, and the compiled ``helpers`` it calls (module-level functions, imported by name).
-    ``python`` builds the plain-Python loop over the kernels' Python versions whatever they are."""
-    body = body or generate_body(spec)
-    helpers = helpers or {}
-    if python or not spec.compiled():
-        namespace: dict[str, Any] = {"np": np, **runtime.PYTHON}
-        namespace.update({key: python_function(fn) for key, fn in helpers.items()})
-        for ref, i, attr in spec.kernel_refs():
-            # Compiled kernels stay compiled beside a plain-Python one (each call is a fast dispatch).
-            function = getattr(spec.plugins[i].kernels, attr)
-            namespace[ref] = python_function(function) if python else function
-        # Registered with linecache: tracebacks (and debuggers) show the generated lines, and
-        # locate_kernel_exception reads the call that raised.
-        filename = f"{PYTHON_LOOP_FILE}{hashlib.sha256(body.encode()).hexdigest()[:12]}>"
-        linecache.cache[filename] = (len(body), None, body.splitlines(True), filename)
-        exec(compile(body, filename, "exec"), namespace)  # noqa: S102
-        return namespace[name], False
-    if not _importable(spec):
-        from numba import njit
-
-        namespace = {"np": np, **runtime.COMPILED, **helpers}
-        for ref, i, attr in spec.kernel_refs():
-            namespace[ref] = getattr(spec.plugins[i].kernels, attr)
-        exec(compile(body, "<schedkit loop>", "exec"), namespace)  # noqa: S102
-        return njit(nogil=True)(namespace[name]), True
-    helper_modules = sorted({fn.__module__ for fn in helpers.values()})
-    imports = tuple(f"from {module} import {', '.join(sorted(k for k, fn in helpers.items() if fn.__module__ == module))}"
-                    for module in helper_modules)
-    source = _module_source(spec, body, imports)
-    modules = sorted({type(spec.plugins[i]).__module__ for _, i, _ in spec.kernel_refs()}
-                     | {"schedkit.framework.runtime"} | set(helper_modules))
-    digest = hashlib.sha256((source + "|".join(_stamp(m) for m in modules)).encode()).hexdigest()[:20]
-    folder = cache_dir()
-    os.makedirs(folder, exist_ok=True)
-    module_name = f"schedkit_loop_{digest}"
-    path = os.path.join(folder, module_name + ".py")
-    if not os.path.exists(path):
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-        with os.fdopen(fd, "w") as handle:
-            handle.write(source)
-        os.replace(tmp, path)
-    if module_name in sys.modules:
-        return getattr(sys.modules[module_name], name), True
-    spec_obj = importlib.util.spec_from_file_location(module_name, path)
-    module = importlib.util.module_from_spec(spec_obj)
-    sys.modules[module_name] = module
-    spec_obj.loader.exec_module(module)
-    return getattr(module, name), True

@@ -112,7 +112,7 @@ class Profile:
     def loop(self):
         """The compiled (or Python) scheduling loop for this profile, built once."""
         if self._loop is None:
-            from .loop import build_loop
+            from .loop_build import build_loop
 
             self._loop, self._compiled = build_loop(self.loop_spec())
         return self._loop

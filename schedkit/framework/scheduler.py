@@ -18,9 +18,11 @@ from ..objects import Pod
 from ..state import ClusterState, PodColumns, build_state
 from .caveats import missing_spread_owners, owner_warning_lines, volume_summary, volume_warning
 from .config import SchedulerConfig, load_config
-from .loop import (ERR_CURRENT_POD, ERR_HISTOGRAM_FULL, ERR_KERNEL, ERR_KIND, ERR_NODE, ERR_PLUGIN, ERR_POD, ERR_SCORE_NOT_INT,
-                   ERR_SCORE_RANGE, ERR_SLOTS, ERR_UNKNOWN_CODE, ERR_VALUE, HISTOGRAM_WIDTH, KERNEL_NAMES, MISSING_STATE,
-                   build_loop, locate_kernel_exception)
+from .loop import HISTOGRAM_WIDTH
+from .loop_build import build_loop
+from .loop_errors import (ERR_CURRENT_POD, ERR_HISTOGRAM_FULL, ERR_KERNEL, ERR_KIND, ERR_NODE, ERR_PLUGIN, ERR_POD,
+                          ERR_SCORE_NOT_INT, ERR_SCORE_RANGE, ERR_SLOTS, ERR_UNKNOWN_CODE, ERR_VALUE, KERNEL_NAMES,
+                          MISSING_STATE, locate_kernel_exception)
 from .plugin import Plugin, kernel_error, python_function
 from .profile import Profile, build_profile
 from .registry import Registry

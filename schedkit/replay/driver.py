@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ..framework.loop import LOOP_ARGS, LoopSpec, _lines, build_loop, call_kernel, pod_cycle_lines, preamble_lines
+from ..framework.loop import LOOP_ARGS, LoopSpec, _lines, call_kernel, pod_cycle_lines, preamble_lines
+from ..framework.loop_build import build_loop
 from . import queue
 
 HELPERS = {name: getattr(queue, name) for name in (
