@@ -179,19 +179,23 @@ def test_the_cli_exits_2_with_one_line(tmp_path, registered, cls, message):
         assert re.match(message, result.output.removeprefix("schedkit: error: ").rstrip("\n")), result.output
 
 
-def test_replay_exits_2_naming_the_plugin_kernel_pod_and_node(tmp_path, registered):
-    registered(RaisingFilter)
+@pytest.mark.parametrize("cls, message", [
+    (RaisingFilter, "kernel filter raised ZeroDivisionError: integer division or modulo by zero"),
+    # Filter codes are checked where a failing node is recorded: in the replay's per-signature verdicts too.
+    (UnknownCode, "kernel filter returned failure code 7, which is not in its reason_table [1]"),
+])
+def test_replay_exits_2_naming_the_plugin_kernel_pod_and_node(tmp_path, registered, cls, message):
+    registered(cls)
     (tmp_path / "config.yaml").write_text(
         "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\n"
-        "profiles:\n- plugins: {multiPoint: {enabled: [{name: RaisingFilter}]}}\n")
+        f"profiles:\n- plugins: {{multiPoint: {{enabled: [{{name: {cls.name}}}]}}}}\n")
     (tmp_path / "nodes.csv").write_text("name,cpu,memory,pods\nn0,4,8Gi,10\nn1,4,8Gi,10\nn2,4,8Gi,10\n")
     (tmp_path / "pods.csv").write_text("name,arrival,duration,cpu,memory\np,0,10,100m,1Gi\n")
     result = CliRunner().invoke(main, ["replay", str(tmp_path / "pods.csv"), "--config", str(tmp_path / "config.yaml"),
                                        "--quiet", "--out", str(tmp_path / "out")])
     assert result.exit_code == 2, result.output
     assert result.output.strip().splitlines()[-1] == (
-        'schedkit: error: plugin "RaisingFilter": kernel filter raised ZeroDivisionError: integer division or '
-        "modulo by zero (pod default/p, node n0)")
+        f'schedkit: error: plugin "{cls.name}": {message} (pod default/p, node n0)')
 
 
 def test_a_compiled_replay_reports_a_raising_kernel(tmp_path):

@@ -20,7 +20,7 @@ that fails together; anything else sends its first member back to be tried as a 
 
 from __future__ import annotations
 
-from ..framework.loop import LoopSpec, _lines, call_kernel, filter_call
+from ..framework.loop import LoopSpec, _lines, call_kernel, filter_call, unknown_filter_code
 from ..framework.loop import indent as indent_text
 from . import queue
 
@@ -43,6 +43,10 @@ if code == 0 and run_f{i}:
 """)
         return lines
 
+    def check(indent: int) -> list[str]:  # a code the failing plugin cannot decode, named with its node
+        test = unknown_filter_code(spec, 4)
+        return _lines(indent, f"if code != 0:\n{test}") if test else []
+
     out = _lines(8, f"""
 slot_ready = False
 if {guard}:
@@ -55,6 +59,7 @@ if {guard}:
             for n in range(N):
 """)
     out += chain(24)
+    out += check(24)
     out += _lines(24, """
 R.slot_code[slot, n] = code
 R.slot_plugin[slot, n] = failed
@@ -72,6 +77,7 @@ else:
             continue
 """)
     out += chain(24)
+    out += check(24)
     out += _lines(24, """
 if R.slot_code[slot, n] == 0:
     R.slot_feasible[slot] -= 1
