@@ -133,8 +133,8 @@ def call_kernel(spec: LoopSpec, i: int, kernel: str, args: str, target: str | No
     """Source calling plugin ``i``'s ``kernel`` (one call per line, ``K<i>_<kernel>(...)``: an exception
     it raises is located from that line, see ``locate_kernel_exception``) and, for a plugin decoding its
     codes with ``reason_table``, flagging a PreFilter or Permit code missing from that table (once per
-    pod). Filter codes are checked where a failing node is recorded (``unknown_filter_code``): a check
-    beside every Filter call made the hot node loop about 10% slower."""
+    pod). Filter codes are checked when a (plugin, code) pair first enters the pod's failure histogram
+    (``unknown_filter_code``): a check beside every Filter call made the hot node loop 10-17% slower."""
     call = f"K{i}_{kernel}({args})"
     lines = [f"{target} = {call}" if target else call]
     codes = known_codes(spec.plugins[i])
@@ -148,7 +148,8 @@ def call_kernel(spec: LoopSpec, i: int, kernel: str, args: str, target: str | No
 
 def unknown_filter_code(spec: LoopSpec, width: int) -> str:
     """Source flagging a failing node's Filter ``code`` that plugin ``failed`` cannot decode with its
-    ``reason_table`` (indented by ``width``; run where a failure is recorded, never on a passing node)."""
+    ``reason_table`` (indented by ``width``; run where a failure is first recorded, never on a passing
+    node)."""
     tests = []
     for i in spec.filter:
         codes = known_codes(spec.plugins[i])
@@ -399,15 +400,17 @@ if code == 0:
         feasible[fc] = n
         fc += 1
 elif fc < to_find or score_all:
+    if hl >= 0:
+        seen = hl
+        hl = hist_add(lp, lc, ln, hl, failed, code)
+        if hl < 0:
+            err[0] = 2
+            return
 """))
-    add(_lines(16, unknown_filter_code(spec, 0)))
-    add(_lines(16, """
-if hl >= 0:
-    hl = hist_add(lp, lc, ln, hl, failed, code)
-    if hl < 0:
-        err[0] = 2
-        return
-"""))
+    # A (plugin, code) pair new to this pod's histogram: checked once, not on every failing node.
+    check = unknown_filter_code(spec, 4)
+    if check:
+        add(_lines(20, "if hl > seen:\n" + check))
     add(_lines(8, """
 if do_reserve:
     start[0] = (start[0] + processed) % N
