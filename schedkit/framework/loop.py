@@ -23,8 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .loop_errors import (ERR_CURRENT_POD, ERR_KERNEL, ERR_KIND, ERR_NODE, ERR_PLUGIN, ERR_POD,
-                          ERR_SCORE_NOT_INT, ERR_SCORE_RANGE, ERR_UNKNOWN_CODE, ERR_VALUE, KERNEL_IDS, MISSING_STATE)
+from .loop_errors import ERR_CURRENT_POD, ERR_SCORE_NOT_INT, ERR_SCORE_RANGE, ERR_UNKNOWN_CODE, KERNEL_IDS, MISSING_STATE
 from .plugin import Plugin, is_compiled
 
 HISTOGRAM_WIDTH = 64  # distinct (plugin, code) failure pairs kept per pod
@@ -110,22 +109,15 @@ def _lines(indent: int, text: str) -> list[str]:
     return [pad + line if line else "" for line in text.strip("\n").splitlines()]
 
 
-def flag_error(kind: int, plugin: int, kernel: str, node: str = "-1", value: str = "0", pod: str = "p",
+def flag_error(kind: int, plugin: int | str, kernel: str, node: str = "-1", value: str = "0", pod: str = "p",
                stop: bool = True) -> str:
-    """Source recording an error in ``err``; ``stop`` leaves the loop at once. Without it the loop goes
-    on (harmlessly: the error is raised when it returns) and the compiled loop has one exit path less:
-    each costs compile time, numba releasing every live array on it."""
-    stores = [
-        f"err[{ERR_KIND}] = {kind}",
-        f"err[{ERR_PLUGIN}] = {plugin}",
-        f"err[{ERR_KERNEL}] = {KERNEL_IDS[kernel]}",
-        f"err[{ERR_POD}] = {pod}",
-        f"err[{ERR_NODE}] = {node}",
-        f"err[{ERR_VALUE}] = {value}",
-    ]
-    if stop:
-        return "\n".join(stores + ["return"])
-    return "\n".join([f"if err[{ERR_KIND}] == 0:  # the first one is reported", *_indented(4, "\n".join(stores))])
+    """Source recording an error in ``err`` (``record_error``); ``stop`` leaves the loop at once. Without
+    it the loop goes on (harmlessly: the error is raised when it returns; only the first one is kept) and
+    the compiled loop has one exit path less: each costs compile time, numba releasing every live array
+    on it."""
+    call = (f"record_error(err, {kind}, {plugin}, {KERNEL_IDS[kernel]}, {pod}, {node}, {value}, "
+            f"{'False' if stop else 'True'})")
+    return f"{call}\nreturn" if stop else call
 
 
 def call_kernel(spec: LoopSpec, i: int, kernel: str, args: str, target: str | None = None, node: str = "-1",

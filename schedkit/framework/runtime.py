@@ -122,6 +122,20 @@ def assume(nodes, pods, p, n, sign):
     nodes.pod_count[n] += sign
 
 
+@kernel
+def record_error(err, kind, plugin, kernel_id, pod, node, value, first_only):
+    """What the loop reports instead of raising (loop_errors.py's slots), in one call per site: written
+    inline at every site the stores made the generated loop big enough to slow its hot path."""
+    if first_only and err[0] != 0:
+        return
+    err[0] = kind
+    err[1] = plugin
+    err[2] = kernel_id
+    err[3] = pod
+    err[4] = node
+    err[5] = value
+
+
 def integral(value) -> bool:
     """Whether a Score kernel's result is an integer (a float would be truncated by the int64 score
     arrays without a word). In compiled code this is decided from the type, once, at compile time."""
@@ -141,6 +155,7 @@ COMPILED = {
     "hist_add": hist_add,
     "assume": assume,
     "integral": integral,
+    "record_error": record_error,
 }
 PYTHON = {
     "num_feasible_nodes_to_find": python_function(num_feasible_nodes_to_find),
@@ -148,4 +163,5 @@ PYTHON = {
     "hist_add": python_function(hist_add),
     "assume": python_function(assume),
     "integral": integral,
+    "record_error": python_function(record_error),
 }
