@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any, Callable
 
 import numpy as np
 
@@ -153,6 +154,19 @@ class _Outputs:
             result = inputs.score_again(int(self.err[ERR_PLUGIN]), profile, row, node)
             raise kernel_error(plugin.name, kernel, f"returned {result!r}, a {type(result).__name__}: Score "
                                "kernels must return an integer", pod, node_name)
+
+    def run(self, profile: Profile, inputs: "LoopInputs", loop_call: Callable[[], Any]) -> Any:
+        """``loop_call()`` (a loop over these outputs), with a kernel's exception and what the loop
+        flagged in ``err`` turned into one-line errors; returns what the loop returned."""
+        try:
+            result = loop_call()
+        except Exception as exc:  # a plugin's kernel raised: say which, on what
+            error = self.kernel_exception(profile, inputs, exc)
+            if error is None:
+                raise
+            raise error  # its cause: the kernel's own exception, with the kernel's line when run as Python
+        self.raise_loop_error(profile, inputs)
+        return result
 
     def kernel_exception(self, profile: Profile, inputs: "LoopInputs", exc: Exception) -> Exception | None:
         """The one-line error for an exception a kernel raised in the loop; None when it came from
@@ -306,14 +320,7 @@ class Scheduler:
         settings = (profile.percentage_of_nodes_to_score, not has_scoring, rng, self.next_start_node_index,
                     do_reserve, examine_all, score_all, explain)
         inputs = LoopInputs(state.nodes, columns, states, pod_keys, state.node_names, settings)
-        try:
-            loop(state.nodes, columns, order, *settings, *outputs.args(), sig, *states)
-        except Exception as exc:  # a plugin's kernel raised: say which, on what
-            error = outputs.kernel_exception(profile, inputs, exc)
-            if error is None:
-                raise
-            raise error  # its cause: the kernel's own exception, with the kernel's line when run as Python
-        outputs.raise_loop_error(profile, inputs)
+        outputs.run(profile, inputs, lambda: loop(state.nodes, columns, order, *settings, *outputs.args(), sig, *states))
 
     def _assume_elsewhere(self, profile: Profile, state: ClusterState, columns: PodColumns, rows: list[int],
                           prepared: dict[int, tuple], outputs: _Outputs) -> None:

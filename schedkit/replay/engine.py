@@ -142,15 +142,8 @@ def replay(scheduler: Scheduler, workload: Workload, seed: int = 0,
     inputs = LoopInputs(state.nodes, columns, states, [s.key for s in shapes], state.node_names, settings)
 
     def call(limit: int) -> int:
-        try:
-            status = function(state.nodes, columns, empty, *settings, *outputs.args(), sig, R, C, F, limit, *states)
-        except Exception as exc:  # a plugin's kernel raised: say which, on what
-            error = outputs.kernel_exception(profile, inputs, exc)
-            if error is None:
-                raise
-            raise error  # its cause: the kernel's own exception, with the kernel's line when run as Python
-        outputs.raise_loop_error(profile, inputs)
-        return status
+        return outputs.run(profile, inputs, lambda: function(state.nodes, columns, empty, *settings, *outputs.args(),
+                                                             sig, R, C, F, limit, *states))
 
     if compiling:
         compiling(name)
