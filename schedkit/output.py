@@ -61,7 +61,12 @@ def explanation_table(explanation: Explanation) -> str:
     for node in explanation.nodes:
         if node.feasible:
             verdict = "yes"
-            detail = "" if node.total_score is not None or explanation.scoring_skipped else "not scored (past percentageOfNodesToScore)"
+            if node.total_score is not None or explanation.scoring_skipped:
+                detail = ""
+            elif explanation.cycle_error:
+                detail = "not scored: the cycle failed (Error below)"
+            else:
+                detail = "not scored (past percentageOfNodesToScore)"
         else:
             verdict = "no" if node.examined else "-"
             detail = f"{node.failed_plugin}: {', '.join(node.reasons)}" if node.failed_plugin else ""

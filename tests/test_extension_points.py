@@ -203,6 +203,10 @@ def test_explain_output_says_the_cycle_ended_with_an_error():
     scheduler = _scheduler({"preScore": {"disabled": [{"name": "TaintToleration"}]}})
     explanation = scheduler.explain(make_cluster([_node("a"), _node("b")]), make_pod(_pod()))
     expected = 'running Score plugins: plugin "TaintToleration" failed with: ' + NOT_AT_PRESCORE["TaintToleration"]
-    assert f"Error: {expected}" in explanation_table(explanation).splitlines()
+    table = explanation_table(explanation)
+    assert f"Error: {expected}" in table.splitlines()
+    # The feasible nodes were not scored because the cycle failed, not because of percentageOfNodesToScore.
+    assert "percentageOfNodesToScore" not in table
+    assert table.count("not scored: the cycle failed (Error below)") == 2
     data = explanation_json(explanation)
     assert data["cycleError"] is True and data["message"] == expected and data["selectedNode"] is None
