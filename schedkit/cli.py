@@ -61,7 +61,7 @@ def explain(cluster_path: tuple[str, ...], pod_path: str, config_path: str | Non
         _check_seed(seed)
         scheduler = Scheduler.from_file(config_path)
         cluster = load_cluster(list(cluster_path))
-        for message in [m for profile in scheduler.profiles.values() for m in profile.warnings] + cluster.warnings:
+        for message in scheduler.config_warnings + cluster.warnings:
             warn(message)
         pods = load_pods(pod_path, cluster.priority_classes)
         if len(pods) != 1:
@@ -95,7 +95,7 @@ def schedule(cluster_path: tuple[str, ...], pods_path: tuple[str, ...], config_p
             check_output_path(out_path)
         scheduler = Scheduler.from_file(config_path)
         cluster = load_cluster(list(cluster_path))
-        for message in [m for profile in scheduler.profiles.values() for m in profile.warnings] + cluster.warnings:
+        for message in scheduler.config_warnings + cluster.warnings:
             warn(message)
         pods = load_pods(list(pods_path), cluster.priority_classes) if pods_path else cluster.pending_pods
         for message in scheduler.spread_owner_warnings(cluster, pods) + scheduler.volume_warnings(pods):

@@ -36,18 +36,18 @@ INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 # apimachinery pkg/util/validation/validation.go: IsDNS1123Subdomain / IsDNS1123Label and their messages.
-_DNS_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-_DNS_SUBDOMAIN = _DNS_LABEL + r"(\." + _DNS_LABEL + r")*"
+DNS_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+DNS_SUBDOMAIN = DNS_LABEL + r"(\." + DNS_LABEL + r")*"
 DNS_SUBDOMAIN_ERROR = (
     "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must "
     "start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is "
-    f"'{_DNS_SUBDOMAIN}')")
+    f"'{DNS_SUBDOMAIN}')")
 DNS_LABEL_ERROR = (
     "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and "
     "end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is "
-    f"'{_DNS_LABEL}')")
-_SUBDOMAIN_RE = re.compile(_DNS_SUBDOMAIN)
-_LABEL_RE = re.compile(_DNS_LABEL)
+    f"'{DNS_LABEL}')")
+_SUBDOMAIN_RE = re.compile(DNS_SUBDOMAIN)
+_LABEL_RE = re.compile(DNS_LABEL)
 
 # validation.go validateTopologySpreadConstraints / ValidatePositiveField.
 NOT_POSITIVE = "must be greater than zero"

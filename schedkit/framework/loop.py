@@ -134,7 +134,7 @@ def call_kernel(spec: LoopSpec, i: int, kernel: str, args: str, target: str | No
         allowed = [0, -1, -2] if kernel == "pre_filter" else [0]
         test = " and ".join(f"{target} != {code}" for code in sorted(set(allowed) | codes))
         lines += [f"if {test}:"]
-        lines += _indented(4, flag_error(ERR_UNKNOWN_CODE, i, kernel, node, target, pod, stop=False))
+        lines += _lines(4, flag_error(ERR_UNKNOWN_CODE, i, kernel, node, target, pod, stop=False))
     return "\n".join(lines)
 
 
@@ -153,7 +153,7 @@ def unknown_filter_code(spec: LoopSpec, width: int) -> str:
     if not tests:
         return ""
     lines = ["bad = False", *tests, "if bad:",
-             *_indented(4, flag_error(ERR_UNKNOWN_CODE, "failed", "filter", "n", "code", stop=False))]
+             *_lines(4, flag_error(ERR_UNKNOWN_CODE, "failed", "filter", "n", "code", stop=False))]
     return indent("\n".join(lines), width)
 
 
@@ -171,17 +171,13 @@ def call_score(i: int, args: str, target: str, node: str) -> str:
     return "\n".join([
         f"{target} = K{i}_score({args})",
         f"if not integral({target}):",
-        *_indented(4, flag_error(ERR_SCORE_NOT_INT, i, "score", node, stop=False)),
+        *_lines(4, flag_error(ERR_SCORE_NOT_INT, i, "score", node, stop=False)),
     ])
-
-
-def _indented(indent: int, text: str) -> list[str]:
-    return [" " * indent + line if line else "" for line in text.splitlines()]
 
 
 def indent(text: str, width: int) -> str:
     """``text`` shifted right by ``width`` spaces: for generated code spliced into a template."""
-    return "\n".join(_indented(width, text))
+    return "\n".join(_lines(width, text))
 
 
 def known_codes(plugin: Plugin) -> set[int] | None:
@@ -419,14 +415,14 @@ elif fc >= 1:
 """))
     else:
         out.extend(score_lines(spec))
-    add(_lines(8, """
-if chosen < 0 and out_reject_code[p] != MISSING_STATE:
+    add(_lines(8, f"""
+if chosen < 0 and out_reject_code[p] != {MISSING_STATE}:
     for k in range(hl):
         hist_plugin[p, k] = lp[k]
         hist_code[p, k] = lc[k]
         hist_count[p, k] = ln[k]
     hist_len[p] = hl
-""".replace("MISSING_STATE", str(MISSING_STATE))))
+"""))
     # An Error status (a Filter error is in the histogram, no node passed) runs no PostFilter.
     for i in spec.post_filter:
         call = indent(call_kernel(spec, i, "post_filter", f"nodes, pods, p, S{i}", "out_nominated[p]"), 4)

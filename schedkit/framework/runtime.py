@@ -12,6 +12,7 @@ import numpy as np
 from numba import types
 from numba.extending import overload
 
+from .loop_errors import ERR_KERNEL, ERR_KIND, ERR_NODE, ERR_PLUGIN, ERR_POD, ERR_VALUE
 from .plugin import integer_result, kernel, python_function
 
 # schedule_one.go
@@ -124,16 +125,16 @@ def assume(nodes, pods, p, n, sign):
 
 @kernel
 def record_error(err, kind, plugin, kernel_id, pod, node, value, first_only):
-    """What the loop reports instead of raising (loop_errors.py's slots), in one call per site: written
-    inline at every site the stores made the generated loop big enough to slow its hot path."""
-    if first_only and err[0] != 0:
+    """What the loop reports instead of raising, in loop_errors.py's slots. One call per site: the same
+    stores written inline at every site made the generated loop large enough to slow its hot path."""
+    if first_only and err[ERR_KIND] != 0:
         return
-    err[0] = kind
-    err[1] = plugin
-    err[2] = kernel_id
-    err[3] = pod
-    err[4] = node
-    err[5] = value
+    err[ERR_KIND] = kind
+    err[ERR_PLUGIN] = plugin
+    err[ERR_KERNEL] = kernel_id
+    err[ERR_POD] = pod
+    err[ERR_NODE] = node
+    err[ERR_VALUE] = value
 
 
 def integral(value) -> bool:

@@ -273,6 +273,11 @@ class Scheduler:
         return [candidates[i] for i in order], held
 
     # -- what the input leaves out -------------------------------------------------------------------
+    @property
+    def config_warnings(self) -> list[str]:
+        """What the configuration has that upstream accepts but that is likely a mistake, per profile."""
+        return [message for profile in self.profiles.values() for message in profile.warnings]
+
     def _to_schedule(self, pods: list[Pod]) -> list[Pod]:
         return [pod for pod in pods if not pod.node_name and self.hold_message(pod) is None]
 
@@ -447,7 +452,8 @@ class Scheduler:
         # An Error status: Score's (in reject_code) or a Filter's (in the histogram; no node passed Filter)
         cycle_error = (int(outputs.reject_code[0]) == MISSING_STATE
                        or bool(np.any(outputs.hist_code[0, :int(outputs.hist_len[0])] == MISSING_STATE)))
-        narrowed = [] if outputs.reject_plugin[0] >= 0 or outputs.reject_code[0] == MISSING_STATE else _narrowing_plugins(profile, int(outputs.reject_code[0]))
+        narrowed = [] if outputs.reject_plugin[0] >= 0 or outputs.reject_code[0] == MISSING_STATE else \
+            _narrowing_plugins(profile, int(outputs.reject_code[0]))
         nodes = []
         for name in names_in_input:
             n = state.node_index[name]

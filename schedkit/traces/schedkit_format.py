@@ -17,7 +17,7 @@ import pandas as pd
 from ..errors import InputError
 from ..objects import Node, parse_node, parse_pod
 from ..quantity import QuantityError, parse_quantity
-from ..validation import INT32_MAX, INT32_MIN, check_name, validate_object
+from ..validation import DNS_LABEL, DNS_SUBDOMAIN, INT32_MAX, INT32_MIN, check_name, validate_object
 from .workload import MAX_SECONDS, Workload, seconds_problem
 
 NATIVE_RESOURCES = ("cpu", "memory", "ephemeral-storage")
@@ -207,10 +207,6 @@ def load_schedkit_nodes(path: str) -> list[Node]:
         nodes.append(parse_node(manifest, path, f"row {i + table.first_row}"))
         check_name(manifest["metadata"]["name"], path, f"row {i + table.first_row}, column name")
     return nodes
-
-
-DNS_SUBDOMAIN = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
-DNS_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 
 
 def _check_dns(table, values: pd.Series, column: str, pattern: str, limit: int, kind: str, chars: str) -> None:
