@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..replay.fill import MAX_FILL_PODS
 from .openb import GPU_MILLI_ANNOTATION, GPU_MODEL_LABEL, GPU_RESOURCE, GPU_SPEC_ANNOTATION, POD_LIMIT
 
 HOSTNAME_LABEL = "kubernetes.io/hostname"
@@ -146,7 +147,7 @@ GPU_SPECS = (
 # The largest trace generated here. Pods: as many as a fill replay takes (replay/fill.py MAX_FILL_PODS: a
 # replay needs about 1.3 GB per million pods; generating one million took 0.4 GB and wrote an 87 MB pods.csv).
 # Nodes: twenty times the largest cluster Kubernetes supports (5,000 nodes, its scalability thresholds).
-MAX_PODS = 5_000_000
+MAX_PODS = MAX_FILL_PODS
 MAX_NODES = 100_000
 
 DEFAULT_LOAD = 0.65  # steady-state share of the cluster's nvidia.com/gpu requested by live pods
