@@ -29,7 +29,7 @@ from .plugin import Plugin, is_compiled
 HISTOGRAM_WIDTH = 64  # distinct (plugin, code) failure pairs kept per pod
 
 LOOP_ARGS = (
-    "nodes, pods, order, percentage, find_one, rng, start, do_reserve, examine_all, score_all, explain, "
+    "nodes, pods, order, percentage, weights, find_one, rng, start, do_reserve, examine_all, score_all, explain, "
     "out_node, out_nominated, out_reject_plugin, out_reject_code, hist_plugin, hist_code, hist_count, "
     "hist_len, ex_fail_plugin, ex_fail_code, ex_state, ex_raw, ex_norm, ex_skip, ex_total, err, sig"
 )
@@ -47,7 +47,10 @@ class LoopSpec:
     filter: list[int] = field(default_factory=list)
     post_filter: list[int] = field(default_factory=list)
     pre_score: list[int] = field(default_factory=list)
-    score: list[tuple[int, int]] = field(default_factory=list)  # (plugin, weight)
+    # Score plugins in order; score slot k is score[k]. Their weights are not part of the spec: the loop
+    # reads them from its ``weights`` argument (int64, by slot), so configurations that differ only in
+    # numbers share one compiled loop.
+    score: list[int] = field(default_factory=list)
     reserve: list[int] = field(default_factory=list)
     permit: list[int] = field(default_factory=list)
     # Filter plugins whose Filter fails for want of PreFilter state (not enabled at preFilter).
@@ -72,7 +75,7 @@ class LoopSpec:
             refs.append((f"K{i}_pre_score", i, "pre_score"))
         if self.score_state_missing:  # the cycle fails before any Score runs
             return refs + self._reserve_refs()
-        for i, _ in self.score:
+        for i in self.score:
             refs.append((f"K{i}_score", i, "score"))
             if self.plugins[i].kernels.normalize is not None:
                 refs.append((f"K{i}_normalize", i, "normalize"))
@@ -98,7 +101,7 @@ class LoopSpec:
         return count
 
     def cached_scores(self) -> set[int]:
-        return {i for i, _ in self.score if self.plugins[i].node_local}
+        return {i for i in self.score if self.plugins[i].node_local}
 
     def compiled(self) -> bool:
         return all(is_compiled(getattr(self.plugins[i].kernels, attr)) for _, i, attr in self.kernel_refs())
@@ -475,7 +478,7 @@ elif fc >= 1:
         n = feasible[j]
         fresh[j] = use_cache and score_epoch[n] == epoch and score_stamp[n] == node_stamp[n]
 """))
-    score_ids = {i for i, _ in spec.score}
+    score_ids = set(spec.score)
     for i in spec.pre_score:
         add(_lines(12, call_kernel(spec, i, "pre_score", f"nodes, pods, p, feasible, fc, S{i}", "r")))
         if i in score_ids:
@@ -493,9 +496,9 @@ elif fc >= 1:
 
     # Node-local plugins without NormalizeScore need no other node to finish a node's score: their
     # weighted sum is computed (or reused from the cache) in one pass per node.
-    static = [(slot, i, weight) for slot, (i, weight) in enumerate(spec.score)
+    static = [(slot, i) for slot, i in enumerate(spec.score)
               if i in cached_scores and spec.plugins[i].kernels.normalize is None]
-    static_ids = {i for _, i, _ in static}
+    static_ids = {i for _, i in static}
     if static:
         add(_lines(12, """
 for j in range(fc):
@@ -505,7 +508,7 @@ for j in range(fc):
         continue
     acc = 0
 """))
-        for slot, i, weight in static:
+        for slot, i in static:
             guard = f"run_s{i}" if i in spec.pre_score else "True"
             call = score_into(i, 4)
             out_of_range = indent(flag_error(ERR_SCORE_RANGE, i, "score", "n", "sc"), 8)
@@ -514,7 +517,7 @@ if {guard}:
 {call}
     if sc < 0 or sc > 100:
 {out_of_range}
-    acc += {weight} * sc
+    acc += weights[{slot}] * sc
     if explain:
         ex_raw[{slot}, n] = sc
         ex_norm[{slot}, n] = sc
@@ -523,13 +526,13 @@ if {guard}:
 total[j] = acc
 static_cache[n] = acc
 """))
-        for slot, i, _ in static:
+        for slot, i in static:
             if i in spec.pre_score:
                 add(_lines(12, f"""
 if explain and not run_s{i}:
     ex_skip[{slot}] = 1
 """))
-    for slot, (i, weight) in enumerate(spec.score):
+    for slot, i in enumerate(spec.score):
         if i in static_ids:
             continue
         guard = f"run_s{i}" if i in spec.pre_score else "True"
@@ -568,7 +571,7 @@ if explain:
 for j in range(fc):
     if scores[j] < 0 or scores[j] > 100:
 {out_of_range}
-    total[j] += {weight} * scores[j]
+    total[j] += weights[{slot}] * scores[j]
 if explain:
     for j in range(fc):
         ex_norm[{slot}, feasible[j]] = scores[j]

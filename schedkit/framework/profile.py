@@ -12,6 +12,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from ..errors import InputError, PluginError
 from .config import CONFIG_POINTS, PluginRef, ProfileConfig
 from .loop import LoopSpec
@@ -97,7 +99,7 @@ class Profile:
             filter=list(self.points["filter"]),
             post_filter=list(self.points["postFilter"]),
             pre_score=list(self.points["preScore"]),
-            score=[(i, self.weights[i]) for i in self.points["score"]],
+            score=self.score_slots,
             reserve=self.reserve_order,
             permit=list(self.points["permit"]),
             filter_state_missing=[i for i in self.points["filter"]
@@ -108,6 +110,17 @@ class Profile:
                                   if i not in pre_score and self.plugins[i].kernels.pre_score is not None
                                   and not self.plugins[i].missing_pre_score_state],
         )
+
+    @property
+    def score_slots(self) -> list[int]:
+        """The Score plugins in the loop's slot order: by plugin index, not in the configuration's order.
+        The weighted sum does not depend on the order, so profiles that list the same Score plugins in
+        another order share one compiled loop; explain shows them in the configuration's order."""
+        return sorted(self.points["score"])
+
+    def weight_array(self) -> np.ndarray:
+        """The Score plugins' weights by score slot: the loop's ``weights`` argument."""
+        return np.array([self.weights[i] for i in self.score_slots] or [0], dtype=np.int64)
 
     def loop(self):
         """The compiled (or Python) scheduling loop for this profile, built once."""

@@ -207,9 +207,10 @@ class LoopInputs:
         """One pod's cycle in the plain-Python batch loop (no signature caches, copies of the random
         stream and start index)."""
         loop, _ = build_loop(profile.loop_spec(), python=True)
-        percentage, find_one, rng, start, *flags = self.settings
+        percentage, weights, find_one, rng, start, *flags = self.settings
         sig = np.full(self.pods.requests.shape[0], -1, dtype=np.int64)
-        loop(self.nodes, self.pods, np.array([row], dtype=np.int64), percentage, find_one, rng.copy(), start.copy(),
+        loop(self.nodes, self.pods, np.array([row], dtype=np.int64), percentage, weights, find_one, rng.copy(),
+             start.copy(),
              *flags, *outputs.args(), sig, *self.states)
 
     def score_again(self, plugin: int, profile: Profile, row: int, node: int):
@@ -322,8 +323,8 @@ class Scheduler:
         has_scoring = bool(profile.points["score"])
         pod_keys = [pod.key for pod in pods] if pods is not None else [
             f"row {row}" for row in range(columns.requests.shape[0])]
-        settings = (profile.percentage_of_nodes_to_score, not has_scoring, rng, self.next_start_node_index,
-                    do_reserve, examine_all, score_all, explain)
+        settings = (profile.percentage_of_nodes_to_score, profile.weight_array(), not has_scoring, rng,
+                    self.next_start_node_index, do_reserve, examine_all, score_all, explain)
         inputs = LoopInputs(state.nodes, columns, states, pod_keys, state.node_names, settings)
         outputs.run(profile, inputs, lambda: loop(state.nodes, columns, order, *settings, *outputs.args(), sig, *states))
 
@@ -443,7 +444,9 @@ class Scheduler:
             ], not_modelled=list(profile.not_modelled), warnings=warnings)
         columns = state.pod_columns([pod])
         prepared = self._prepare(state, [pod], columns)
-        score_slots = profile.points["score"]
+        # The loop's score slots are in plugin order; explain lists Score plugins in the configuration's.
+        slot_of = {i: slot for slot, i in enumerate(profile.score_slots)}
+        score_slots = [(slot_of[i], i) for i in profile.points["score"]]
         outputs = _Outputs(1, state.num_nodes, len(score_slots), explain=True)
         rng = np.array([seed % 2**64], dtype=np.uint64)
         self._run(profile, state, columns, np.zeros(1, dtype=np.int64), prepared, outputs, rng,
@@ -474,7 +477,7 @@ class Scheduler:
             if cycle_error:
                 pass  # the cycle failed before any score was computed
             elif (status == 2 or score_all) and not (chosen >= 0 and _single_feasible(outputs) and not score_all):
-                for slot, i in enumerate(score_slots):
+                for slot, i in score_slots:
                     if outputs.ex_skip[slot]:
                         continue
                     scores[profile.plugins[i].name] = {
@@ -494,7 +497,7 @@ class Scheduler:
             nodes.append(NodeExplanation(name, feasible, failed_name, reasons, scores, total, status == 2, status != 0,
                                          code_name))
         message = None if chosen >= 0 else self._message(profile, state, outputs, 0, pod.key)
-        skipped = [profile.plugins[i].name for slot, i in enumerate(score_slots) if outputs.ex_skip[slot]]
+        skipped = [profile.plugins[i].name for slot, i in score_slots if outputs.ex_skip[slot]]
         return Explanation(pod.key, pod.scheduler_name, state.node_names[chosen] if chosen >= 0 else None, message,
                            nodes, skipped, list(profile.not_modelled), _single_feasible(outputs) and not score_all,
                            cycle_error, warnings)

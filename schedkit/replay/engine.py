@@ -137,7 +137,8 @@ def replay(scheduler: Scheduler, workload: Workload, seed: int = 0,
     compile_start = time.perf_counter()
     function, _ = build_replay(profile.loop_spec())
 
-    settings = (profile.percentage_of_nodes_to_score, not has_scoring, rng, scheduler.next_start_node_index,
+    settings = (profile.percentage_of_nodes_to_score, profile.weight_array(), not has_scoring, rng,
+                scheduler.next_start_node_index,
                 True, False, False, False)
     inputs = LoopInputs(state.nodes, columns, states, [s.key for s in shapes], state.node_names, settings)
 
