@@ -550,8 +550,8 @@ def fast_schedule(sched: Scheduler, cluster, pods, seed: int):
     return [by_key[pod.key] for pod in pods]
 
 
-def fast_explain(sched: Scheduler, cluster, pod, seed: int) -> dict:
-    ex = sched.explain(cluster, pod, seed)
+def fast_explain(sched: Scheduler, cluster, pod, seed: int, python: bool | None = None) -> dict:
+    ex = sched.explain(cluster, pod, seed, python=python)
     return {"selectedNode": ex.selected_node, "message": ex.message, "nodes": {
         n.name: {"feasible": bool(n.feasible), "failedPlugin": n.failed_plugin, "reasons": list(n.reasons),
                  "scores": {p: {k: int(v) for k, v in s.items()} for p, s in n.scores.items()},
@@ -568,11 +568,13 @@ def assert_same_schedule(config: str, cluster, pods, seed: int) -> None:
     assert len(actual) == len(expected)
 
 
-def assert_same_explain(config: str, cluster, pod, seed: int) -> None:
+def assert_same_explain(config: str, cluster, pod, seed: int, python: bool | None = None) -> None:
+    """``python``: explain's loop as Python or compiled (None: as ``Scheduler.explain`` picks, Python for
+    clusters this small)."""
     sched = scheduler_for(config)
     expected = reference_explain(sched, cluster, pod, seed)
     sched.next_start_node_index[:] = 0
-    actual = fast_explain(sched, cluster, pod, seed)
+    actual = fast_explain(sched, cluster, pod, seed, python)
     assert actual["selectedNode"] == expected["selectedNode"], (config, actual, expected)
     assert actual["message"] == expected["message"], config
     assert set(actual["nodes"]) == set(expected["nodes"])
@@ -597,6 +599,16 @@ def test_explain_matches_reference(scenario, data):
     config, cluster, pods, seed = scenario
     pod = data.draw(st.sampled_from(pods))
     assert_same_explain(config, cluster, pod, seed)
+
+
+# Explain's loop compiled (what explain runs on large clusters): the same answers. Configurations with
+# other plugin sets than the default's, so the error paths (a PreScore or PreFilter state missing) are
+# compiled too.
+@settings(deadline=None, max_examples=60, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(scenarios(max_pods=4, configs=("default", "score-without-prescore", "prefilter-state-error")), st.data())
+def test_compiled_explain_matches_reference(scenario, data):
+    config, cluster, pods, seed = scenario
+    assert_same_explain(config, cluster, data.draw(st.sampled_from(pods)), seed, python=False)
 
 
 # Larger clusters: percentageOfNodesToScore 0 (adaptive, 100 nodes found out of up to 140) cuts the search
@@ -631,6 +643,14 @@ def test_topology_explain_matches_reference(scenario, data):
     config, cluster, pods, seed = scenario
     pod = data.draw(st.sampled_from(pods))
     assert_same_explain(config, cluster, pod, seed)
+
+
+@needs_topology
+@settings(deadline=None, max_examples=40, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(topology_scenarios(max_pods=3, configs=("topology-list",)), st.data())
+def test_compiled_topology_explain_matches_reference(scenario, data):
+    config, cluster, pods, seed = scenario
+    assert_same_explain(config, cluster, data.draw(st.sampled_from(pods)), seed, python=False)
 
 
 # --- fixed cases -------------------------------------------------------------------------------------

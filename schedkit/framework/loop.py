@@ -31,7 +31,7 @@ HISTOGRAM_WIDTH = 64  # distinct (plugin, code) failure pairs kept per pod
 LOOP_ARGS = (
     "nodes, pods, order, percentage, weights, find_one, rng, start, do_reserve, examine_all, score_all, explain, "
     "out_node, out_nominated, out_reject_plugin, out_reject_code, hist_plugin, hist_code, hist_count, "
-    "hist_len, ex_fail_plugin, ex_fail_code, ex_state, ex_raw, ex_norm, ex_skip, ex_total, err, sig"
+    "hist_len, ex_fail_plugin, ex_fail_code, ex_state, ex_raw, ex_norm, ex_skip, ex_total, err, sig, scratch"
 )
 
 # ex_state values (explain): how far a node got.
@@ -191,8 +191,9 @@ def known_codes(plugin: Plugin) -> set[int] | None:
     return {int(code) for code in plugin.reason_table}
 
 
-def generate_body(spec: LoopSpec) -> str:
-    """The loop function's source (without decorator or imports)."""
+def generate_body(spec: LoopSpec, explain: bool = False) -> str:
+    """The loop function's source (without decorator or imports): the batch loop, or explain's
+    (``pod_cycle_lines``)."""
     states = ", ".join(f"S{i}" for i in range(len(spec.plugins)))
     out: list[str] = [f"def schedule_loop({LOOP_ARGS}, {states}):"]
     out.extend(preamble_lines(spec))
@@ -200,50 +201,54 @@ def generate_body(spec: LoopSpec) -> str:
 for q in range(order.shape[0]):
     p = order[q]
 """))
-    out.extend(pod_cycle_lines(spec))
+    out.extend(pod_cycle_lines(spec, explain=explain))
     return "\n".join(out) + "\n"
 
 
 def preamble_lines(spec: LoopSpec) -> list[str]:
-    """Scratch arrays and per-node caches, allocated once per call (indent 4)."""
+    """Scratch arrays and per-node caches, from the ``scratch`` record (``scratch.LoopScratch``: the loop
+    allocates nothing) (indent 4)."""
     return _lines(4, """
 N = nodes.allocatable.shape[0]
-H = hist_plugin.shape[1]
-M = max(N, 1)
-feasible = np.empty(M, np.int64)
-total = np.empty(M, np.int64)
-scores = np.empty(M, np.int64)
-fresh = np.zeros(M, np.bool_)
-mask = np.zeros(M, np.uint8)
-allowed = np.zeros(M, np.uint8)
-cand = np.empty(M, np.int64)
-lp = np.empty(H, np.int64)
-lc = np.empty(H, np.int64)
-ln = np.empty(H, np.int64)
+feasible = scratch.feasible
+total = scratch.total
+scores = scratch.scores
+fresh = scratch.fresh
+mask = scratch.mask
+allowed = scratch.allowed
+cand = scratch.cand
+lp = scratch.hist_plugin
+lc = scratch.hist_code
+ln = scratch.hist_count
 # Results cached across consecutive pods with the same signature: a node-local plugin's answer for a
 # node changes only when that node changes (its stamp moves on at every assume).
-node_stamp = np.zeros(M, np.int64)
+node_stamp = scratch.node_stamp
 clock = 0
 epoch = 0
 current_sig = -1
-filter_epoch = np.full(M, -1, np.int64)
-filter_stamp = np.zeros(M, np.int64)
-filter_code = np.zeros(M, np.int64)
-filter_plugin = np.zeros(M, np.int64)
-score_epoch = np.full(M, -1, np.int64)
-score_stamp = np.zeros(M, np.int64)
-score_cache = np.zeros((max(ex_raw.shape[0], SCORE_SLOTS), M), np.int64)
-static_cache = np.zeros(M, np.int64)
-""".replace("SCORE_SLOTS", str(max(len(spec.score), 1))))
+filter_epoch = scratch.filter_epoch
+filter_stamp = scratch.filter_stamp
+filter_code = scratch.filter_code
+filter_plugin = scratch.filter_plugin
+score_epoch = scratch.score_epoch
+score_stamp = scratch.score_stamp
+score_cache = scratch.score_cache
+static_cache = scratch.static_cache
+""")
 
 
-def pod_cycle_lines(spec: LoopSpec, incremental: bool = False) -> list[str]:
+def pod_cycle_lines(spec: LoopSpec, incremental: bool = False, explain: bool = False) -> list[str]:
     """One scheduling cycle for pod row ``p`` (indent 8, inside the caller's loop over pods: ``continue``
     ends the cycle). ``incremental`` (replay) adds the per-signature failure check of
-    ``schedkit.replay.incremental`` and logs every node change for it."""
+    ``schedkit.replay.incremental`` and logs every node change for it.
+
+    ``explain`` generates explain's cycle: every node examined and recorded (``ex_*``), nothing reserved
+    and no result cached across pods. Otherwise the cycle records nothing for explain and its
+    ``do_reserve``/``examine_all``/``explain`` arguments are ignored (True, False, False): each loop
+    holds only the code its runs take, which keeps its compile shorter."""
     out: list[str] = []
     add = out.extend
-    cache_filters = spec.cache_filters()
+    cache_filters = 0 if explain else spec.cache_filters()
     add(_lines(4, f"""
     err[{ERR_CURRENT_POD}] = p  # the pod a kernel exception interrupted (one store per pod)
     out_node[p] = -1
@@ -253,15 +258,18 @@ def pod_cycle_lines(spec: LoopSpec, incremental: bool = False) -> list[str]:
     hist_len[p] = 0
     if N == 0:
         continue
-    use_cache = sig[p] >= 0 and not explain
-    if not use_cache or sig[p] != current_sig:
-        epoch += 1
-        current_sig = sig[p]
     narrowed = False
     narrow_bits = 0
     reject_plugin = -1
     reject_code = 0
     state_error = -1
+"""))
+    if not explain:
+        add(_lines(8, """
+use_cache = sig[p] >= 0
+if not use_cache or sig[p] != current_sig:
+    epoch += 1
+    current_sig = sig[p]
 """))
     for i in spec.filter:
         add(_lines(8, f"run_f{i} = True"))
@@ -319,14 +327,12 @@ for j in range(nc):
     n = (first + j) % nc
     if narrowed:
         n = cand[n]
-    if fc >= to_find and not score_all:
-        if not examine_all:
-            break
-    else:
-        processed += 1
     code = 0
     failed = -1
 """))
+    # Explain examines every node (those past numFeasibleNodesToFind are shown, not counted).
+    add(_lines(12, "if fc < to_find or score_all:\n    processed += 1" if explain else
+                   "if fc >= to_find and not score_all:\n    break\nprocessed += 1"))
     def filter_block(plugin_ids: list[int]) -> list[str]:
         lines: list[str] = []
         for i in plugin_ids:
@@ -376,16 +382,18 @@ else:
 if code == {MISSING_STATE} and state_error < 0:
     state_error = failed
 """))
+    if explain:
+        add(_lines(12, """
+ex_fail_plugin[n] = failed
+ex_fail_code[n] = code
+if code != 0:
+    ex_state[n] = 1
+elif fc >= to_find and not score_all:
+    ex_state[n] = 3
+else:
+    ex_state[n] = 2
+"""))
     add(_lines(12, """
-if explain:
-    ex_fail_plugin[n] = failed
-    ex_fail_code[n] = code
-    if code != 0:
-        ex_state[n] = 1
-    elif fc >= to_find and not score_all:
-        ex_state[n] = 3
-    else:
-        ex_state[n] = 2
 if code == 0:
     if fc < to_find or score_all:
         feasible[fc] = n
@@ -402,9 +410,9 @@ elif fc < to_find or score_all:
     check = unknown_filter_code(spec, 4)
     if check:
         add(_lines(20, "if hl > seen:\n" + check))
+    if not explain:
+        add(_lines(8, "start[0] = (start[0] + processed) % N"))
     add(_lines(8, """
-if do_reserve:
-    start[0] = (start[0] + processed) % N
 chosen = -1
 if fc == 1 and not score_all:  # schedule_one.go: one feasible node is chosen without scoring
     chosen = feasible[0]
@@ -417,7 +425,7 @@ elif fc >= 1:
     out_reject_code[p] = {MISSING_STATE}
 """))
     else:
-        out.extend(score_lines(spec))
+        out.extend(score_lines(spec, explain))
     add(_lines(8, f"""
 if chosen < 0 and out_reject_code[p] != {MISSING_STATE}:
     for k in range(hl):
@@ -433,8 +441,11 @@ if chosen < 0 and out_reject_code[p] != {MISSING_STATE}:
 if chosen < 0 and out_nominated[p] < 0 and state_error < 0 and out_reject_code[p] != {MISSING_STATE}:
 {call}
 """))
+    if explain:  # nothing is reserved
+        add(_lines(8, "out_node[p] = chosen"))
+        return out
     add(_lines(8, """
-if chosen >= 0 and do_reserve:
+if chosen >= 0:
     assume(nodes, pods, p, chosen, 1)
     clock += 1
     node_stamp[chosen] = clock
@@ -465,18 +476,30 @@ if chosen >= 0:
     return out
 
 
-def score_lines(spec: LoopSpec) -> list[str]:
+def score_lines(spec: LoopSpec, explain: bool = False) -> list[str]:
     """PreScore, Score, NormalizeScore, weights and selectHost for a cycle with two or more feasible nodes
-    (indent 8: an ``elif`` of the cycle's choice)."""
+    (indent 8: an ``elif`` of the cycle's choice). ``explain``: every score recorded, none cached (node-local
+    plugins are still grouped as in the other loops, so scores and errors come in the same order)."""
     out: list[str] = []
     add = out.extend
     cached_scores = spec.cached_scores()
+
+    def recording(text: str) -> str:  # explain's lines: only in explain's loop
+        return text if explain else ""
+
+    def caching(text: str) -> str:  # the signature caches' lines: never in explain's loop
+        return "" if explain else text
+
     add(_lines(8, """
 elif fc >= 1:
     for j in range(fc):
         total[j] = 0
-        n = feasible[j]
-        fresh[j] = use_cache and score_epoch[n] == epoch and score_stamp[n] == node_stamp[n]
+"""))
+    if not explain:
+        add(_lines(12, """
+for j in range(fc):
+    n = feasible[j]
+    fresh[j] = use_cache and score_epoch[n] == epoch and score_stamp[n] == node_stamp[n]
 """))
     score_ids = set(spec.score)
     for i in spec.pre_score:
@@ -503,9 +526,11 @@ elif fc >= 1:
         add(_lines(12, """
 for j in range(fc):
     n = feasible[j]
+""" + caching("""
     if fresh[j]:
         total[j] = static_cache[n]
         continue
+""") + """
     acc = 0
 """))
         for slot, i in static:
@@ -518,18 +543,15 @@ if {guard}:
     if sc < 0 or sc > 100:
 {out_of_range}
     acc += weights[{slot}] * sc
-    if explain:
-        ex_raw[{slot}, n] = sc
-        ex_norm[{slot}, n] = sc
-"""))
-        add(_lines(16, """
-total[j] = acc
-static_cache[n] = acc
-"""))
+""" + recording(f"""
+    ex_raw[{slot}, n] = sc
+    ex_norm[{slot}, n] = sc
+""")))
+        add(_lines(16, "total[j] = acc" + caching("\nstatic_cache[n] = acc")))
         for slot, i in static:
-            if i in spec.pre_score:
+            if i in spec.pre_score and explain:
                 add(_lines(12, f"""
-if explain and not run_s{i}:
+if not run_s{i}:
     ex_skip[{slot}] = 1
 """))
     for slot, i in enumerate(spec.score):
@@ -541,7 +563,7 @@ if explain and not run_s{i}:
                      if has_normalize else "pass")
         out_of_range = indent(flag_error(ERR_SCORE_RANGE, i, "normalize" if has_normalize else "score",
                                          "feasible[j]", "scores[j]"), 8)
-        if i in cached_scores:
+        if i in cached_scores and not explain:
             call = score_into(i, 8)
             compute = f"""
 for j in range(fc):
@@ -563,32 +585,34 @@ for j in range(fc):
 """
         add(_lines(12, f"if {guard}:"))
         add(_lines(16, compute))
-        add(_lines(16, f"""
-if explain:
-    for j in range(fc):
-        ex_raw[{slot}, feasible[j]] = scores[j]
+        add(_lines(16, recording(f"""
+for j in range(fc):
+    ex_raw[{slot}, feasible[j]] = scores[j]
+""") + f"""
 {normalize}
 for j in range(fc):
     if scores[j] < 0 or scores[j] > 100:
 {out_of_range}
     total[j] += weights[{slot}] * scores[j]
-if explain:
-    for j in range(fc):
-        ex_norm[{slot}, feasible[j]] = scores[j]
-"""))
-        add(_lines(12, f"""
-elif explain:
+""" + recording(f"""
+for j in range(fc):
+    ex_norm[{slot}, feasible[j]] = scores[j]
+""")))
+        if explain:
+            add(_lines(12, f"""
+else:
     ex_skip[{slot}] = 1
 """))
-    add(_lines(12, """
+    add(_lines(12, caching("""
 if use_cache:
     for j in range(fc):
         n = feasible[j]
         score_epoch[n] = epoch
         score_stamp[n] = node_stamp[n]
-if explain:
-    for j in range(fc):
-        ex_total[feasible[j]] = total[j]
+""") + recording("""
+for j in range(fc):
+    ex_total[feasible[j]] = total[j]
+""") + """
 chosen = select_host(feasible, total, fc, rng)
 """))
     return out

@@ -60,8 +60,7 @@ class Profile:
     percentage_of_nodes_to_score: int
     not_modelled: list[str] = field(default_factory=list)  # upstream plugins in the config schedkit skips
     warnings: list[str] = field(default_factory=list)  # accepted as upstream accepts it, but likely a mistake
-    _loop: Any = None
-    _compiled: bool = False
+    _loops: dict[tuple[bool, bool], Any] = field(default_factory=dict)  # (explain?, python?) -> loop function
 
     def plugin_index(self, name: str) -> int:
         for i, plugin in enumerate(self.plugins):
@@ -122,18 +121,23 @@ class Profile:
         """The Score plugins' weights by score slot: the loop's ``weights`` argument."""
         return np.array([self.weights[i] for i in self.score_slots] or [0], dtype=np.int64)
 
-    def loop(self):
-        """The compiled (or Python) scheduling loop for this profile, built once."""
-        if self._loop is None:
+    def loop(self, explain: bool = False, python: bool = False):
+        """The scheduling loop for this profile, built once: the batch loop or explain's
+        (``framework.loop.pod_cycle_lines``), compiled when every kernel is, or as plain Python over the
+        kernels' Python versions (``python``)."""
+        key = (explain, python)
+        if self._loops.get(key) is None:
+            from .loop import generate_body
             from .loop_build import build_loop
 
-            self._loop, self._compiled = build_loop(self.loop_spec())
-        return self._loop
+            spec = self.loop_spec()
+            self._loops[key], _ = build_loop(spec, generate_body(spec, explain), python=python)
+        return self._loops[key]
 
     @property
     def compiled(self) -> bool:
-        self.loop()
-        return self._compiled
+        """Whether this profile's loops run compiled (every kernel they call is compiled)."""
+        return self.loop_spec().compiled()
 
 
 def build_profile(

@@ -18,6 +18,7 @@ from ..cluster import Cluster
 from ..errors import InputError, PluginError
 from ..framework.loop import HISTOGRAM_WIDTH
 from ..framework.scheduler import LoopInputs, Scheduler, _Outputs, failure_message
+from ..framework.scratch import new_scratch
 from ..state import ClusterState, build_state
 from ..traces.workload import Workload
 from . import queue
@@ -143,8 +144,9 @@ def replay(scheduler: Scheduler, workload: Workload, seed: int = 0,
     inputs = LoopInputs(state.nodes, columns, states, [s.key for s in shapes], state.node_names, settings)
 
     def call(limit: int) -> int:
+        scratch = new_scratch(state.num_nodes, len(profile.score_slots))
         return outputs.run(profile, inputs, lambda: function(state.nodes, columns, empty, *settings, *outputs.args(),
-                                                             sig, R, C, F, limit, *states))
+                                                             sig, scratch, R, C, F, limit, *states))
 
     if compiling:
         compiling(name)

@@ -47,42 +47,38 @@ if code == 0 and run_f{i}:
         test = unknown_filter_code(spec, 4)
         return _lines(indent, f"if code != 0:\n{test}") if test else []
 
+    # One pass re-evaluates the nodes: all of them when the slot is new or the log started a new
+    # generation since its last sync, else those logged as changed since (one copy of the Filter chain:
+    # each copy inlines every Filter kernel into the compiled driver).
     out = _lines(8, f"""
 slot_ready = False
 if {guard}:
     slot = slot_for(R, C, sig[p])
     if slot >= 0:
         usable = True
-        if R.slot_gen[slot] != C[{queue.C_LOG_GEN}]:
+        resync = R.slot_gen[slot] != C[{queue.C_LOG_GEN}]
+        first_change = R.slot_logpos[slot]
+        count = C[{queue.C_LOG_LEN}] - first_change
+        if resync:
             R.slot_hist_len[slot] = 0
             R.slot_feasible[slot] = 0
-            for n in range(N):
+            count = N
+        for k in range(count):
+            if resync:
+                n = k
+            else:
+                n = R.change_log[first_change + k]
+                if R.slot_stamp[slot, n] == node_stamp[n]:
+                    continue
 """)
-    out += chain(24)
-    out += check(24)
-    out += _lines(24, """
-R.slot_code[slot, n] = code
-R.slot_plugin[slot, n] = failed
-R.slot_stamp[slot, n] = node_stamp[n]
-if code == 0:
-    R.slot_feasible[slot] += 1
-elif not slot_hist_add(R, slot, failed, code, 1):
-    usable = False
-""")
-    out += _lines(16, f"""
-else:
-    for k in range(R.slot_logpos[slot], C[{queue.C_LOG_LEN}]):
-        n = R.change_log[k]
-        if R.slot_stamp[slot, n] == node_stamp[n]:
-            continue
-""")
-    out += chain(24)
-    out += check(24)
-    out += _lines(24, """
-if R.slot_code[slot, n] == 0:
-    R.slot_feasible[slot] -= 1
-else:
-    slot_hist_add(R, slot, R.slot_plugin[slot, n], R.slot_code[slot, n], -1)
+    out += chain(20)
+    out += check(20)
+    out += _lines(20, """
+if not resync:
+    if R.slot_code[slot, n] == 0:
+        R.slot_feasible[slot] -= 1
+    else:
+        slot_hist_add(R, slot, R.slot_plugin[slot, n], R.slot_code[slot, n], -1)
 if code == 0:
     R.slot_feasible[slot] += 1
 elif not slot_hist_add(R, slot, failed, code, 1):

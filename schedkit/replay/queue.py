@@ -33,19 +33,21 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
+from ..framework.plugin import compiled_for_loops
+
 
 def helper(function):
-    """Compile a queue helper like a plugin kernel (``schedkit.framework.plugin.kernel``): without
-    numba's reference counting. The helpers never create an array, and every one takes ``R``, a tuple
-    of some sixty arrays: counting references to each of them on every call made replays of a backlog
-    twice as slow, and the driver slower to build."""
-    return njit(cache=True, nogil=True, _nrt=False)(function)
+    """Compile a queue helper like a plugin kernel (``schedkit.framework.plugin.kernel``): for calls from
+    the compiled driver, without numba's reference counting. The helpers never create an array, and
+    every one takes ``R``, a tuple of some sixty arrays: counting references to each of them on every
+    call made replays of a backlog twice as slow, and the driver slower to build."""
+    return compiled_for_loops(function, cache=True, nogil=True, _nrt=False)
 
 
 def small_helper(function):
     """A few lines used in several places: inlined by numba where it is called, instead of compiled as a
     function of its own (each function taking ``R`` costs a third of a second to compile)."""
-    return njit(cache=True, nogil=True, _nrt=False, inline="always")(function)
+    return compiled_for_loops(function, cache=True, nogil=True, _nrt=False, inline="always")
 
 
 # Pod status
@@ -803,7 +805,7 @@ def release_head(R, C, F, item):
         _free_group(R, C, item)
 
 
-@helper
+@njit(cache=True, nogil=True, _nrt=False)  # called from Python, once per replay: with numba's CPython wrapper
 def settle_groups(R):
     """After the replay: every member's attempts and record made its own, its state its group's."""
     for g in range(R.arrival.shape[0]):
