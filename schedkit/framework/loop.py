@@ -22,6 +22,7 @@ node reaches that plugin, a Score error whenever scoring is reached (two or more
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 from .loop_errors import ERR_CURRENT_POD, ERR_SCORE_NOT_INT, ERR_SCORE_RANGE, ERR_UNKNOWN_CODE, KERNEL_IDS, MISSING_STATE
 from .plugin import Plugin, is_compiled
@@ -237,10 +238,24 @@ static_cache = scratch.static_cache
 """)
 
 
-def pod_cycle_lines(spec: LoopSpec, incremental: bool = False, explain: bool = False) -> list[str]:
+@dataclass(frozen=True)
+class CycleHooks:
+    """Source a driver around the pod cycle adds at declared points. The replay's per-signature failure
+    check (``schedkit.replay.incremental``) is built from these; the framework never imports a driver."""
+
+    # Lines (indent 8) placed after PreFilter and its node narrowing, before the Filter pass; they may
+    # end the cycle (``continue``).
+    after_pre_filter: Callable[[LoopSpec], list[str]] | None = None
+    # (condition, code, failed plugin): where the condition holds, a node's Filter verdict is read
+    # from these expressions (of ``n``) instead of running the Filter plugins.
+    known_verdict: tuple[str, str, str] | None = None
+    # A statement run whenever node ``chosen`` changes (a pod assumed on it or forgotten from it).
+    node_changed: str | None = None
+
+
+def pod_cycle_lines(spec: LoopSpec, hooks: CycleHooks | None = None, explain: bool = False) -> list[str]:
     """One scheduling cycle for pod row ``p`` (indent 8, inside the caller's loop over pods: ``continue``
-    ends the cycle). ``incremental`` (replay) adds the per-signature failure check of
-    ``schedkit.replay.incremental`` and logs every node change for it.
+    ends the cycle), with a driver's ``hooks``.
 
     ``explain`` generates explain's cycle: every node examined and recorded (``ex_*``), nothing reserved
     and no result cached across pods. Otherwise the cycle records nothing for explain and its
@@ -311,10 +326,9 @@ if narrowed:
         out_reject_plugin[p] = -2
         continue
 """))
-    if incremental:
-        from ..replay.incremental import fast_fail_lines
-
-        add(fast_fail_lines(spec))
+    hooks = hooks or CycleHooks()
+    if hooks.after_pre_filter:
+        add(hooks.after_pre_filter(spec))
     add(_lines(8, """
 to_find = num_feasible_nodes_to_find(percentage, nc)
 if find_one:
@@ -365,13 +379,12 @@ filter_plugin[n] = failed
     section += filter_block(rest)
     if not section:  # a profile without Filter plugins
         section = ["pass"]
-    if incremental:
-        # The signature's verdicts were brought up to date by the failure check: every Filter plugin
-        # that runs is node-local, so a node's verdict is the one kept for it.
-        add(_lines(12, """
-if slot_ready:
-    code = R.slot_code[slot, n]
-    failed = R.slot_plugin[slot, n]
+    if hooks.known_verdict:
+        condition, known_code, known_failed = hooks.known_verdict
+        add(_lines(12, f"""
+if {condition}:
+    code = {known_code}
+    failed = {known_failed}
 else:
 """))
         add([" " * 16 + line if line else "" for line in section])
@@ -450,8 +463,8 @@ if chosen >= 0:
     clock += 1
     node_stamp[chosen] = clock
 """))
-    if incremental:
-        add(_lines(12, "log_change(R, C, chosen)"))
+    if hooks.node_changed:
+        add(_lines(12, hooks.node_changed))
     for i in spec.reserve:
         add(_lines(12, call_kernel(spec, i, "reserve", f"nodes, pods, p, chosen, S{i}", node="chosen")))
     for i in spec.permit:
@@ -467,7 +480,7 @@ if chosen >= 0:
             "assume(nodes, pods, p, chosen, -1)",
             "clock += 1",
             "node_stamp[chosen] = clock",
-            *(["log_change(R, C, chosen)"] if incremental else []),
+            *([hooks.node_changed] if hooks.node_changed else []),
             f"out_reject_plugin[p] = {i}",
             "out_reject_code[p] = -r",
             "chosen = -1",

@@ -16,6 +16,7 @@ from typing import Callable
 from ..framework.loop import LOOP_ARGS, LoopSpec, _lines, call_kernel, pod_cycle_lines, preamble_lines
 from ..framework.loop_build import build_loop
 from . import queue
+from .incremental import REPLAY_HOOKS
 
 HELPERS = {name: getattr(queue, name) for name in (
     "record", "cluster_event", "pop_next", "next_time", "pop_finished", "departed", "delete_pending",
@@ -110,7 +111,7 @@ cluster_event(R, C, F, EV_POD_DELETE, now)
     fast_fail = False
 """, NAMES)))
     cycle = [line[:-len("return")] + "return -1" if line.strip() == "return" else line
-             for line in pod_cycle_lines(spec, incremental=True)]
+             for line in pod_cycle_lines(spec, REPLAY_HOOKS)]
     out.extend(cycle)
     return "\n".join(out) + "\n"
 

@@ -20,7 +20,7 @@ that fails together; anything else sends its first member back to be tried as a 
 
 from __future__ import annotations
 
-from ..framework.loop import LoopSpec, _lines, call_kernel, filter_call, unknown_filter_code
+from ..framework.loop import CycleHooks, LoopSpec, _lines, call_kernel, filter_call, unknown_filter_code
 from ..framework.loop import indent as indent_text
 from . import queue
 
@@ -116,3 +116,14 @@ if is_group:
     continue
 """)
     return out
+
+
+# How the replay's driver extends the pod cycle (framework.loop.CycleHooks): the failure check after
+# PreFilter; with a feasible node, each node's Filter verdict read from the slot the check brought up to
+# date (every Filter plugin that runs is node-local then, so a node's verdict is the one kept for it);
+# every node change logged for the slots.
+REPLAY_HOOKS = CycleHooks(
+    after_pre_filter=fast_fail_lines,
+    known_verdict=("slot_ready", "R.slot_code[slot, n]", "R.slot_plugin[slot, n]"),
+    node_changed="log_change(R, C, chosen)",
+)
