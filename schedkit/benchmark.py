@@ -174,7 +174,7 @@ def check_replay(result) -> None:
         raise AssertionError(f"{R.status.shape[0]} pod rows for {result.workload.num_pods} pods")
     running = np.flatnonzero(R.status == queue.RUNNING)
     used = np.zeros_like(state.nodes.allocatable)
-    np.add.at(used, R.node[running], result.requests[R.shape[running]])
+    np.add.at(used, R.node[running], result.requests[R.spec[running]])
     if (used > state.nodes.allocatable).any():
         raise AssertionError("a node ends the replay over its allocatable")
     if not np.array_equal(used, state.nodes.requested):

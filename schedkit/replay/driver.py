@@ -43,23 +43,23 @@ def generate_replay_body(spec: LoopSpec) -> str:
 node_stamp = R.node_stamp  # node changes are counted across calls: the signature slots compare them
 clock = C[C_CLOCK]
 now = F[0]
-num_pods = R.arrival.shape[0]  # queue items from here on are groups of pods (queue.py)
+num_pods = R.pods.shape[0]  # queue items from here on are groups of pods (queue.py)
 cycles = 0
 prev = -1
 fast_fail = False
 while True:
     if prev >= num_pods:
-        if R.status[prev] == IN_FLIGHT:  # a group whose cycle found a node, or could not tell
+        if R.items[prev].status == IN_FLIGHT:  # a group whose cycle found a node, or could not tell
             release_head(R, C, F, prev)
         prev = -1
     elif prev >= 0:
-        sp = R.shape[prev]
+        sp = R.items[prev].spec
         if record(R, C, F, pods, prev, now, clock, fast_fail, out_node[sp], out_reject_plugin[sp],
                   out_reject_code[sp], hist_plugin, hist_code, hist_count, hist_len):
             cluster_event(R, C, F, EV_POD_ADD, now)
         prev = -1
-    if (cycles >= limit or C[C_FAIL_USED] + FAIL_MARGIN >= R.fail_len.shape[0]
-            or C[C_TL_LEN] >= R.tl_time.shape[0]):
+    if (cycles >= limit or C[C_FAIL_USED] + FAIL_MARGIN >= R.fail.shape[0]
+            or C[C_TL_LEN] >= R.tl.shape[0]):
         F[0] = now
         C[C_CLOCK] = clock
         C[C_CYCLES] += cycles
@@ -84,9 +84,9 @@ while True:
             d = pop_finished(R, C, now)
             if d < 0:
                 break
-            if R.status[d] == RUNNING:
-                n = R.node[d]
-                s = R.shape[d]
+            if R.items[d].status == RUNNING:
+                n = R.pods[d].node
+                s = R.items[d].spec
 """, NAMES)))
     for i in reversed(spec.reserve):
         out.extend(_lines(20, call_kernel(spec, i, "unreserve", f"nodes, pods, s, n, S{i}", node="n", pod="s")))
@@ -106,7 +106,7 @@ cluster_event(R, C, F, EV_POD_DELETE, now)
         continue
     cycles += 1
     prev = g
-    p = R.shape[g]
+    p = R.items[g].spec
     is_group = g >= num_pods
     fast_fail = False
 """, NAMES)))

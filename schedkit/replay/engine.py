@@ -159,9 +159,9 @@ def replay(scheduler: Scheduler, workload: Workload, seed: int = 0,
     loop_seconds = 0.0
     total = workload.num_pods
     while not C[queue.C_DONE]:
-        if C[queue.C_FAIL_USED] + queue.FAIL_MARGIN >= R.fail_len.shape[0]:
+        if C[queue.C_FAIL_USED] + queue.FAIL_MARGIN >= R.fail.shape[0]:
             R = _grow_failures(R)
-        if C[queue.C_TL_LEN] >= R.tl_time.shape[0]:
+        if C[queue.C_TL_LEN] >= R.tl.shape[0]:
             R = _grow_timeline(R)
         tick = time.perf_counter()
         call(chunk)
@@ -182,78 +182,65 @@ def _arrays(workload: Workload, columns, held: dict[int, str], profile, state: C
             signatures: int) -> queue.ReplayArrays:
     P = workload.num_pods
     G = P  # groups are never empty and never share a pod, bar emptied ones waiting to be popped: at most P
-    items = P + G
-    shape = np.zeros(items, dtype=np.int64)
-    shape[:P] = workload.shape_of
-    status = np.full(items, queue.FREE, dtype=np.int8)
-    status[:P] = queue.NOT_ARRIVED
+    shape = np.asarray(workload.shape_of, dtype=np.int64)
+    status = np.full(P, queue.NOT_ARRIVED, dtype=np.int64)
     if held:
-        status[:P][np.isin(shape[:P], np.fromiter(held, dtype=np.int64))] = queue.HELD
+        status[np.isin(shape, np.fromiter(held, dtype=np.int64))] = queue.HELD
     order = np.lexsort((np.arange(P), workload.arrival)).astype(np.int64)
-    nan = lambda: np.full(P, np.nan)  # noqa: E731
-    neg_priority = np.zeros(items)
-    neg_priority[:P] = -columns.priority[shape[:P]]
     fail_rows = min(P, 4096) + queue.FAIL_MARGIN + 1
     timeline_rows = 4096
     width = len(state.resources)
     N = state.num_nodes
     slots = max(1, min(signatures, SLOT_BUDGET // max(N, 1)))
+    items = np.zeros(P + G, dtype=queue.ITEM)
+    items["spec"][:P] = shape
+    items["status"] = queue.FREE
+    items["status"][:P] = status
+    items["neg_priority"][:P] = -columns.priority[shape]
+    items["reject_mask"] = 0
+    items["fail_slot"] = -1
+    items["unsched_pos"] = -1
+    items["tie"] = np.arange(P + G, dtype=np.int64)
+    pods = np.zeros(P, dtype=queue.POD)
+    pods["arrival"] = workload.arrival
+    pods["duration"] = workload.duration
+    pods["deadline"] = workload.deadline
+    for name in ("scheduled", "left"):
+        pods[name] = np.nan
+    for name in ("node", "group_of", "g_next", "g_prev"):
+        pods[name] = -1
+    groups = np.zeros(G, dtype=queue.GROUP)
+    groups["head"] = -1
+    groups["tail"] = -1
+    fail = np.zeros(fail_rows, dtype=queue.FAILURE)
+    fail["reject_plugin"] = -1
+    slot_table = np.zeros(slots, dtype=queue.SLOT)
+    slot_table["gen"] = -1
     return queue.ReplayArrays(
-        shape=shape,
-        neg_priority=neg_priority,
-        status=status,
-        timestamp=np.zeros(items),
-        backoff_until=np.zeros(items),
-        unsched_since=np.zeros(items),
-        reject_mask=np.zeros(items, dtype=np.int64),
-        fail_slot=np.full(items, -1, dtype=np.int64),
-        unsched_pos=np.full(items, -1, dtype=np.int64),
-        tie=np.arange(items, dtype=np.int64),
-        arrival=workload.arrival.astype(np.float64),
-        duration=workload.duration.astype(np.float64),
-        deadline=workload.deadline.astype(np.float64),
-        attempts=np.zeros(P, dtype=np.int64),
-        scheduled=nan(),
-        node=np.full(P, -1, dtype=np.int64),
-        left=nan(),
-        finish_key=np.zeros(P),
+        items=items,
+        pods=pods,
         arrival_order=order,
-        group_of=np.full(P, -1, dtype=np.int64),
-        g_next=np.full(P, -1, dtype=np.int64),
-        g_prev=np.full(P, -1, dtype=np.int64),
-        g_head=np.full(G, -1, dtype=np.int64),
-        g_tail=np.full(G, -1, dtype=np.int64),
-        g_size=np.zeros(G, dtype=np.int64),
-        g_offset=np.zeros(G, dtype=np.int64),
-        g_clock=np.zeros(G, dtype=np.int64),
-        g_from=np.zeros(G, dtype=np.int8),
+        groups=groups,
         g_free=np.arange(G - 1, -1, -1, dtype=np.int64),
         shape_group=np.full(max(len(columns.priority), 1), -1, dtype=np.int64),
         batch=np.zeros(queue.BATCH_MAX, dtype=np.int64),
-        active_heap=np.zeros(items, dtype=np.int64),
-        backoff_heap=np.zeros(items, dtype=np.int64),
+        active_heap=np.zeros(items.shape[0], dtype=np.int64),
+        backoff_heap=np.zeros(items.shape[0], dtype=np.int64),
         finish_heap=np.zeros(P, dtype=np.int64),
-        unsched_list=np.zeros(2 * items, dtype=np.int64),
+        unsched_list=np.zeros(2 * items.shape[0], dtype=np.int64),
         mask_count=np.zeros(queue.MASK_SLOTS + 1, dtype=np.int64),
         event_mask=_event_masks(profile),
-        fail_reject_plugin=np.full(fail_rows, -1, dtype=np.int64),
-        fail_reject_code=np.zeros(fail_rows, dtype=np.int64),
-        fail_len=np.zeros(fail_rows, dtype=np.int64),
+        fail=fail,
         fail_plugin=np.zeros((fail_rows, FAIL_WIDTH), dtype=np.int64),
         fail_code=np.zeros((fail_rows, FAIL_WIDTH), dtype=np.int64),
         fail_count=np.zeros((fail_rows, FAIL_WIDTH), dtype=np.int64),
-        tl_time=np.zeros(timeline_rows),
+        tl=np.zeros(timeline_rows, dtype=queue.TIMELINE),
         tl_alloc=np.zeros((timeline_rows, width), dtype=np.int64),
-        tl_running=np.zeros(timeline_rows, dtype=np.int64),
-        tl_pending=np.zeros(timeline_rows, dtype=np.int64),
         alloc_total=state.nodes.requested.sum(axis=0).astype(np.int64),
         node_stamp=np.zeros(max(N, 1), dtype=np.int64),
         change_log=np.zeros(4 * P + N + 16, dtype=np.int64),
         sig_slot=np.full(max(signatures, 1), -1, dtype=np.int64),
-        slot_gen=np.full(slots, -1, dtype=np.int64),
-        slot_logpos=np.zeros(slots, dtype=np.int64),
-        slot_feasible=np.zeros(slots, dtype=np.int64),
-        slot_hist_len=np.zeros(slots, dtype=np.int64),
+        slots=slot_table,
         slot_hist_plugin=np.zeros((slots, HISTOGRAM_WIDTH), dtype=np.int64),
         slot_hist_code=np.zeros((slots, HISTOGRAM_WIDTH), dtype=np.int64),
         slot_hist_count=np.zeros((slots, HISTOGRAM_WIDTH), dtype=np.int64),
@@ -263,41 +250,35 @@ def _arrays(workload: Workload, columns, held: dict[int, str], profile, state: C
     )
 
 
-ITEM_FIELDS = ("shape", "neg_priority", "status", "timestamp", "backoff_until", "unsched_since", "reject_mask",
-               "fail_slot", "unsched_pos", "tie")
-
-
 def _pods_only(R: queue.ReplayArrays) -> queue.ReplayArrays:
-    """The per-item arrays cut to the pods, the groups' rows dropped (after settle_groups)."""
-    P = R.arrival.shape[0]
-    return R._replace(**{name: getattr(R, name)[:P] for name in ITEM_FIELDS})
+    """The per-item records cut to the pods, the groups' rows dropped (after settle_groups)."""
+    return R._replace(items=R.items[:R.pods.shape[0]])
 
 
 def _grow_failures(R: queue.ReplayArrays) -> queue.ReplayArrays:
-    rows = R.fail_len.shape[0]
-    return R._replace(
-        fail_reject_plugin=_grow(R.fail_reject_plugin, rows, -1), fail_reject_code=_grow(R.fail_reject_code, rows, 0),
-        fail_len=_grow(R.fail_len, rows, 0), fail_plugin=_grow(R.fail_plugin, rows, 0),
-        fail_code=_grow(R.fail_code, rows, 0), fail_count=_grow(R.fail_count, rows, 0))
+    rows = R.fail.shape[0]
+    fail = _grow(R.fail, rows, 0)
+    fail["reject_plugin"][rows:] = -1
+    return R._replace(fail=fail, fail_plugin=_grow(R.fail_plugin, rows, 0), fail_code=_grow(R.fail_code, rows, 0),
+                      fail_count=_grow(R.fail_count, rows, 0))
 
 
 def _grow_timeline(R: queue.ReplayArrays) -> queue.ReplayArrays:
-    rows = R.tl_time.shape[0]
-    return R._replace(tl_time=_grow(R.tl_time, rows, 0.0), tl_alloc=_grow(R.tl_alloc, rows, 0),
-                      tl_running=_grow(R.tl_running, rows, 0), tl_pending=_grow(R.tl_pending, rows, 0))
+    rows = R.tl.shape[0]
+    return R._replace(tl=_grow(R.tl, rows, 0), tl_alloc=_grow(R.tl_alloc, rows, 0))
 
 
 def _messages(R: queue.ReplayArrays, profile, num_nodes: int, held: dict[int, str],
               workload: Workload) -> list[str | None]:
     messages: list[str | None] = [None] * workload.num_pods
     cache: dict[tuple, str] = {}
-    for g in np.flatnonzero(R.fail_slot >= 0):
-        slot = int(R.fail_slot[g])
-        length = int(R.fail_len[slot])
+    for g in np.flatnonzero(R.items["fail_slot"] >= 0):
+        slot = int(R.items["fail_slot"][g])
+        length = int(R.fail["length"][slot])
         kept = min(length, FAIL_WIDTH)
         hist = tuple((int(R.fail_plugin[slot, k]), int(R.fail_code[slot, k]), int(R.fail_count[slot, k]))
                      for k in range(kept))
-        key = (int(R.fail_reject_plugin[slot]), int(R.fail_reject_code[slot]), hist, length)
+        key = (int(R.fail["reject_plugin"][slot]), int(R.fail["reject_code"][slot]), hist, length)
         text = cache.get(key)
         if text is None:
             text = failure_message(profile, num_nodes, key[0], key[1], list(hist))
@@ -306,6 +287,6 @@ def _messages(R: queue.ReplayArrays, profile, num_nodes: int, held: dict[int, st
             cache[key] = text
         messages[g] = text
     if held:
-        for g in np.flatnonzero(np.isin(R.shape, list(held))):
-            messages[g] = held[int(R.shape[g])]
+        for g in np.flatnonzero(np.isin(R.spec, list(held))):
+            messages[g] = held[int(R.spec[g])]
     return messages

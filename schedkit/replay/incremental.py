@@ -56,12 +56,12 @@ if {guard}:
     slot = slot_for(R, C, sig[p])
     if slot >= 0:
         usable = True
-        resync = R.slot_gen[slot] != C[{queue.C_LOG_GEN}]
-        first_change = R.slot_logpos[slot]
+        resync = R.slots[slot].gen != C[{queue.C_LOG_GEN}]
+        first_change = R.slots[slot].logpos
         count = C[{queue.C_LOG_LEN}] - first_change
         if resync:
-            R.slot_hist_len[slot] = 0
-            R.slot_feasible[slot] = 0
+            R.slots[slot].hist_len = 0
+            R.slots[slot].feasible = 0
             count = N
         for k in range(count):
             if resync:
@@ -76,11 +76,11 @@ if {guard}:
     out += _lines(20, """
 if not resync:
     if R.slot_code[slot, n] == 0:
-        R.slot_feasible[slot] -= 1
+        R.slots[slot].feasible -= 1
     else:
         slot_hist_add(R, slot, R.slot_plugin[slot, n], R.slot_code[slot, n], -1)
 if code == 0:
-    R.slot_feasible[slot] += 1
+    R.slots[slot].feasible += 1
 elif not slot_hist_add(R, slot, failed, code, 1):
     usable = False
 R.slot_code[slot, n] = code
@@ -88,11 +88,11 @@ R.slot_plugin[slot, n] = failed
 R.slot_stamp[slot, n] = node_stamp[n]
 """)
     out += _lines(16, f"""
-R.slot_gen[slot] = C[{queue.C_LOG_GEN}]
-R.slot_logpos[slot] = C[{queue.C_LOG_LEN}]
+R.slots[slot].gen = C[{queue.C_LOG_GEN}]
+R.slots[slot].logpos = C[{queue.C_LOG_LEN}]
 if not usable:
     R.sig_slot[sig[p]] = -2
-elif R.slot_feasible[slot] == 0:
+elif R.slots[slot].feasible == 0:
     copy_slot_histogram(R, slot, p, hist_plugin, hist_code, hist_count, hist_len)
     fast_fail = True
 else:

@@ -73,41 +73,64 @@ MASK_SLOTS = 64  # plugins per profile that can be named in a rejection mask (bi
 BATCH_MAX = 256  # groups failed together at most: each can need a new failure record
 FAIL_MARGIN = BATCH_MAX + 4  # free failure records the driver keeps before a cycle
 
-ReplayArrays = namedtuple(
+# Per queue item: pods 0..P-1, then groups P..P+G-1.
+ITEM = np.dtype([
+    ("spec", np.int64),  # the pod's row in PodColumns (pods with the same spec share a row)
+    ("neg_priority", np.float64),  # -priority (active queue key)
+    ("status", np.int64),
+    ("timestamp", np.float64),  # queue timestamp (arrival, refreshed at each failure)
+    ("backoff_until", np.float64),
+    ("unsched_since", np.float64),
+    ("reject_mask", np.int64),  # bit per plugin that rejected the last attempt
+    ("fail_slot", np.int64),  # row in the failure tables, -1 never failed
+    ("unsched_pos", np.int64),  # position in the unschedulable list, -1 not in it
+    ("tie", np.int64),  # heap tie-break: a pod's row; a group's first member when it was pushed
+], align=True)
+# Per trace pod.
+POD = np.dtype([
+    ("arrival", np.float64),
+    ("duration", np.float64),  # runtime once scheduled; NaN runs to the end
+    ("deadline", np.float64),  # absolute deletion time; NaN none
+    ("attempts", np.int64),  # (a group member's: plus its group's offset)
+    ("scheduled", np.float64),  # time bound, NaN never
+    ("node", np.int64),  # node row, -1 none
+    ("left", np.float64),  # time the pod left (finished or deleted), NaN still there
+    ("finish_key", np.float64),  # key in the finish heap (departure or deadline)
+    ("group_of", np.int64),  # the group item a GROUPED pod belongs to, -1 none
+    ("g_next", np.int64),  # next member (higher row) of the pod's group, -1 last
+    ("g_prev", np.int64),
+], align=True)
+# Per group (index: item - P).
+GROUP = np.dtype([
+    ("head", np.int64),  # first member (lowest row), -1 empty
+    ("tail", np.int64),
+    ("size", np.int64),
+    ("offset", np.int64),  # attempts the members made as a group
+    ("clock", np.int64),  # cluster-state clock of the group's last failure
+    ("origin", np.int64),  # the queue (ACTIVE or BACKOFF) a popped group came from
+], align=True)
+# Per failure record (grown by Python when full); its histogram is in fail_plugin/code/count.
+FAILURE = np.dtype([("reject_plugin", np.int64), ("reject_code", np.int64), ("length", np.int64)], align=True)
+# Per timeline row (grown by Python when full); allocation in tl_alloc.
+TIMELINE = np.dtype([("time", np.float64), ("running", np.int64), ("pending", np.int64)], align=True)
+# Per signature slot (incremental.py).
+SLOT = np.dtype([
+    ("gen", np.int64),  # log generation of the last sync
+    ("logpos", np.int64),  # log position of the last sync
+    ("feasible", np.int64),
+    ("hist_len", np.int64),
+], align=True)
+
+# Records rather than one array per field: every compiled helper receives this tuple, and numba passes
+# each array in it as seven machine words and compiles the plumbing at every call; a record array is one.
+_ReplayArrays = namedtuple(
     "ReplayArrays",
     [
-        # per queue item: pods 0..P-1, then groups P..P+G-1
-        "shape",  # int64: the pod's row in PodColumns (pods with the same spec share a row)
-        "neg_priority",  # float64: -priority (active queue key)
-        "status",  # int8
-        "timestamp",  # float64: queue timestamp (arrival, refreshed at each failure)
-        "backoff_until",  # float64
-        "unsched_since",  # float64
-        "reject_mask",  # int64: bit per plugin that rejected the last attempt
-        "fail_slot",  # int64: row in the failure tables, -1 never failed
-        "unsched_pos",  # int64: position in the unschedulable list, -1 not in it
-        "tie",  # int64: heap tie-break: a pod's row; a group's first member when it was pushed
-        # per trace pod
-        "arrival",  # float64
-        "duration",  # float64: runtime once scheduled; NaN runs to the end
-        "deadline",  # float64: absolute deletion time; NaN none
-        "attempts",  # int64 (a group member's: plus its group's g_offset)
-        "scheduled",  # float64: time bound, NaN never
-        "node",  # int64: node row, -1 none
-        "left",  # float64: time the pod left (finished or deleted), NaN still there
-        "finish_key",  # float64: key in the finish heap (departure or deadline)
-        "arrival_order",  # int64: pod rows by (arrival, row)
-        "group_of",  # int64: the group item a GROUPED pod belongs to, -1 none
-        "g_next",  # int64: next member (higher row) of the pod's group, -1 last
-        "g_prev",  # int64
-        # per group (index: item - P)
-        "g_head",  # int64: first member (lowest row), -1 empty
-        "g_tail",  # int64
-        "g_size",  # int64
-        "g_offset",  # int64: attempts the members made as a group
-        "g_clock",  # int64: cluster-state clock of the group's last failure
-        "g_from",  # int8: the queue (ACTIVE or BACKOFF) a popped group came from
-        "g_free",  # int64: stack of unused group indices (C_G_FREE of them)
+        "items",  # ITEM [P+G]
+        "pods",  # POD [P]
+        "arrival_order",  # int64 [P]: pod rows by (arrival, row)
+        "groups",  # GROUP [G]
+        "g_free",  # int64 [G]: stack of unused group indices (C_G_FREE of them)
         "shape_group",  # int64 [shapes]: the group pods of a shape last failed into, -1 none
         "batch",  # int64 [BATCH_MAX]: groups that failed their cycle and wait for the next pod
         # queues
@@ -117,27 +140,20 @@ ReplayArrays = namedtuple(
         "unsched_list",  # int64 [2(P+G)]: FIFO by unsched_since, compacted on scans
         "mask_count",  # int64 [MASK_SLOTS + 1]: unschedulable pods per rejecting plugin; last: empty masks
         "event_mask",  # int64 [3]: per event, the plugins that requeue on it
-        # failure records (grown by Python when full)
-        "fail_reject_plugin",  # int64 [F]
-        "fail_reject_code",  # int64 [F]
-        "fail_len",  # int64 [F]
+        # failure records
+        "fail",  # FAILURE [F]
         "fail_plugin",  # int64 [F, W]
         "fail_code",  # int64 [F, W]
         "fail_count",  # int64 [F, W]
-        # timeline (grown by Python when full)
-        "tl_time",  # float64 [T]
+        # timeline
+        "tl",  # TIMELINE [T]
         "tl_alloc",  # int64 [T, R]
-        "tl_running",  # int64 [T]
-        "tl_pending",  # int64 [T]
         "alloc_total",  # int64 [R]: requests of running pods, cluster-wide
         # per-signature Filter verdicts (incremental.py)
         "node_stamp",  # int64 [N]: bumped at every change of a node (kept across driver calls)
         "change_log",  # int64 [L]: nodes in the order they changed
         "sig_slot",  # int64 [signatures]: slot, -1 none yet, -2 disabled
-        "slot_gen",  # int64 [S]: log generation of the last sync
-        "slot_logpos",  # int64 [S]: log position of the last sync
-        "slot_feasible",  # int64 [S]
-        "slot_hist_len",  # int64 [S]
+        "slots",  # SLOT [S]
         "slot_hist_plugin",  # int64 [S, H]
         "slot_hist_code",  # int64 [S, H]
         "slot_hist_count",  # int64 [S, H]
@@ -146,6 +162,41 @@ ReplayArrays = namedtuple(
         "slot_stamp",  # int64 [S, N]
     ],
 )
+
+
+class ReplayArrays(_ReplayArrays):
+    """The replay's state. In Python, the per-pod columns read as arrays: ``arrays.node`` and so on."""
+
+    __slots__ = ()
+
+    @property
+    def node(self) -> np.ndarray:
+        return self.pods["node"]
+
+    @property
+    def scheduled(self) -> np.ndarray:
+        return self.pods["scheduled"]
+
+    @property
+    def left(self) -> np.ndarray:
+        return self.pods["left"]
+
+    @property
+    def attempts(self) -> np.ndarray:
+        return self.pods["attempts"]
+
+    @property
+    def arrival(self) -> np.ndarray:
+        return self.pods["arrival"]
+
+    @property
+    def status(self) -> np.ndarray:
+        return self.items["status"]
+
+    @property
+    def spec(self) -> np.ndarray:
+        """Each item's row in PodColumns."""
+        return self.items["spec"]
 
 
 @helper
@@ -211,14 +262,14 @@ def backoff_duration(F, attempts):
 def _push(R, C, item, status):
     """Put an item in the active (ACTIVE) or backoff (BACKOFF) heap. A group is ordered by its first
     member, which can only move later while it waits (a member deleted): pop_next re-pushes it then."""
-    P = R.arrival.shape[0]
+    P = R.pods.shape[0]
     if item >= P:
-        R.tie[item] = R.g_head[item - P]
-    R.status[item] = status
+        R.items[item].tie = R.groups[item - P].head
+    R.items[item].status = status
     if status == ACTIVE:
-        heap_push(R.active_heap, C, C_ACTIVE, R.neg_priority, R.timestamp, R.tie, item)
+        heap_push(R.active_heap, C, C_ACTIVE, R.items.neg_priority, R.items.timestamp, R.items.tie, item)
     else:
-        heap_push(R.backoff_heap, C, C_BACKOFF, R.backoff_until, R.backoff_until, R.tie, item)
+        heap_push(R.backoff_heap, C, C_BACKOFF, R.items.backoff_until, R.items.backoff_until, R.items.tie, item)
 
 
 @small_helper
@@ -229,7 +280,7 @@ def _to_active(R, C, g):
 @small_helper
 def _requeue(R, C, F, g, now):
     """movePodsToActiveOrBackoffQueue for one item: backoffQ while its backoff lasts, else activeQ."""
-    if R.backoff_until[g] > now:
+    if R.items[g].backoff_until > now:
         _push(R, C, g, BACKOFF)
     else:
         _push(R, C, g, ACTIVE)
@@ -247,20 +298,20 @@ def _count_mask(R, mask, sign):
 
 @helper
 def _enter_unschedulable(R, C, g):
-    R.status[g] = UNSCHEDULABLE
+    R.items[g].status = UNSCHEDULABLE
     if C[C_U_TAIL] >= R.unsched_list.shape[0]:
         _compact(R, C)
     R.unsched_list[C[C_U_TAIL]] = g
-    R.unsched_pos[g] = C[C_U_TAIL]
+    R.items[g].unsched_pos = C[C_U_TAIL]
     C[C_U_TAIL] += 1
     C[C_UNSCHED] += 1
-    _count_mask(R, R.reject_mask[g], 1)
+    _count_mask(R, R.items[g].reject_mask, 1)
 
 
 @small_helper
 def _leave_unschedulable(R, C, g):
-    _count_mask(R, R.reject_mask[g], -1)
-    R.unsched_pos[g] = -1
+    _count_mask(R, R.items[g].reject_mask, -1)
+    R.items[g].unsched_pos = -1
     C[C_UNSCHED] -= 1
 
 
@@ -270,9 +321,9 @@ def _compact(R, C):
     w = 0
     for i in range(C[C_U_HEAD], C[C_U_TAIL]):
         g = R.unsched_list[i]
-        if R.status[g] == UNSCHEDULABLE and R.unsched_pos[g] == i:
+        if R.items[g].status == UNSCHEDULABLE and R.items[g].unsched_pos == i:
             R.unsched_list[w] = g
-            R.unsched_pos[g] = w
+            R.items[g].unsched_pos = w
             w += 1
     C[C_U_HEAD] = 0
     C[C_U_TAIL] = w
@@ -291,15 +342,15 @@ def cluster_event(R, C, F, event, now):
     w = C[C_U_HEAD]
     for i in range(C[C_U_HEAD], C[C_U_TAIL]):
         g = R.unsched_list[i]
-        if R.status[g] != UNSCHEDULABLE or R.unsched_pos[g] != i:
+        if R.items[g].status != UNSCHEDULABLE or R.items[g].unsched_pos != i:
             continue
-        mask = R.reject_mask[g]
+        mask = R.items[g].reject_mask
         if mask == 0 or (mask & requeue) != 0:
             _leave_unschedulable(R, C, g)
             _requeue(R, C, F, g, now)
         else:
             R.unsched_list[w] = g
-            R.unsched_pos[g] = w
+            R.items[g].unsched_pos = w
             w += 1
     C[C_U_TAIL] = w
 
@@ -309,10 +360,10 @@ def _stale_top(R, C, heap, slot, status):
     """True when the top of a heap is no longer live there (moved on, or an emptied group, which is
     freed)."""
     item = heap[0]
-    if R.status[item] != status:
+    if R.items[item].status != status:
         return True
-    P = R.arrival.shape[0]
-    if item >= P and R.g_size[item - P] == 0:
+    P = R.pods.shape[0]
+    if item >= P and R.groups[item - P].size == 0:
         _free_group(R, C, item)
         return True
     return False
@@ -324,20 +375,20 @@ def flush(R, C, F, now):
     podMaxInUnschedulablePodsDuration (flushUnschedulablePodsLeftover)."""
     while C[C_BACKOFF] > 0:
         if _stale_top(R, C, R.backoff_heap, C_BACKOFF, BACKOFF):
-            heap_pop(R.backoff_heap, C, C_BACKOFF, R.backoff_until, R.backoff_until, R.tie)
+            heap_pop(R.backoff_heap, C, C_BACKOFF, R.items.backoff_until, R.items.backoff_until, R.items.tie)
             continue
         g = R.backoff_heap[0]
-        if R.backoff_until[g] > now:
+        if R.items[g].backoff_until > now:
             break
-        heap_pop(R.backoff_heap, C, C_BACKOFF, R.backoff_until, R.backoff_until, R.tie)
+        heap_pop(R.backoff_heap, C, C_BACKOFF, R.items.backoff_until, R.items.backoff_until, R.items.tie)
         _to_active(R, C, g)
     while C[C_U_HEAD] < C[C_U_TAIL]:
         i = C[C_U_HEAD]
         g = R.unsched_list[i]
-        if R.status[g] != UNSCHEDULABLE or R.unsched_pos[g] != i:
+        if R.items[g].status != UNSCHEDULABLE or R.items[g].unsched_pos != i:
             C[C_U_HEAD] += 1
             continue
-        if R.unsched_since[g] + F[F_LEFTOVER] > now:
+        if R.items[g].unsched_since + F[F_LEFTOVER] > now:
             break
         C[C_U_HEAD] += 1
         _leave_unschedulable(R, C, g)
@@ -354,21 +405,21 @@ def next_time(R, C, F):
     """The next simulated time something happens; inf when nothing will."""
     t = np.inf
     if C[C_NEXT_ARRIVAL] < R.arrival_order.shape[0]:
-        t = R.arrival[R.arrival_order[C[C_NEXT_ARRIVAL]]]
+        t = R.pods[R.arrival_order[C[C_NEXT_ARRIVAL]]].arrival
     if C[C_FINISH] > 0:
-        t = min(t, R.finish_key[R.finish_heap[0]])
+        t = min(t, R.pods[R.finish_heap[0]].finish_key)
     while C[C_BACKOFF] > 0 and _stale_top(R, C, R.backoff_heap, C_BACKOFF, BACKOFF):
-        heap_pop(R.backoff_heap, C, C_BACKOFF, R.backoff_until, R.backoff_until, R.tie)
+        heap_pop(R.backoff_heap, C, C_BACKOFF, R.items.backoff_until, R.items.backoff_until, R.items.tie)
     if C[C_BACKOFF] > 0:
-        t = min(t, R.backoff_until[R.backoff_heap[0]])
+        t = min(t, R.items[R.backoff_heap[0]].backoff_until)
     # Leftover flushes only matter while the cluster can still change: once no pod will arrive or
     # leave, retrying a pod that every node rejected gives the same answer forever.
     if _future_events(R, C):
         while C[C_U_HEAD] < C[C_U_TAIL]:
             i = C[C_U_HEAD]
             g = R.unsched_list[i]
-            if R.status[g] == UNSCHEDULABLE and R.unsched_pos[g] == i:
-                t = min(t, R.unsched_since[g] + F[F_LEFTOVER])
+            if R.items[g].status == UNSCHEDULABLE and R.items[g].unsched_pos == i:
+                t = min(t, R.items[g].unsched_since + F[F_LEFTOVER])
                 break
             C[C_U_HEAD] += 1
     return t
@@ -380,19 +431,19 @@ def pop_finished(R, C, now):
     if C[C_FINISH] == 0:
         return -1
     g = R.finish_heap[0]
-    if R.finish_key[g] > now:
+    if R.pods[g].finish_key > now:
         return -1
-    heap_pop(R.finish_heap, C, C_FINISH, R.finish_key, R.finish_key, R.tie)
+    heap_pop(R.finish_heap, C, C_FINISH, R.pods.finish_key, R.pods.finish_key, R.items.tie)
     return g
 
 
 @helper
 def departed(R, C, pods, g, now):
     """A running pod finished: its requests leave the cluster totals (the caller unreserves the node)."""
-    R.status[g] = DONE
-    R.left[g] = now
+    R.items[g].status = DONE
+    R.pods[g].left = now
     C[C_RUNNING] -= 1
-    s = R.shape[g]
+    s = R.items[g].spec
     for r in range(R.alloc_total.shape[0]):
         R.alloc_total[r] -= pods.requests[s, r]
 
@@ -400,17 +451,17 @@ def departed(R, C, pods, g, now):
 @helper
 def delete_pending(R, C, g, now):
     """A pod deleted before it ran (its deadline came first): it leaves whichever queue holds it."""
-    if R.status[g] == UNSCHEDULABLE:
+    if R.items[g].status == UNSCHEDULABLE:
         _leave_unschedulable(R, C, g)
-    elif R.status[g] == GROUPED:
-        item = R.group_of[g]
+    elif R.items[g].status == GROUPED:
+        item = R.pods[g].group_of
         _leave_group(R, g)
         # An emptied group waiting in the unschedulable list goes now; one in a heap when it is popped.
-        if R.g_size[item - R.arrival.shape[0]] == 0 and R.status[item] == UNSCHEDULABLE:
+        if R.groups[item - R.pods.shape[0]].size == 0 and R.items[item].status == UNSCHEDULABLE:
             _leave_unschedulable(R, C, item)
             _free_group(R, C, item)
-    R.status[g] = DELETED
-    R.left[g] = now
+    R.items[g].status = DELETED
+    R.pods[g].left = now
     C[C_PENDING] -= 1
 
 
@@ -420,15 +471,15 @@ def admit_arrivals(R, C, now):
     order = R.arrival_order
     while C[C_NEXT_ARRIVAL] < order.shape[0]:
         g = order[C[C_NEXT_ARRIVAL]]
-        if R.arrival[g] > now:
+        if R.pods[g].arrival > now:
             break
         C[C_NEXT_ARRIVAL] += 1
         C[C_PENDING] += 1
-        R.timestamp[g] = R.arrival[g]
-        if not np.isnan(R.deadline[g]):
-            R.finish_key[g] = R.deadline[g]
-            heap_push(R.finish_heap, C, C_FINISH, R.finish_key, R.finish_key, R.tie, g)
-        if R.status[g] == HELD:
+        R.items[g].timestamp = R.pods[g].arrival
+        if not np.isnan(R.pods[g].deadline):
+            R.pods[g].finish_key = R.pods[g].deadline
+            heap_push(R.finish_heap, C, C_FINISH, R.pods.finish_key, R.pods.finish_key, R.items.tie, g)
+        if R.items[g].status == HELD:
             continue
         _to_active(R, C, g)
 
@@ -440,7 +491,7 @@ def admit_arrivals(R, C, now):
 def _pop_item(R, C):
     """The next live item and the queue it came from: activeQ first; with activeQ empty and
     SchedulerPopFromBackoffQ, backoffQ. (-1, 0) when both are empty."""
-    P = R.arrival.shape[0]
+    P = R.pods.shape[0]
     while C[C_ACTIVE] > 0 or (C[C_POP_BACKOFF] and C[C_BACKOFF] > 0):
         if C[C_ACTIVE] > 0:
             heap, slot, source = R.active_heap, C_ACTIVE, ACTIVE
@@ -448,15 +499,15 @@ def _pop_item(R, C):
             heap, slot, source = R.backoff_heap, C_BACKOFF, BACKOFF
         if _stale_top(R, C, heap, slot, source):
             if source == ACTIVE:
-                heap_pop(heap, C, slot, R.neg_priority, R.timestamp, R.tie)
+                heap_pop(heap, C, slot, R.items.neg_priority, R.items.timestamp, R.items.tie)
             else:
-                heap_pop(heap, C, slot, R.backoff_until, R.backoff_until, R.tie)
+                heap_pop(heap, C, slot, R.items.backoff_until, R.items.backoff_until, R.items.tie)
             continue
         if source == ACTIVE:
-            g = heap_pop(heap, C, slot, R.neg_priority, R.timestamp, R.tie)
+            g = heap_pop(heap, C, slot, R.items.neg_priority, R.items.timestamp, R.items.tie)
         else:
-            g = heap_pop(heap, C, slot, R.backoff_until, R.backoff_until, R.tie)
-        if g >= P and R.tie[g] != R.g_head[g - P]:
+            g = heap_pop(heap, C, slot, R.items.backoff_until, R.items.backoff_until, R.items.tie)
+        if g >= P and R.items[g].tie != R.groups[g - P].head:
             _push(R, C, g, source)  # its first member was deleted while it waited: its place moved
             continue
         return g, source
@@ -469,18 +520,18 @@ def pop_next(R, C, F, now, clock, reject_plugin, reject_code, hist_plugin, hist_
     whether the members fail together); -1 when the queues are empty. Before a pod's cycle, or when the
     queues are empty, the batched groups fail up to that pod."""
     g, source = _pop_item(R, C)
-    is_group = g >= R.arrival.shape[0]
+    is_group = g >= R.pods.shape[0]
     if C[C_BATCH] > 0 and (not is_group or C[C_BATCH] >= BATCH_MAX):
         # One call site: finish_batch is large, and every call of it is compiled into the driver.
         finish_batch(R, C, F, now, clock, g, source, reject_plugin, reject_code, hist_plugin, hist_code,
                      hist_count, hist_len)
     if g < 0:
         return -1
-    R.status[g] = IN_FLIGHT
+    R.items[g].status = IN_FLIGHT
     if is_group:
-        R.g_from[g - R.arrival.shape[0]] = source
+        R.groups[g - R.pods.shape[0]].origin = source
     else:
-        R.attempts[g] += 1  # upstream counts the attempt at pop
+        R.pods[g].attempts += 1  # upstream counts the attempt at pop
     return g
 
 
@@ -490,14 +541,14 @@ def pop_next(R, C, F, now, clock, reject_plugin, reject_code, hist_plugin, hist_
 @helper
 def _write_failure(R, C, item, s, reject_plugin, reject_code, hist_plugin, hist_code, hist_count, hist_len):
     """Store why shape ``s``'s cycle failed as ``item``'s record; returns the rejecting plugins' mask."""
-    slot = R.fail_slot[item]
+    slot = R.items[item].fail_slot
     if slot < 0:
         slot = C[C_FAIL_USED]
         C[C_FAIL_USED] += 1
-        R.fail_slot[item] = slot
+        R.items[item].fail_slot = slot
     mask = 0
-    R.fail_reject_plugin[slot] = reject_plugin
-    R.fail_reject_code[slot] = reject_code
+    R.fail[slot].reject_plugin = reject_plugin
+    R.fail[slot].reject_code = reject_code
     if reject_plugin >= 0:
         mask |= 1 << reject_plugin
     elif reject_plugin == -2:
@@ -511,17 +562,17 @@ def _write_failure(R, C, item, s, reject_plugin, reject_code, hist_plugin, hist_
             R.fail_code[slot, kept] = hist_code[s, k]
             R.fail_count[slot, kept] = hist_count[s, k]
             kept += 1
-    R.fail_len[slot] = hist_len[s]
+    R.fail[slot].length = hist_len[s]
     return mask
 
 
 @helper
 def _copy_failure(R, source, target):
-    a = R.fail_slot[source]
-    b = R.fail_slot[target]
-    R.fail_reject_plugin[b] = R.fail_reject_plugin[a]
-    R.fail_reject_code[b] = R.fail_reject_code[a]
-    R.fail_len[b] = R.fail_len[a]
+    a = R.items[source].fail_slot
+    b = R.items[target].fail_slot
+    R.fail[b].reject_plugin = R.fail[a].reject_plugin
+    R.fail[b].reject_code = R.fail[a].reject_code
+    R.fail[b].length = R.fail[a].length
     for k in range(R.fail_plugin.shape[1]):
         R.fail_plugin[b, k] = R.fail_plugin[a, k]
         R.fail_code[b, k] = R.fail_code[a, k]
@@ -530,9 +581,9 @@ def _copy_failure(R, source, target):
 
 @small_helper
 def _failed_at(R, F, item, now, mask):
-    R.reject_mask[item] = mask
-    R.timestamp[item] = now
-    R.unsched_since[item] = now
+    R.items[item].reject_mask = mask
+    R.items[item].timestamp = now
+    R.items[item].unsched_since = now
 
 
 @helper
@@ -540,25 +591,25 @@ def record(R, C, F, pods, g, now, clock, fast, node, reject_plugin, reject_code,
            hist_count, hist_len):
     """The outcome of pod ``g``'s attempt (its shape's row in the loop outputs). Returns True when it
     was bound. ``fast``: the attempt failed on every node by the per-signature verdicts."""
-    s = R.shape[g]
+    s = R.items[g].spec
     if node >= 0:
-        R.status[g] = RUNNING
-        R.node[g] = node
-        R.scheduled[g] = now
+        R.items[g].status = RUNNING
+        R.pods[g].node = node
+        R.pods[g].scheduled = now
         C[C_RUNNING] += 1
         C[C_PENDING] -= 1
         for r in range(R.alloc_total.shape[0]):
             R.alloc_total[r] += pods.requests[s, r]
-        if not np.isnan(R.duration[g]):
-            R.finish_key[g] = now + R.duration[g]
-            heap_push(R.finish_heap, C, C_FINISH, R.finish_key, R.finish_key, R.tie, g)
+        if not np.isnan(R.pods[g].duration):
+            R.pods[g].finish_key = now + R.pods[g].duration
+            heap_push(R.finish_heap, C, C_FINISH, R.pods.finish_key, R.pods.finish_key, R.items.tie, g)
         return True
     # Unschedulable: remember why (the message is built later) and which plugins said no.
     mask = _write_failure(R, C, g, s, reject_plugin, reject_code, hist_plugin, hist_code, hist_count,
                           hist_len)
     _failed_at(R, F, g, now, mask)
-    backoff = backoff_duration(F, R.attempts[g])
-    R.backoff_until[g] = now + backoff
+    backoff = backoff_duration(F, R.pods[g].attempts)
+    R.items[g].backoff_until = now + backoff
     item = -1  # the group it joins
     entering = g  # what enters the unschedulable list: the pod, a new group, or nothing
     if fast and backoff >= F[F_BACKOFF_MAX] and C[C_GROUPS_ON]:
@@ -571,8 +622,8 @@ def record(R, C, F, pods, g, now, clock, fast, node, reject_plugin, reject_code,
             if item >= 0:
                 _copy_failure(R, g, item)
                 _failed_at(R, F, item, now, mask)
-                R.backoff_until[item] = now + backoff
-                R.g_clock[item - R.arrival.shape[0]] = clock
+                R.items[item].backoff_until = now + backoff
+                R.groups[item - R.pods.shape[0]].clock = clock
                 R.shape_group[s] = item
     if entering >= 0:
         _enter_unschedulable(R, C, entering)
@@ -587,120 +638,120 @@ def record(R, C, F, pods, g, now, clock, fast, node, reject_plugin, reject_code,
 @small_helper
 def _joinable(R, item, s, now, clock):
     """Is ``item`` the group that shape ``s``'s pods failing now, at this cluster state, belong to?"""
-    if item < 0 or R.status[item] != UNSCHEDULABLE or R.shape[item] != s:
+    if item < 0 or R.items[item].status != UNSCHEDULABLE or R.items[item].spec != s:
         return False
-    return R.timestamp[item] == now and R.g_clock[item - R.arrival.shape[0]] == clock
+    return R.items[item].timestamp == now and R.groups[item - R.pods.shape[0]].clock == clock
 
 
 @helper
 def _new_group(R, C, s, like):
     """An empty group for shape ``s`` (priority and record taken from pod ``like``); -1 none free."""
-    if C[C_G_FREE] == 0 or C[C_FAIL_USED] >= R.fail_len.shape[0]:
+    if C[C_G_FREE] == 0 or C[C_FAIL_USED] >= R.fail.shape[0]:
         return -1
     C[C_G_FREE] -= 1
     gi = R.g_free[C[C_G_FREE]]
-    item = R.arrival.shape[0] + gi
-    R.shape[item] = s
-    R.neg_priority[item] = R.neg_priority[like]
-    R.g_head[gi] = -1
-    R.g_tail[gi] = -1
-    R.g_size[gi] = 0
-    R.g_offset[gi] = 0
-    R.unsched_pos[item] = -1
-    if R.fail_slot[item] < 0:
-        R.fail_slot[item] = C[C_FAIL_USED]
+    item = R.pods.shape[0] + gi
+    R.items[item].spec = s
+    R.items[item].neg_priority = R.items[like].neg_priority
+    R.groups[gi].head = -1
+    R.groups[gi].tail = -1
+    R.groups[gi].size = 0
+    R.groups[gi].offset = 0
+    R.items[item].unsched_pos = -1
+    if R.items[item].fail_slot < 0:
+        R.items[item].fail_slot = C[C_FAIL_USED]
         C[C_FAIL_USED] += 1
     return item
 
 
 @small_helper
 def _free_group(R, C, item):
-    R.status[item] = FREE
-    R.g_free[C[C_G_FREE]] = item - R.arrival.shape[0]
+    R.items[item].status = FREE
+    R.g_free[C[C_G_FREE]] = item - R.pods.shape[0]
     C[C_G_FREE] += 1
 
 
 @small_helper
 def _link_after(R, gi, x, g):
     """Link pod ``g`` into group ``gi``'s member list after member ``x`` (-1: first)."""
-    nxt = R.g_head[gi] if x < 0 else R.g_next[x]
-    R.g_prev[g] = x
-    R.g_next[g] = nxt
+    nxt = R.groups[gi].head if x < 0 else R.pods[x].g_next
+    R.pods[g].g_prev = x
+    R.pods[g].g_next = nxt
     if x < 0:
-        R.g_head[gi] = g
+        R.groups[gi].head = g
     else:
-        R.g_next[x] = g
+        R.pods[x].g_next = g
     if nxt < 0:
-        R.g_tail[gi] = g
+        R.groups[gi].tail = g
     else:
-        R.g_prev[nxt] = g
-    R.g_size[gi] += 1
+        R.pods[nxt].g_prev = g
+    R.groups[gi].size += 1
 
 
 @small_helper
 def _unlink(R, gi, g):
     """Take pod ``g`` out of group ``gi``'s member list (the inverse of _link_after)."""
-    prv, nxt = R.g_prev[g], R.g_next[g]
+    prv, nxt = R.pods[g].g_prev, R.pods[g].g_next
     if prv < 0:
-        R.g_head[gi] = nxt
+        R.groups[gi].head = nxt
     else:
-        R.g_next[prv] = nxt
+        R.pods[prv].g_next = nxt
     if nxt < 0:
-        R.g_tail[gi] = prv
+        R.groups[gi].tail = prv
     else:
-        R.g_prev[nxt] = prv
-    R.g_size[gi] -= 1
+        R.pods[nxt].g_prev = prv
+    R.groups[gi].size -= 1
 
 
 @helper
 def _join(R, item, g):
     """Pod ``g`` (attempts counted on itself) becomes a member of group ``item``, in row order. Walks
     back from the last member: pods usually join in arrival order."""
-    gi = item - R.arrival.shape[0]
-    x = R.g_tail[gi]
+    gi = item - R.pods.shape[0]
+    x = R.groups[gi].tail
     while x >= 0 and x > g:
-        x = R.g_prev[x]
+        x = R.pods[x].g_prev
     _link_after(R, gi, x, g)
-    R.group_of[g] = item
-    R.status[g] = GROUPED
-    R.attempts[g] -= R.g_offset[gi]
+    R.pods[g].group_of = item
+    R.items[g].status = GROUPED
+    R.pods[g].attempts -= R.groups[gi].offset
 
 
 @helper
 def _leave_group(R, g):
     """Pod ``g`` leaves its group with the group's attempts and record made its own."""
-    item = R.group_of[g]
-    gi = item - R.arrival.shape[0]
+    item = R.pods[g].group_of
+    gi = item - R.pods.shape[0]
     _unlink(R, gi, g)
-    R.group_of[g] = -1
-    R.attempts[g] += R.g_offset[gi]
+    R.pods[g].group_of = -1
+    R.pods[g].attempts += R.groups[gi].offset
     _copy_failure(R, item, g)
-    R.reject_mask[g] = R.reject_mask[item]
-    R.timestamp[g] = R.timestamp[item]
-    R.unsched_since[g] = R.unsched_since[item]
-    R.backoff_until[g] = R.backoff_until[item]
+    R.items[g].reject_mask = R.items[item].reject_mask
+    R.items[g].timestamp = R.items[item].timestamp
+    R.items[g].unsched_since = R.items[item].unsched_since
+    R.items[g].backoff_until = R.items[item].backoff_until
 
 
 @helper
 def _absorb(R, C, into, other):
     """Move every member of group ``other`` into group ``into`` (same shape, keys and record), merging
     the two row-ordered lists from their ends; frees ``other``."""
-    P = R.arrival.shape[0]
+    P = R.pods.shape[0]
     ii, oi = into - P, other - P
-    shift = R.g_offset[oi] - R.g_offset[ii]
-    cursor = R.g_tail[ii]
-    x = R.g_tail[oi]
+    shift = R.groups[oi].offset - R.groups[ii].offset
+    cursor = R.groups[ii].tail
+    x = R.groups[oi].tail
     while x >= 0:
-        prv = R.g_prev[x]
+        prv = R.pods[x].g_prev
         while cursor >= 0 and cursor > x:
-            cursor = R.g_prev[cursor]
+            cursor = R.pods[cursor].g_prev
         _link_after(R, ii, cursor, x)
-        R.group_of[x] = into
-        R.attempts[x] += shift
+        R.pods[x].group_of = into
+        R.pods[x].attempts += shift
         x = prv
-    R.g_head[oi] = -1
-    R.g_tail[oi] = -1
-    R.g_size[oi] = 0
+    R.groups[oi].head = -1
+    R.groups[oi].tail = -1
+    R.groups[oi].size = 0
     _free_group(R, C, other)
 
 
@@ -708,11 +759,11 @@ def _absorb(R, C, into, other):
 def _settle_failed(R, C, item, s, clock):
     """Group ``item`` has just failed (keys and record set): into the unschedulable list, merged with the
     group the shape's pods failed into at this moment and state, if there is one."""
-    P = R.arrival.shape[0]
-    R.g_clock[item - P] = clock
+    P = R.pods.shape[0]
+    R.groups[item - P].clock = clock
     other = R.shape_group[s]
-    if other != item and _joinable(R, other, s, R.timestamp[item], clock):
-        if R.g_size[other - P] >= R.g_size[item - P]:
+    if other != item and _joinable(R, other, s, R.items[item].timestamp, clock):
+        if R.groups[other - P].size >= R.groups[item - P].size:
             _absorb(R, C, other, item)
             return
         _leave_unschedulable(R, C, other)
@@ -724,7 +775,7 @@ def _settle_failed(R, C, item, s, clock):
 @helper
 def batch_add(R, C, item):
     """Group ``item``'s cycle found no node: its members fail, up to the next pod (finish_batch)."""
-    R.status[item] = IN_BATCH
+    R.items[item].status = IN_BATCH
     R.batch[C[C_BATCH]] = item
     C[C_BATCH] += 1
 
@@ -735,35 +786,35 @@ def finish_batch(R, C, F, now, clock, barrier, source, reject_plugin, reject_cod
     """Fail the batched groups' members that the queue orders before ``barrier`` (popped from ``source``;
     -1: all of them). Nothing changed the cluster since their cycles, so each shape's outputs still hold
     the verdict every member would have got."""
-    P = R.arrival.shape[0]
+    P = R.pods.shape[0]
     cap = F[F_BACKOFF_MAX]
     for j in range(C[C_BATCH]):
         item = R.batch[j]
         gi = item - P
-        s = R.shape[item]
-        origin = R.g_from[gi]
+        s = R.items[item].spec
+        origin = R.groups[gi].origin
         cutoff = -1  # members with a row below it fail; -1: all
         if barrier >= 0 and source == origin:
             if origin == ACTIVE:
-                same = (R.neg_priority[item] == R.neg_priority[barrier]
-                        and R.timestamp[item] == R.timestamp[barrier])
+                same = (R.items[item].neg_priority == R.items[barrier].neg_priority
+                        and R.items[item].timestamp == R.items[barrier].timestamp)
             else:
-                same = R.backoff_until[item] == R.backoff_until[barrier]
+                same = R.items[item].backoff_until == R.items[barrier].backoff_until
             if same:
-                cutoff = R.tie[barrier]
-        whole = cutoff < 0 or R.g_tail[gi] < cutoff
+                cutoff = R.items[barrier].tie
+        whole = cutoff < 0 or R.groups[gi].tail < cutoff
         if whole:
             failing = item
-            R.g_offset[gi] += 1
-            C[C_GROUP_ATTEMPTS] += R.g_size[gi]
+            R.groups[gi].offset += 1
+            C[C_GROUP_ATTEMPTS] += R.groups[gi].size
         else:
             # The barrier falls among the members: those before it fail (into a group of their own), the
             # rest wait in the queue for their turn after it.
             failing = _new_group(R, C, s, item)
-            while R.g_head[gi] >= 0 and R.g_head[gi] < cutoff:
-                x = R.g_head[gi]
+            while R.groups[gi].head >= 0 and R.groups[gi].head < cutoff:
+                x = R.groups[gi].head
                 _leave_group(R, x)
-                R.attempts[x] += 1
+                R.pods[x].attempts += 1
                 C[C_GROUP_ATTEMPTS] += 1
                 if failing >= 0:
                     _join(R, failing, x)
@@ -775,17 +826,17 @@ def finish_batch(R, C, F, now, clock, barrier, source, reject_plugin, reject_cod
             mask = _write_failure(R, C, failing, s, reject_plugin[s], reject_code[s], hist_plugin, hist_code,
                                   hist_count, hist_len)
             _failed_at(R, F, failing, now, mask)
-            R.backoff_until[failing] = now + cap
+            R.items[failing].backoff_until = now + cap
             _settle_failed(R, C, failing, s, clock)
     C[C_BATCH] = 0
 
 
 @helper
 def _fail_alone(R, C, F, g, now, reject_plugin, reject_code, hist_plugin, hist_code, hist_count, hist_len):
-    mask = _write_failure(R, C, g, R.shape[g], reject_plugin, reject_code, hist_plugin, hist_code, hist_count,
+    mask = _write_failure(R, C, g, R.items[g].spec, reject_plugin, reject_code, hist_plugin, hist_code, hist_count,
                           hist_len)
     _failed_at(R, F, g, now, mask)
-    R.backoff_until[g] = now + backoff_duration(F, R.attempts[g])
+    R.items[g].backoff_until = now + backoff_duration(F, R.pods[g].attempts)
     _enter_unschedulable(R, C, g)
 
 
@@ -793,13 +844,13 @@ def _fail_alone(R, C, F, g, now, reject_plugin, reject_code, hist_plugin, hist_c
 def release_head(R, C, F, item):
     """Group ``item``'s cycle did not fail on every node: its first member goes back to the queue it
     came from as a pod of its own, to be tried alone; the rest wait behind it."""
-    P = R.arrival.shape[0]
+    P = R.pods.shape[0]
     gi = item - P
-    origin = R.g_from[gi]
-    head = R.g_head[gi]
+    origin = R.groups[gi].origin
+    head = R.groups[gi].head
     _leave_group(R, head)
     _push(R, C, head, origin)
-    if R.g_size[gi] > 0:
+    if R.groups[gi].size > 0:
         _push(R, C, item, origin)
     else:
         _free_group(R, C, item)
@@ -808,22 +859,22 @@ def release_head(R, C, F, item):
 @njit(cache=True, nogil=True, _nrt=False)  # called from Python, once per replay: with numba's CPython wrapper
 def settle_groups(R):
     """After the replay: every member's attempts and record made its own, its state its group's."""
-    for g in range(R.arrival.shape[0]):
-        if R.status[g] == GROUPED:
-            item = R.group_of[g]
-            status = R.status[item]
+    for g in range(R.pods.shape[0]):
+        if R.items[g].status == GROUPED:
+            item = R.pods[g].group_of
+            status = R.items[item].status
             _leave_group(R, g)
-            R.status[g] = status
+            R.items[g].status = status
 
 
 @helper
 def timeline_row(R, C, now):
     t = C[C_TL_LEN]
-    R.tl_time[t] = now
+    R.tl[t].time = now
     for r in range(R.alloc_total.shape[0]):
         R.tl_alloc[t, r] = R.alloc_total[r]
-    R.tl_running[t] = C[C_RUNNING]
-    R.tl_pending[t] = C[C_PENDING]
+    R.tl[t].running = C[C_RUNNING]
+    R.tl[t].pending = C[C_PENDING]
     C[C_TL_LEN] = t + 1
 
 
@@ -846,7 +897,7 @@ def log_change(R, C, n):
 @helper
 def slot_hist_add(R, slot, plugin, code, delta):
     """Add ``delta`` nodes to a slot's (plugin, code) count; False when its histogram is full."""
-    length = R.slot_hist_len[slot]
+    length = R.slots[slot].hist_len
     for k in range(length):
         if R.slot_hist_plugin[slot, k] == plugin and R.slot_hist_code[slot, k] == code:
             R.slot_hist_count[slot, k] += delta
@@ -856,7 +907,7 @@ def slot_hist_add(R, slot, plugin, code, delta):
     R.slot_hist_plugin[slot, length] = plugin
     R.slot_hist_code[slot, length] = code
     R.slot_hist_count[slot, length] = delta
-    R.slot_hist_len[slot] = length + 1
+    R.slots[slot].hist_len = length + 1
     return True
 
 
@@ -864,18 +915,18 @@ def slot_hist_add(R, slot, plugin, code, delta):
 def slot_for(R, C, signature):
     """The slot of a signature, assigned on first use; -1 when there is none to give or it is disabled."""
     slot = R.sig_slot[signature]
-    if slot == -1 and C[C_SLOTS] < R.slot_gen.shape[0]:
+    if slot == -1 and C[C_SLOTS] < R.slots.shape[0]:
         slot = C[C_SLOTS]
         C[C_SLOTS] += 1
         R.sig_slot[signature] = slot
-        R.slot_gen[slot] = -1
+        R.slots[slot].gen = -1
     return slot
 
 
 @helper
 def copy_slot_histogram(R, slot, p, hist_plugin, hist_code, hist_count, hist_len):
     kept = 0
-    for k in range(R.slot_hist_len[slot]):
+    for k in range(R.slots[slot].hist_len):
         if R.slot_hist_count[slot, k] > 0:
             hist_plugin[p, kept] = R.slot_hist_plugin[slot, k]
             hist_code[p, kept] = R.slot_hist_code[slot, k]

@@ -37,7 +37,7 @@ def resources_in_use(result: ReplayResult) -> list[tuple[int, str]]:
     """(column, name) of the resources some node offers or some pod requests: the others (often
     ephemeral-storage) would only add columns of zeros."""
     allocatable = result.state.nodes.allocatable.sum(axis=0)
-    requested = result.requests[np.unique(result.arrays.shape)].any(axis=0) if result.requests.size else \
+    requested = result.requests[np.unique(result.arrays.spec)].any(axis=0) if result.requests.size else \
         np.zeros(len(result.state.resources), dtype=bool)
     return [(r, resource) for r, resource in enumerate(result.state.resources)
             if allocatable[r] > 0 or requested[r]]
@@ -60,21 +60,21 @@ def placements(result: ReplayResult) -> pd.DataFrame:
     })
     requests = result.requests
     for r, resource in resources_in_use(result):
-        frame[column_name(resource)] = requests[R.shape, r]
+        frame[column_name(resource)] = requests[R.spec, r]
     return frame
 
 
 def timeline(result: ReplayResult) -> pd.DataFrame:
     R, state = result.arrays, result.state
     rows = result.timeline_length
-    data: dict[str, object] = {"time": R.tl_time[:rows]}
+    data: dict[str, object] = {"time": R.tl["time"][:rows]}
     allocatable = state.nodes.allocatable.sum(axis=0)
     for r, resource in resources_in_use(result):
         label = "cpu_milli" if resource == CPU else resource
         data[f"allocated_{label}"] = R.tl_alloc[:rows, r]
         data[f"allocatable_{label}"] = np.full(rows, allocatable[r], dtype=np.int64)
-    data["running"] = R.tl_running[:rows]
-    data["pending"] = R.tl_pending[:rows]
+    data["running"] = R.tl["running"][:rows]
+    data["pending"] = R.tl["pending"][:rows]
     return pd.DataFrame(data)
 
 
@@ -109,12 +109,12 @@ def gpu_fragmentation(result: ReplayResult, pods: np.ndarray) -> dict | None:
     used = np.zeros_like(allocatable)
     requests = result.requests
     R = result.arrays
-    np.add.at(used, R.node[pods], requests[R.shape[pods]])
+    np.add.at(used, R.node[pods], requests[R.spec[pods]])
     free = allocatable - used
     total_gpus = int(allocatable[:, g].sum())
     free_gpus = free[:, g]
     gpu_tasks = np.flatnonzero(requests[:, g] > 0)
-    counts = np.bincount(R.shape, minlength=requests.shape[0])[gpu_tasks].astype(np.float64)
+    counts = np.bincount(R.spec, minlength=requests.shape[0])[gpu_tasks].astype(np.float64)
     fragments = 0.0
     if len(gpu_tasks) and counts.sum() > 0:
         weights = counts / counts.sum()
@@ -141,7 +141,7 @@ def summary(result: ReplayResult, *, mode: str, seed: int, trace: str, config: s
     held = int((R.status == queue.HELD).sum())
     allocatable = state.nodes.allocatable.sum(axis=0)
     rows = result.timeline_length
-    times = R.tl_time[:rows]
+    times = R.tl["time"][:rows]
     allocation: dict[str, dict] = {}
     for r, resource in resources_in_use(result):
         series = R.tl_alloc[:rows, r].astype(np.float64)
