@@ -34,6 +34,7 @@ plugin's own small integers; ``Plugin.reasons(code)`` turns one into upstream's 
 from __future__ import annotations
 
 import enum
+import hashlib
 import inspect
 from dataclasses import dataclass, fields
 from typing import Any, Callable, ClassVar
@@ -42,6 +43,7 @@ import numpy as np
 from numba import njit
 from numba.core import config as numba_config
 from numba.core import types as numba_types
+from numba.core.caching import FunctionCache
 from numba.core.registry import CPUDispatcher
 
 SUCCESS = 0
@@ -129,16 +131,50 @@ class KernelDispatcher(CPUDispatcher):
         return self.py_func(*args, **kwargs)
 
 
-def compiled_for_loops(function: Callable, **options: Any) -> Callable:
-    """``function`` as a ``KernelDispatcher`` with numba ``options`` (``cache`` among them); the function
-    itself under ``NUMBA_DISABLE_JIT``, as ``numba.njit`` does."""
+class _CacheWithSources(FunctionCache):
+    """numba's on-disk cache of a function, also invalidated when any of ``sources`` changes: numba
+    only looks at the function's own file, and a function that calls functions or reads constants of
+    other modules would otherwise keep a stale compile after those change."""
+
+    def __init__(self, py_func, sources: tuple[str, ...]):
+        super().__init__(py_func)
+        self._sources = sources
+
+    def _index_key(self, sig, codegen):
+        return super()._index_key(sig, codegen) + (_sources_digest(self._sources),)
+
+
+_DIGESTS: dict[tuple[str, ...], str] = {}
+
+
+def _sources_digest(paths: tuple[str, ...]) -> str:
+    if paths not in _DIGESTS:
+        digest = hashlib.sha256()
+        for path in paths:
+            with open(path, "rb") as handle:
+                digest.update(handle.read())
+        _DIGESTS[paths] = digest.hexdigest()
+    return _DIGESTS[paths]
+
+
+def cache_with_sources(dispatcher, sources: tuple[str, ...]):
+    """Give a numba dispatcher an on-disk cache that also depends on the files ``sources``."""
+    if not numba_config.DISABLE_JIT:
+        dispatcher._cache = _CacheWithSources(dispatcher.py_func, tuple(sources))
+    return dispatcher
+
+
+def compiled_for_loops(function: Callable, sources: tuple[str, ...] = (), **options: Any) -> Callable:
+    """``function`` as a ``KernelDispatcher`` with numba ``options`` (``cache`` among them; a cached
+    compile also depends on the files ``sources``); the function itself under ``NUMBA_DISABLE_JIT``, as
+    ``numba.njit`` does."""
     if numba_config.DISABLE_JIT:
         return function
     cache = options.pop("cache", False)
     dispatcher = KernelDispatcher(py_func=function, locals={}, targetoptions={
         "nopython": True, "no_cpython_wrapper": True, "no_cfunc_wrapper": True, **options})
     if cache:
-        dispatcher.enable_caching()
+        dispatcher._cache = _CacheWithSources(function, tuple(sources)) if sources else FunctionCache(function)
     return dispatcher
 
 

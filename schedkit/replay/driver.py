@@ -18,10 +18,7 @@ from ..framework.loop_build import build_loop
 from . import queue
 from .incremental import REPLAY_HOOKS
 
-HELPERS = {name: getattr(queue, name) for name in (
-    "record", "cluster_event", "pop_next", "next_time", "pop_finished", "departed", "delete_pending",
-    "admit_arrivals", "flush", "timeline_row", "log_change", "slot_hist_add", "slot_for", "copy_slot_histogram",
-    "batch_add", "release_head")}
+HELPERS = {function.__name__: function for function in queue.DRIVER_FUNCTIONS}
 
 # Counter slots, events and statuses the generated source spells as numbers.
 NAMES = {name: getattr(queue, name) for name in (
@@ -37,56 +34,56 @@ def _named(text: str, names: dict[str, int]) -> str:
 
 def generate_replay_body(spec: LoopSpec) -> str:
     states = ", ".join(f"S{i}" for i in range(len(spec.plugins)))
-    out = [f"def replay_loop({LOOP_ARGS}, R, C, F, limit, {states}):"]
+    out = [f"def replay_loop({LOOP_ARGS}, tables, counts, times, limit, {states}):"]
     out.extend(preamble_lines(spec))
     out.extend(_lines(4, _named("""
-node_stamp = R.node_stamp  # node changes are counted across calls: the signature slots compare them
-clock = C[C_CLOCK]
-now = F[0]
-num_pods = R.pods.shape[0]  # queue items from here on are groups of pods (queue.py)
+node_stamp = tables.node_stamp  # node changes are counted across calls: the signature slots compare them
+clock = counts[C_CLOCK]
+now = times[0]
+num_pods = tables.pods.shape[0]  # queue items from here on are groups of pods (queue.py)
 cycles = 0
 prev = -1
 fast_fail = False
 while True:
     if prev >= num_pods:
-        if R.items[prev].status == IN_FLIGHT:  # a group whose cycle found a node, or could not tell
-            release_head(R, C, F, prev)
+        if tables.items[prev].status == IN_FLIGHT:  # a group whose cycle found a node, or could not tell
+            release_head(tables, counts, times, prev)
         prev = -1
     elif prev >= 0:
-        sp = R.items[prev].spec
-        if record(R, C, F, pods, prev, now, clock, fast_fail, out_node[sp], out_reject_plugin[sp],
+        sp = tables.items[prev].spec
+        if record(tables, counts, times, pods, prev, now, clock, fast_fail, out_node[sp], out_reject_plugin[sp],
                   out_reject_code[sp], hist_plugin, hist_code, hist_count, hist_len):
-            cluster_event(R, C, F, EV_POD_ADD, now)
+            cluster_event(tables, counts, times, EV_POD_ADD, now)
         prev = -1
-    if (cycles >= limit or C[C_FAIL_USED] + FAIL_MARGIN >= R.fail.shape[0]
-            or C[C_TL_LEN] >= R.tl.shape[0]):
-        F[0] = now
-        C[C_CLOCK] = clock
-        C[C_CYCLES] += cycles
+    if (cycles >= limit or counts[C_FAIL_USED] + FAIL_MARGIN >= tables.fail.shape[0]
+            or counts[C_TL_LEN] >= tables.tl.shape[0]):
+        times[0] = now
+        counts[C_CLOCK] = clock
+        counts[C_CYCLES] += cycles
         return 1
-    g = pop_next(R, C, F, now, clock, out_reject_plugin, out_reject_code, hist_plugin, hist_code, hist_count,
+    item = pop_next(tables, counts, times, now, clock, out_reject_plugin, out_reject_code, hist_plugin, hist_code, hist_count,
                  hist_len)
-    if g < 0:
-        if C[C_STEP_OPEN] == 1:
-            timeline_row(R, C, now)
-            C[C_STEP_OPEN] = 0
-        t = next_time(R, C, F)
+    if item < 0:
+        if counts[C_STEP_OPEN] == 1:
+            timeline_row(tables, counts, now)
+            counts[C_STEP_OPEN] = 0
+        t = next_time(tables, counts, times)
         if t == np.inf:
-            C[C_DONE] = 1
-            F[0] = now
-            C[C_CLOCK] = clock
-            C[C_CYCLES] += cycles
+            counts[C_DONE] = 1
+            times[0] = now
+            counts[C_CLOCK] = clock
+            counts[C_CYCLES] += cycles
             return 0
         now = t
-        F[0] = now
-        C[C_STEP_OPEN] = 1
+        times[0] = now
+        counts[C_STEP_OPEN] = 1
         while True:
-            d = pop_finished(R, C, now)
+            d = pop_finished(tables, counts, now)
             if d < 0:
                 break
-            if R.items[d].status == RUNNING:
-                n = R.pods[d].node
-                s = R.items[d].spec
+            if tables.items[d].status == RUNNING:
+                n = tables.pods[d].node
+                s = tables.items[d].spec
 """, NAMES)))
     for i in reversed(spec.reserve):
         out.extend(_lines(20, call_kernel(spec, i, "unreserve", f"nodes, pods, s, n, S{i}", node="n", pod="s")))
@@ -94,20 +91,20 @@ while True:
 assume(nodes, pods, s, n, -1)
 clock += 1
 node_stamp[n] = clock
-log_change(R, C, n)
-departed(R, C, pods, d, now)
-cluster_event(R, C, F, EV_POD_DELETE, now)
+log_change(tables, counts, n)
+departed(tables, counts, pods, d, now)
+cluster_event(tables, counts, times, EV_POD_DELETE, now)
 """, NAMES)))
     out.extend(_lines(4, _named("""
             else:
-                delete_pending(R, C, d, now)
-        admit_arrivals(R, C, now)
-        flush(R, C, F, now)
+                delete_pending(tables, counts, d, now)
+        admit_arrivals(tables, counts, now)
+        flush(tables, counts, times, now)
         continue
     cycles += 1
-    prev = g
-    p = R.items[g].spec
-    is_group = g >= num_pods
+    prev = item
+    p = tables.items[item].spec
+    is_group = item >= num_pods
     fast_fail = False
 """, NAMES)))
     cycle = [line[:-len("return")] + "return -1" if line.strip() == "return" else line

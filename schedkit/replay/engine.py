@@ -84,7 +84,8 @@ def _event_masks(profile) -> np.ndarray:
 
 def _grow(array: np.ndarray, rows: int, fill) -> np.ndarray:
     extra = np.full((rows,) + array.shape[1:], fill, dtype=array.dtype)
-    return np.concatenate([array, extra])
+    grown = np.concatenate([array, extra])
+    return grown.view(np.recarray) if isinstance(array, np.recarray) else grown
 
 
 def replay(scheduler: Scheduler, workload: Workload, seed: int = 0,
@@ -122,14 +123,14 @@ def replay(scheduler: Scheduler, workload: Workload, seed: int = 0,
     states = [prepared[id(plugin)] for plugin in profile.plugins]
     sig = scheduler._signatures(profile, shapes)
     outputs = _Outputs(len(shapes), state.num_nodes, 0, explain=False)
-    R = _arrays(workload, columns, held, profile, state, int(sig.max()) + 1 if len(sig) else 0)
-    C, F = queue.new_counters()
-    F[queue.F_BACKOFF_INITIAL] = BACKOFF_INITIAL
-    F[queue.F_BACKOFF_MAX] = BACKOFF_MAX
-    F[queue.F_LEFTOVER] = UNSCHEDULABLE_LEFTOVER
-    C[queue.C_POP_BACKOFF] = 1  # SchedulerPopFromBackoffQ: beta, on by default since v1.33
-    C[queue.C_G_FREE] = R.g_free.shape[0]
-    C[queue.C_GROUPS_ON] = int(groups)
+    tables = _arrays(workload, columns, held, profile, state, int(sig.max()) + 1 if len(sig) else 0)
+    counts, times = queue.new_counters()
+    times[queue.F_BACKOFF_INITIAL] = BACKOFF_INITIAL
+    times[queue.F_BACKOFF_MAX] = BACKOFF_MAX
+    times[queue.F_LEFTOVER] = UNSCHEDULABLE_LEFTOVER
+    counts[queue.C_POP_BACKOFF] = 1  # SchedulerPopFromBackoffQ: beta, on by default since v1.33
+    counts[queue.C_G_FREE] = tables.g_free.shape[0]
+    counts[queue.C_GROUPS_ON] = int(groups)
 
     scheduler.next_start_node_index[:] = 0
     rng = np.array([seed % 2**64], dtype=np.uint64)
@@ -146,7 +147,7 @@ def replay(scheduler: Scheduler, workload: Workload, seed: int = 0,
     def call(limit: int) -> int:
         scratch = new_scratch(state.num_nodes, len(profile.score_slots))
         return outputs.run(profile, inputs, lambda: function(state.nodes, columns, empty, *settings, *outputs.args(),
-                                                             sig, scratch, R, C, F, limit, *states))
+                                                             sig, scratch, tables, counts, times, limit, *states))
 
     if compiling:
         compiling(name)
@@ -158,127 +159,81 @@ def replay(scheduler: Scheduler, workload: Workload, seed: int = 0,
     compile_seconds = time.perf_counter() - compile_start
     loop_seconds = 0.0
     total = workload.num_pods
-    while not C[queue.C_DONE]:
-        if C[queue.C_FAIL_USED] + queue.FAIL_MARGIN >= R.fail.shape[0]:
-            R = _grow_failures(R)
-        if C[queue.C_TL_LEN] >= R.tl.shape[0]:
-            R = _grow_timeline(R)
+    while not counts[queue.C_DONE]:
+        if counts[queue.C_FAIL_USED] + queue.FAIL_MARGIN >= tables.fail.shape[0]:
+            tables = _grow_failures(tables)
+        if counts[queue.C_TL_LEN] >= tables.tl.shape[0]:
+            tables = _grow_timeline(tables)
         tick = time.perf_counter()
         call(chunk)
         loop_seconds += time.perf_counter() - tick
         if progress:
-            progress(int(C[queue.C_NEXT_ARRIVAL]), total, float(F[queue.F_NOW]))
+            progress(int(counts[queue.C_NEXT_ARRIVAL]), total, float(times[queue.F_NOW]))
 
-    queue.settle_groups(R)
-    R = _pods_only(R)
-    messages = _messages(R, profile, state.num_nodes, held, workload)
-    return ReplayResult(workload, state, R, C, messages, name, time.perf_counter() - started, compile_seconds,
-                        loop_seconds, int(R.attempts.sum()), int(C[queue.C_CYCLES]),
-                        int(C[queue.C_GROUP_ATTEMPTS]),
-                        float(F[queue.F_NOW]), columns.requests)
+    queue.settle_groups(tables)
+    tables = _pods_only(tables)
+    messages = _messages(tables, profile, state.num_nodes, held, workload)
+    return ReplayResult(workload, state, tables, counts, messages, name, time.perf_counter() - started, compile_seconds,
+                        loop_seconds, int(tables.attempts.sum()), int(counts[queue.C_CYCLES]),
+                        int(counts[queue.C_GROUP_ATTEMPTS]),
+                        float(times[queue.F_NOW]), columns.requests)
 
 
 def _arrays(workload: Workload, columns, held: dict[int, str], profile, state: ClusterState,
             signatures: int) -> queue.ReplayArrays:
+    """The replay's tables for ``workload``: every pod not arrived yet (or held: gated, no profile)."""
     P = workload.num_pods
-    G = P  # groups are never empty and never share a pod, bar emptied ones waiting to be popped: at most P
-    shape = np.asarray(workload.shape_of, dtype=np.int64)
-    status = np.full(P, queue.NOT_ARRIVED, dtype=np.int64)
-    if held:
-        status[np.isin(shape, np.fromiter(held, dtype=np.int64))] = queue.HELD
-    order = np.lexsort((np.arange(P), workload.arrival)).astype(np.int64)
-    fail_rows = min(P, 4096) + queue.FAIL_MARGIN + 1
-    timeline_rows = 4096
-    width = len(state.resources)
     N = state.num_nodes
-    slots = max(1, min(signatures, SLOT_BUDGET // max(N, 1)))
-    items = np.zeros(P + G, dtype=queue.ITEM)
-    items["spec"][:P] = shape
-    items["status"] = queue.FREE
-    items["status"][:P] = status
-    items["neg_priority"][:P] = -columns.priority[shape]
-    items["reject_mask"] = 0
-    items["fail_slot"] = -1
-    items["unsched_pos"] = -1
-    items["tie"] = np.arange(P + G, dtype=np.int64)
-    pods = np.zeros(P, dtype=queue.POD)
-    pods["arrival"] = workload.arrival
-    pods["duration"] = workload.duration
-    pods["deadline"] = workload.deadline
-    for name in ("scheduled", "left"):
-        pods[name] = np.nan
-    for name in ("node", "group_of", "g_next", "g_prev"):
-        pods[name] = -1
-    groups = np.zeros(G, dtype=queue.GROUP)
-    groups["head"] = -1
-    groups["tail"] = -1
-    fail = np.zeros(fail_rows, dtype=queue.FAILURE)
-    fail["reject_plugin"] = -1
-    slot_table = np.zeros(slots, dtype=queue.SLOT)
-    slot_table["gen"] = -1
-    return queue.ReplayArrays(
-        items=items,
-        pods=pods,
-        arrival_order=order,
-        groups=groups,
-        g_free=np.arange(G - 1, -1, -1, dtype=np.int64),
-        shape_group=np.full(max(len(columns.priority), 1), -1, dtype=np.int64),
-        batch=np.zeros(queue.BATCH_MAX, dtype=np.int64),
-        active_heap=np.zeros(items.shape[0], dtype=np.int64),
-        backoff_heap=np.zeros(items.shape[0], dtype=np.int64),
-        finish_heap=np.zeros(P, dtype=np.int64),
-        unsched_list=np.zeros(2 * items.shape[0], dtype=np.int64),
-        mask_count=np.zeros(queue.MASK_SLOTS + 1, dtype=np.int64),
-        event_mask=_event_masks(profile),
-        fail=fail,
-        fail_plugin=np.zeros((fail_rows, FAIL_WIDTH), dtype=np.int64),
-        fail_code=np.zeros((fail_rows, FAIL_WIDTH), dtype=np.int64),
-        fail_count=np.zeros((fail_rows, FAIL_WIDTH), dtype=np.int64),
-        tl=np.zeros(timeline_rows, dtype=queue.TIMELINE),
-        tl_alloc=np.zeros((timeline_rows, width), dtype=np.int64),
-        alloc_total=state.nodes.requested.sum(axis=0).astype(np.int64),
-        node_stamp=np.zeros(max(N, 1), dtype=np.int64),
-        change_log=np.zeros(4 * P + N + 16, dtype=np.int64),
-        sig_slot=np.full(max(signatures, 1), -1, dtype=np.int64),
-        slots=slot_table,
-        slot_hist_plugin=np.zeros((slots, HISTOGRAM_WIDTH), dtype=np.int64),
-        slot_hist_code=np.zeros((slots, HISTOGRAM_WIDTH), dtype=np.int64),
-        slot_hist_count=np.zeros((slots, HISTOGRAM_WIDTH), dtype=np.int64),
-        slot_code=np.zeros((slots, N), dtype=np.int64),
-        slot_plugin=np.zeros((slots, N), dtype=np.int64),
-        slot_stamp=np.full((slots, N), -1, dtype=np.int64),
-    )
+    tables = queue.new_tables(
+        P, shapes=len(columns.priority), fail_rows=min(P, 4096) + queue.FAIL_MARGIN + 1,
+        fail_width=FAIL_WIDTH, timeline_rows=4096, resources=len(state.resources), nodes=N,
+        signatures=signatures, slots=max(1, min(signatures, SLOT_BUDGET // max(N, 1))),
+        hist_width=HISTOGRAM_WIDTH)
+    shape = np.asarray(workload.shape_of, dtype=np.int64)
+    items, pods = tables.items, tables.pods
+    items.spec[:P] = shape
+    items.status[:P] = queue.NOT_ARRIVED
+    if held:
+        items.status[:P][np.isin(shape, np.fromiter(held, dtype=np.int64))] = queue.HELD
+    items.neg_priority[:P] = -columns.priority[shape]
+    pods.arrival[:] = workload.arrival
+    pods.duration[:] = workload.duration
+    pods.deadline[:] = workload.deadline
+    tables.arrival_order[:] = np.lexsort((np.arange(P), workload.arrival))
+    tables.event_mask[:] = _event_masks(profile)
+    tables.alloc_total[:] = state.nodes.requested.sum(axis=0)
+    return tables
 
 
-def _pods_only(R: queue.ReplayArrays) -> queue.ReplayArrays:
+def _pods_only(tables: queue.ReplayArrays) -> queue.ReplayArrays:
     """The per-item records cut to the pods, the groups' rows dropped (after settle_groups)."""
-    return R._replace(items=R.items[:R.pods.shape[0]])
+    return tables._replace(items=tables.items[:tables.pods.shape[0]])
 
 
-def _grow_failures(R: queue.ReplayArrays) -> queue.ReplayArrays:
-    rows = R.fail.shape[0]
-    fail = _grow(R.fail, rows, 0)
+def _grow_failures(tables: queue.ReplayArrays) -> queue.ReplayArrays:
+    rows = tables.fail.shape[0]
+    fail = _grow(tables.fail, rows, 0)
     fail["reject_plugin"][rows:] = -1
-    return R._replace(fail=fail, fail_plugin=_grow(R.fail_plugin, rows, 0), fail_code=_grow(R.fail_code, rows, 0),
-                      fail_count=_grow(R.fail_count, rows, 0))
+    return tables._replace(fail=fail, fail_plugin=_grow(tables.fail_plugin, rows, 0), fail_code=_grow(tables.fail_code, rows, 0),
+                      fail_count=_grow(tables.fail_count, rows, 0))
 
 
-def _grow_timeline(R: queue.ReplayArrays) -> queue.ReplayArrays:
-    rows = R.tl.shape[0]
-    return R._replace(tl=_grow(R.tl, rows, 0), tl_alloc=_grow(R.tl_alloc, rows, 0))
+def _grow_timeline(tables: queue.ReplayArrays) -> queue.ReplayArrays:
+    rows = tables.tl.shape[0]
+    return tables._replace(tl=_grow(tables.tl, rows, 0), tl_alloc=_grow(tables.tl_alloc, rows, 0))
 
 
-def _messages(R: queue.ReplayArrays, profile, num_nodes: int, held: dict[int, str],
+def _messages(tables: queue.ReplayArrays, profile, num_nodes: int, held: dict[int, str],
               workload: Workload) -> list[str | None]:
     messages: list[str | None] = [None] * workload.num_pods
     cache: dict[tuple, str] = {}
-    for g in np.flatnonzero(R.items["fail_slot"] >= 0):
-        slot = int(R.items["fail_slot"][g])
-        length = int(R.fail["length"][slot])
+    for g in np.flatnonzero(tables.items["fail_slot"] >= 0):
+        slot = int(tables.items["fail_slot"][g])
+        length = int(tables.fail["length"][slot])
         kept = min(length, FAIL_WIDTH)
-        hist = tuple((int(R.fail_plugin[slot, k]), int(R.fail_code[slot, k]), int(R.fail_count[slot, k]))
+        hist = tuple((int(tables.fail_plugin[slot, k]), int(tables.fail_code[slot, k]), int(tables.fail_count[slot, k]))
                      for k in range(kept))
-        key = (int(R.fail["reject_plugin"][slot]), int(R.fail["reject_code"][slot]), hist, length)
+        key = (int(tables.fail["reject_plugin"][slot]), int(tables.fail["reject_code"][slot]), hist, length)
         text = cache.get(key)
         if text is None:
             text = failure_message(profile, num_nodes, key[0], key[1], list(hist))
@@ -287,6 +242,6 @@ def _messages(R: queue.ReplayArrays, profile, num_nodes: int, held: dict[int, st
             cache[key] = text
         messages[g] = text
     if held:
-        for g in np.flatnonzero(np.isin(R.spec, list(held))):
-            messages[g] = held[int(R.spec[g])]
+        for g in np.flatnonzero(np.isin(tables.spec, list(held))):
+            messages[g] = held[int(tables.spec[g])]
     return messages

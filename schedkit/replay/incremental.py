@@ -53,47 +53,47 @@ if code == 0 and run_f{i}:
     out = _lines(8, f"""
 slot_ready = False
 if {guard}:
-    slot = slot_for(R, C, sig[p])
+    slot = slot_for(tables, counts, sig[p])
     if slot >= 0:
         usable = True
-        resync = R.slots[slot].gen != C[{queue.C_LOG_GEN}]
-        first_change = R.slots[slot].logpos
-        count = C[{queue.C_LOG_LEN}] - first_change
+        resync = tables.slots[slot].gen != counts[{queue.C_LOG_GEN}]
+        first_change = tables.slots[slot].logpos
+        count = counts[{queue.C_LOG_LEN}] - first_change
         if resync:
-            R.slots[slot].hist_len = 0
-            R.slots[slot].feasible = 0
+            tables.slots[slot].hist_len = 0
+            tables.slots[slot].feasible = 0
             count = N
         for k in range(count):
             if resync:
                 n = k
             else:
-                n = R.change_log[first_change + k]
-                if R.slot_stamp[slot, n] == node_stamp[n]:
+                n = tables.change_log[first_change + k]
+                if tables.slot_stamp[slot, n] == node_stamp[n]:
                     continue
 """)
     out += chain(20)
     out += check(20)
     out += _lines(20, """
 if not resync:
-    if R.slot_code[slot, n] == 0:
-        R.slots[slot].feasible -= 1
+    if tables.slot_code[slot, n] == 0:
+        tables.slots[slot].feasible -= 1
     else:
-        slot_hist_add(R, slot, R.slot_plugin[slot, n], R.slot_code[slot, n], -1)
+        slot_hist_add(tables, slot, tables.slot_plugin[slot, n], tables.slot_code[slot, n], -1)
 if code == 0:
-    R.slots[slot].feasible += 1
-elif not slot_hist_add(R, slot, failed, code, 1):
+    tables.slots[slot].feasible += 1
+elif not slot_hist_add(tables, slot, failed, code, 1):
     usable = False
-R.slot_code[slot, n] = code
-R.slot_plugin[slot, n] = failed
-R.slot_stamp[slot, n] = node_stamp[n]
+tables.slot_code[slot, n] = code
+tables.slot_plugin[slot, n] = failed
+tables.slot_stamp[slot, n] = node_stamp[n]
 """)
     out += _lines(16, f"""
-R.slots[slot].gen = C[{queue.C_LOG_GEN}]
-R.slots[slot].logpos = C[{queue.C_LOG_LEN}]
+tables.slots[slot].gen = counts[{queue.C_LOG_GEN}]
+tables.slots[slot].logpos = counts[{queue.C_LOG_LEN}]
 if not usable:
-    R.sig_slot[sig[p]] = -2
-elif R.slots[slot].feasible == 0:
-    copy_slot_histogram(R, slot, p, hist_plugin, hist_code, hist_count, hist_len)
+    tables.sig_slot[sig[p]] = -2
+elif tables.slots[slot].feasible == 0:
+    copy_slot_histogram(tables, slot, p, hist_plugin, hist_code, hist_count, hist_len)
     fast_fail = True
 else:
     slot_ready = True  # the full cycle reads each node's verdict from the slot
@@ -107,7 +107,7 @@ if out_nominated[p] < 0:
 """)
     out += _lines(12, """
 if is_group:
-    batch_add(R, C, g)  # its members fail together, up to the next pod (queue.finish_batch)
+    batch_add(tables, counts, item)  # its members fail together, up to the next pod (queue.finish_batch)
 continue
 """)
     # A group whose members might fit goes no further: its first member is tried alone.
@@ -124,6 +124,6 @@ if is_group:
 # every node change logged for the slots.
 REPLAY_HOOKS = CycleHooks(
     after_pre_filter=fast_fail_lines,
-    known_verdict=("slot_ready", "R.slot_code[slot, n]", "R.slot_plugin[slot, n]"),
-    node_changed="log_change(R, C, chosen)",
+    known_verdict=("slot_ready", "tables.slot_code[slot, n]", "tables.slot_plugin[slot, n]"),
+    node_changed="log_change(tables, counts, chosen)",
 )
