@@ -3,7 +3,9 @@
 Only the fields kube-scheduler looks at are kept. Parsing validates each field and raises
 ``InputError`` naming the file and field path. Resource requests are computed here, once, with
 upstream's rules (staging ``k8s.io/component-helpers/resource/helpers.go`` ``PodRequests``), so
-every later stage works with integers: cpu in millicores, everything else in units.
+every later stage works with integers: cpu in millicores, everything else in units. Quantities are
+summed exactly and only the totals are turned into integers, by ``quantity.to_int_for_resource``
+(``MilliValue()`` for cpu, ``Value()`` for the rest), as the scheduler's ``SetMaxResource`` does.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from fractions import Fraction
 from typing import Any
 
 from .errors import InputError, join_path
-from .quantity import QuantityError, parse_quantity
+from .quantity import QuantityError, parse_quantity, to_int_for_resource
 
 CPU = "cpu"
 MEMORY = "memory"
@@ -205,14 +207,16 @@ class _Fields:
         return result
 
 
-INT64_MAX = 2**63 - 1
+# quantity.py's Value()/MilliValue() saturate at the int64 rails, so a total at or past 2**64 converts
+# exactly as 2**64 does. Capping there keeps a pod's sum of several huge requests (each of which parsed
+# fine, e.g. two containers asking for cpu "9e9999") under quantity.py's magnitude limit, which it
+# enforces on every input, and leaves every other total untouched.
+_PAST_INT64 = Fraction(2**64)
 
 
-def to_units(resource: str, quantity: Fraction) -> int:
-    """cpu as MilliValue(), everything else as Value(): both round up (resource.Quantity). Values past
-    int64 are clamped to its maximum, as newer apimachinery does (v1.36 wraps around instead)."""
-    units = math.ceil(quantity * 1000) if resource == CPU else math.ceil(quantity)
-    return max(min(units, INT64_MAX), -INT64_MAX)
+def _saturating(total: Fraction) -> Fraction:
+    """``total``, or the nearest of +/-2**64 when beyond them: the same integer either way."""
+    return max(min(total, _PAST_INT64), -_PAST_INT64)
 
 
 def parse_node(obj: dict[str, Any], source: str = "", base: str = "") -> Node:
@@ -237,7 +241,7 @@ def parse_node(obj: dict[str, Any], source: str = "", base: str = "") -> Node:
     if not allocatable_raw:
         allocatable_raw, where = status.get("capacity"), "status.capacity"
     allocatable = {
-        res: to_units(res, q) for res, q in f.resource_list(allocatable_raw, p(where)).items()
+        res: to_int_for_resource(res, q) for res, q in f.resource_list(allocatable_raw, p(where)).items()
     }
     images = []
     for i, raw in enumerate(f.sequence(status.get("images"), p("status.images"))):
@@ -466,7 +470,7 @@ def parse_pod(
         pod_level,
         non_missing={CPU: Fraction(DEFAULT_MILLI_CPU_REQUEST, 1000), MEMORY: Fraction(DEFAULT_MEMORY_REQUEST)},
     )
-    requests = {res: to_units(res, q) for res, q in exact.items()}
+    requests = {res: to_int_for_resource(res, _saturating(q)) for res, q in exact.items()}
     requests = {res: v for res, v in requests.items() if v != 0}
 
     tolerations = []
@@ -507,8 +511,8 @@ def parse_pod(
         priority=priority,
         scheduler_name=f.string(spec.get("schedulerName"), p("spec.schedulerName")) or "default-scheduler",
         requests=requests,
-        nonzero_cpu=to_units(CPU, nonzero.get(CPU, Fraction(0))),
-        nonzero_memory=to_units(MEMORY, nonzero.get(MEMORY, Fraction(0))),
+        nonzero_cpu=to_int_for_resource(CPU, _saturating(nonzero.get(CPU, Fraction(0)))),
+        nonzero_memory=to_int_for_resource(MEMORY, _saturating(nonzero.get(MEMORY, Fraction(0)))),
         node_selector=f.labels(spec.get("nodeSelector"), p("spec.nodeSelector")),
         node_affinity=parse_node_affinity(f, affinity.get("nodeAffinity"), p("spec.affinity.nodeAffinity")),
         tolerations=tuple(tolerations),

@@ -451,7 +451,11 @@ def cpu_millis(quantity: QuantityLike) -> int:
 
 
 def to_int_for_resource(resource_name: str, quantity: QuantityLike) -> int:
-    """The integer kube-scheduler works with: millicores for ``cpu``, ``Value()`` for the rest."""
+    """The integer kube-scheduler works with: millicores for ``cpu``, ``Value()`` for the rest.
+
+    The one conversion production uses (``objects.py``: node allocatable, pod requests and their
+    scoring defaults), as upstream's ``Resource.SetMaxResource`` applies it to a pod's summed requests.
+    """
     if resource_name == "cpu":
         return milli_value(quantity)
     return value(quantity)

@@ -4,6 +4,8 @@ Tables marked "upstream" are facts transcribed from
 staging/src/k8s.io/apimachinery/pkg/api/resource/quantity_test.go (TestQuantityParse,
 TestParseQuantityString, TestQuantityParseEmit, TestQuantityString) and the v1.36 sources
 (quantity.go, suffix.go, scale_int.go, amount.go, math.go): input -> exact value.
+
+The last section proves production (``objects.parse_node`` / ``parse_pod``) converts with this module.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from schedkit import objects, quantity
+from schedkit.objects import DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST, parse_node, parse_pod
 from schedkit.quantity import (
     ERR_FORMAT_WRONG,
     ERR_NUMERIC,
@@ -657,3 +661,112 @@ def test_property_never_crashes_with_anything_but_quantity_error(text):
     assert (q * 10**9).denominator == 1  # always a whole number of nanos
     assert isinstance(value(text), int) and MIN_INT64 <= value(text) <= MAX_INT64
     assert isinstance(milli_value(text), int) and MIN_INT64 <= milli_value(text) <= MAX_INT64
+
+
+# --------------------------------------------------------------------------------------------------
+# production converts with this module (objects.py: node allocatable, pod requests, scoring defaults)
+
+RESOURCES = ["cpu", "memory", "ephemeral-storage", "pods", "example.com/gpu", "hugepages-2Mi"]
+
+
+def _pod(*containers: dict, **spec) -> dict:
+    listed = [{"name": f"c{i}", "resources": {"requests": reqs}} for i, reqs in enumerate(containers)]
+    return {"metadata": {"name": "p"}, "spec": {"containers": listed, **spec}}
+
+
+def _node(allocatable: dict) -> dict:
+    return {"metadata": {"name": "n"}, "status": {"allocatable": allocatable}}
+
+
+def _check_single_request(resource: str, text: str) -> None:
+    """One container asking for ``text`` of ``resource``: every integer production derives from it is
+    quantity.py's conversion of that very string (the str path, which tracks upstream's backends)."""
+    expected = to_int_for_resource(resource, text)
+    pod = parse_pod(_pod({resource: text}))
+    assert pod.requests.get(resource, 0) == expected
+    assert pod.nonzero_cpu == (expected if resource == "cpu" else DEFAULT_MILLI_CPU_REQUEST)
+    assert pod.nonzero_memory == (expected if resource == "memory" else DEFAULT_MEMORY_REQUEST)
+    assert parse_node(_node({resource: text})).allocatable[resource] == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(_quantity_strings(), st.sampled_from(RESOURCES))
+def test_property_production_integers_are_quantity_conversions(parts, resource):
+    _sign, whole, frac, dot, suffix = parts
+    _check_single_request(resource, whole + ("." if dot else "") + frac + suffix)  # production refuses < 0
+
+
+@pytest.mark.parametrize(
+    "resource,text,expected",
+    [
+        ("cpu", "0.5m", 1),  # MilliValue rounds up
+        ("cpu", "100n", 1),
+        ("cpu", "1.0001", 1001),
+        ("cpu", "0.1n", 1),  # parsed as 1n first, then up to 1m
+        ("memory", "1.5", 2),  # Value rounds up
+        ("memory", "100n", 1),
+        ("memory", "1.1Ki", 1127),  # 1126.4
+        ("ephemeral-storage", "0.5", 1),
+        ("example.com/gpu", "100m", 1),
+        ("pods", "1e-9", 1),
+        ("cpu", "0", 0),
+        ("memory", "1E", 10**18),
+        ("cpu", "1E", MAX_INT64),  # saturates rather than wrapping as v1.36 does
+        ("memory", "1e9999", MAX_INT64),
+    ],
+)
+def test_production_rounding_cases(resource, text, expected):
+    assert to_int_for_resource(resource, text) == expected
+    _check_single_request(resource, text)
+
+
+def test_requests_are_summed_exactly_then_converted_once():
+    # PodRequests adds Quantities exactly; SetMaxResource converts the total: 0.5m + 0.5m is 1m, not 2m.
+    pod = parse_pod(_pod({"cpu": "0.5m", "memory": "0.5"}, {"cpu": "0.5m", "memory": "0.5"}))
+    assert pod.requests == {"cpu": 1, "memory": 1}
+    assert (pod.nonzero_cpu, pod.nonzero_memory) == (1, 1)
+    pod = parse_pod(_pod({"cpu": "0.5m"}, {"cpu": "0.7m"}, overhead={"cpu": "100n"}))
+    assert pod.requests == {"cpu": to_int_for_resource("cpu", F(1, 2000) + F(7, 10000) + F(1, 10**7))} == {"cpu": 2}
+
+
+def test_nonzero_defaults_go_through_the_same_conversion():
+    # a container without a cpu/memory request counts as 100m / 200Mi for scoring, added before rounding
+    pod = parse_pod(_pod({}, {"cpu": "0.5m", "memory": "0.5"}))
+    assert pod.requests == {"cpu": 1, "memory": 1}
+    assert pod.nonzero_cpu == milli_value(F(DEFAULT_MILLI_CPU_REQUEST, 1000) + F(1, 2000)) == 101
+    assert pod.nonzero_memory == value(DEFAULT_MEMORY_REQUEST + F(1, 2)) == DEFAULT_MEMORY_REQUEST + 1
+    empty = parse_pod(_pod({}))
+    assert (empty.requests, empty.nonzero_cpu, empty.nonzero_memory) == ({}, 100, 200 * MI)
+
+
+def test_huge_sums_saturate_instead_of_passing_the_magnitude_limit():
+    # each request parses (just under 10**10000), their sum does not fit quantity.py's limit: the total
+    # is capped first, which gives the same rail Value()/MilliValue() give any total past int64
+    pod = parse_pod(_pod({"cpu": "9e9999", "memory": "9e9999"}, {"cpu": "9e9999", "memory": "9e9999"}))
+    assert pod.requests == {"cpu": MAX_INT64, "memory": MAX_INT64}
+    assert (pod.nonzero_cpu, pod.nonzero_memory) == (MAX_INT64, MAX_INT64)
+
+
+def test_production_calls_quantity_conversions(monkeypatch):
+    """objects.py has no converter of its own: stub quantity.py's and production's integers follow."""
+    calls = []
+
+    def spy(name, real):
+        def wrapped(q):
+            calls.append((name, q))
+            return real(q) + 7  # a mark no other conversion would produce
+        return wrapped
+
+    monkeypatch.setattr(quantity, "milli_value", spy("milli_value", quantity.milli_value))
+    monkeypatch.setattr(quantity, "value", spy("value", quantity.value))
+    assert not hasattr(objects, "to_units")
+
+    node = parse_node(_node({"cpu": "2", "memory": "1Ki", "pods": "110"}))
+    assert node.allocatable == {"cpu": 2007, "memory": 1031, "pods": 117}
+    assert sorted(calls) == [("milli_value", 2), ("value", 110), ("value", 1024)]
+
+    calls.clear()
+    pod = parse_pod(_pod({"cpu": "0.5m", "memory": "1.5", "example.com/gpu": "1"}))
+    assert pod.requests == {"cpu": 8, "memory": 9, "example.com/gpu": 8}
+    assert (pod.nonzero_cpu, pod.nonzero_memory) == (8, 9)
+    assert sorted(calls) == [("milli_value", F(1, 2000))] * 2 + [("value", 1), ("value", F(3, 2)), ("value", F(3, 2))]
