@@ -139,6 +139,9 @@ class ClusterState:
     input_order: list[Node] = field(default_factory=list)  # as given (the order a cache would add them)
     namespaces: dict[str, dict[str, str]] = field(default_factory=dict)  # Namespace name -> labels
     others: list = field(default_factory=list)  # Services, ReplicaSets, ... (SourcedObject) for plugins
+    # How many pods Reserve/Unreserve/Permit kernels may name with their ``pod`` argument (0 .. pod_ids-1):
+    # the pending pods given to build_state (a batch), or a replay's trace pods (set by the replay).
+    pod_ids: int = 0
 
     def node_objects_in_input_order(self) -> list[Node]:
         return self.input_order or self.node_objects
@@ -238,7 +241,8 @@ def build_state(cluster: Cluster, pending: list[Pod] | None = None) -> ClusterSt
         taint_effect=np.asarray(taint_effect, dtype=np.int8),
     )
     state = ClusterState([n.name for n in nodes], resources, columns, keys, values, node_index, nodes,
-                         input_order=list(cluster.nodes), namespaces=cluster.namespaces, others=cluster.others)
+                         input_order=list(cluster.nodes), namespaces=cluster.namespaces, others=cluster.others,
+                         pod_ids=len(pending or []))
     for pod in cluster.running_pods:
         _account(state, pod)
     return state

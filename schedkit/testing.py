@@ -20,7 +20,7 @@ import numpy as np
 from .cluster import Cluster, cluster_from_objects
 from .errors import PluginError
 from .framework.plugin import (NARROW, SKIP, Code, Plugin, integer_result, is_compiled, kernel_error, python_function,
-                               validate_plugin_class)
+                               takes_pod, validate_plugin_class)
 from .manifests import SourcedObject
 from .objects import Pod, parse_pod
 from .state import Interner, build_state
@@ -388,7 +388,8 @@ def _check_reserve(plugin: Plugin, cluster: Cluster, pod: Pod, where: str) -> No
     prepared = plugin.prepare(state, [pod], columns)
     for n in range(state.num_nodes):
         before = _snapshot(prepared)
-        plugin.kernels.reserve(state.nodes, columns, 0, n, prepared)
-        plugin.kernels.unreserve(state.nodes, columns, 0, n, prepared)
+        extra = (0,) if takes_pod(plugin.kernels.reserve) else ()  # the pod: the only one, row 0
+        plugin.kernels.reserve(state.nodes, columns, 0, n, prepared, *extra)
+        plugin.kernels.unreserve(state.nodes, columns, 0, n, prepared, *extra)
         if not _same(before, prepared):
             raise AssertionError(f"{where}: Unreserve did not undo Reserve on node {state.node_names[n]}")

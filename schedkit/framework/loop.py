@@ -25,14 +25,14 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from .loop_errors import ERR_CURRENT_POD, ERR_SCORE_NOT_INT, ERR_SCORE_RANGE, ERR_UNKNOWN_CODE, KERNEL_IDS, MISSING_STATE
-from .plugin import Plugin, is_compiled
+from .plugin import Plugin, is_compiled, takes_pod
 
 HISTOGRAM_WIDTH = 64  # distinct (plugin, code) failure pairs kept per pod
 
 LOOP_ARGS = (
     "nodes, pods, order, percentage, weights, find_one, rng, start, do_reserve, examine_all, score_all, explain, "
     "out_node, out_nominated, out_reject_plugin, out_reject_code, hist_plugin, hist_code, hist_count, "
-    "hist_len, ex_fail_plugin, ex_fail_code, ex_state, ex_raw, ex_norm, ex_skip, ex_total, err, sig, scratch"
+    "hist_len, ex_fail_plugin, ex_fail_code, ex_state, ex_raw, ex_norm, ex_skip, ex_total, err, sig, pod_ids, scratch"
 )
 
 # ex_state values (explain): how far a node got.
@@ -169,6 +169,13 @@ def filter_call(spec: LoopSpec, i: int, width: int) -> str:
     return indent(call_kernel(spec, i, "filter", f"nodes, pods, p, n, S{i}", "code", "n"), width)
 
 
+def reserve_args(spec: LoopSpec, i: int, kernel: str, row: str, node: str, identity: str) -> str:
+    """Arguments of plugin ``i``'s Reserve/Unreserve/Permit call: with the pod's identity when the kernel
+    declares ``pod``."""
+    args = f"nodes, pods, {row}, {node}, S{i}"
+    return args + f", {identity}" if takes_pod(getattr(spec.plugins[i].kernels, kernel)) else args
+
+
 def call_score(i: int, args: str, target: str, node: str) -> str:
     """Source calling plugin ``i``'s Score kernel into ``target`` and flagging a result that is not an
     integer (``integral`` is a compile-time constant for compiled kernels: no cost per call)."""
@@ -251,6 +258,9 @@ class CycleHooks:
     known_verdict: tuple[str, str, str] | None = None
     # A statement run whenever node ``chosen`` changes (a pod assumed on it or forgotten from it).
     node_changed: str | None = None
+    # The expression naming the pod itself (Reserve/Unreserve/Permit's ``pod``): in the batch loop the
+    # ``pod_ids`` argument maps a row to it (its own row, or a reference replay's trace row).
+    pod_identity: str = "pod_ids[p]"
 
 
 def pod_cycle_lines(spec: LoopSpec, hooks: CycleHooks | None = None, explain: bool = False) -> list[str]:
@@ -465,12 +475,15 @@ if chosen >= 0:
 """))
     if hooks.node_changed:
         add(_lines(12, hooks.node_changed))
+    identity = hooks.pod_identity
     for i in spec.reserve:
-        add(_lines(12, call_kernel(spec, i, "reserve", f"nodes, pods, p, chosen, S{i}", node="chosen")))
+        add(_lines(12, call_kernel(spec, i, "reserve", reserve_args(spec, i, "reserve", "p", "chosen", identity),
+                                   node="chosen")))
     for i in spec.permit:
-        undo = [call_kernel(spec, j, "unreserve", f"nodes, pods, p, chosen, S{j}", node="chosen")
-                for j in reversed(spec.reserve)]
-        call = indent(call_kernel(spec, i, "permit", f"nodes, pods, p, chosen, S{i}", "r", "chosen"), 4)
+        undo = [call_kernel(spec, j, "unreserve", reserve_args(spec, j, "unreserve", "p", "chosen", identity),
+                            node="chosen") for j in reversed(spec.reserve)]
+        call = indent(call_kernel(spec, i, "permit", reserve_args(spec, i, "permit", "p", "chosen", identity), "r",
+                                  "chosen"), 4)
         add(_lines(12, f"""
 if chosen >= 0:
 {call}

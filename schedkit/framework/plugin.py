@@ -20,12 +20,16 @@ post_filter    (nodes, pods, p, state)                              a node row t
 pre_score      (nodes, pods, p, feasible, count, state)             SUCCESS or SKIP
 score          (nodes, pods, p, n, state)                           int64 score
 normalize      (nodes, pods, p, feasible, scores, count, state)     None; rewrites ``scores[:count]``
-reserve        (nodes, pods, p, n, state)                           None; update the plugin's own columns
-unreserve      (nodes, pods, p, n, state)                           None; undo ``reserve``
-permit         (nodes, pods, p, n, state)                           SUCCESS or a positive rejection code
+reserve        (nodes, pods, p, n, state[, pod])                    None; update the plugin's own columns
+unreserve      (nodes, pods, p, n, state[, pod])                    None; undo ``reserve``
+permit         (nodes, pods, p, n, state[, pod])                    SUCCESS or a positive rejection code
 =============  ===================================================  ==========================================
 
-``feasible`` holds the rows of the nodes that passed Filter, ``count`` how many. Failure codes are the
+``feasible`` holds the rows of the nodes that passed Filter, ``count`` how many. ``pod`` (optional: declare
+it to receive it) is the pod itself rather than its spec's row ``p``: its row in the batch, or in the
+trace in a replay, where pods with the same spec share a ``p``; Reserve, Unreserve (also at the pod's
+departure) and Permit of one pod get the same ``pod``, so a plugin may keep per-pod facts (which device
+a pod got) in arrays of ``ClusterState.pod_ids`` rows and read them back. Failure codes are the
 plugin's own small integers; ``Plugin.reasons(code)`` turns one into upstream's reason strings and
 ``Plugin.status(code)`` into its status code. Queue sort and bind are per batch, in Python:
 ``queue_order`` and ``bind``.
@@ -74,6 +78,15 @@ KERNEL_SIGNATURES: dict[str, tuple[str, ...]] = {
     "unreserve": ("nodes", "pods", "p", "n", "state"),
     "permit": ("nodes", "pods", "p", "n", "state"),
 }
+
+# Kernels that may declare a last ``pod`` argument (see the module docstring).
+POD_ARGUMENT_KERNELS = ("reserve", "unreserve", "permit")
+
+
+def takes_pod(kernel: Callable) -> bool:
+    """Whether a Reserve/Unreserve/Permit kernel declares the trailing ``pod`` argument."""
+    return len(inspect.signature(python_function(kernel)).parameters) == len(KERNEL_SIGNATURES["reserve"]) + 1
+
 
 # Upstream's extension point names, for configuration and messages.
 EXTENSION_POINTS = {
@@ -310,7 +323,8 @@ def validate_plugin_class(cls: Any) -> None:
             params = tuple(inspect.signature(python_function(kernel)).parameters)
         except (TypeError, ValueError):
             raise PluginError(f"plugin {cls.name}: cannot read the signature of kernel {point}") from None
-        if len(params) != len(expected):
+        optional_pod = point in POD_ARGUMENT_KERNELS and len(params) == len(expected) + 1
+        if len(params) != len(expected) and not optional_pod:
             raise PluginError(
                 f"plugin {cls.name}: kernel {point}{tuple(params)} must take {len(expected)} arguments "
                 f"({', '.join(expected)})".replace("'", "")

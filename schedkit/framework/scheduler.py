@@ -25,7 +25,7 @@ from .loop_build import build_loop
 from .loop_errors import (ERR_CURRENT_POD, ERR_HISTOGRAM_FULL, ERR_KERNEL, ERR_KIND, ERR_NODE, ERR_PLUGIN, ERR_POD,
                           ERR_SCORE_NOT_INT, ERR_SCORE_RANGE, ERR_SLOTS, ERR_UNKNOWN_CODE, ERR_VALUE, KERNEL_NAMES,
                           MISSING_STATE, locate_kernel_exception)
-from .plugin import Plugin, kernel_error, python_function
+from .plugin import Plugin, kernel_error, python_function, takes_pod
 from .profile import Profile, build_profile
 from .registry import Registry
 from ..errors import PluginError
@@ -206,6 +206,7 @@ class LoopInputs:
     pod_keys: list[str]  # per pod row
     node_names: list[str]
     settings: tuple = ()  # the batch loop's arguments from ``percentage`` to ``explain`` (LOOP_ARGS)
+    pod_ids: np.ndarray | None = None  # the batch loop's ``pod_ids``
 
     def run_python(self, profile: Profile, outputs: "_Outputs", row: int) -> None:
         """One pod's cycle in the plain-Python batch loop (no signature caches, copies of the random
@@ -215,8 +216,9 @@ class LoopInputs:
         loop, _ = build_loop(spec, generate_body(spec, explain=bool(flags[-1])), python=True)
         sig = np.full(self.pods.requests.shape[0], -1, dtype=np.int64)
         scratch = new_scratch(self.nodes.allocatable.shape[0], len(profile.score_slots))
+        pod_ids = self.pod_ids if self.pod_ids is not None else np.arange(sig.shape[0], dtype=np.int64)
         loop(self.nodes, self.pods, np.array([row], dtype=np.int64), percentage, weights, find_one, rng.copy(),
-             start.copy(), *flags, *outputs.args(), sig, scratch, *self.states)
+             start.copy(), *flags, *outputs.args(), sig, pod_ids, scratch, *self.states)
 
     def score_again(self, plugin: int, profile: Profile, row: int, node: int):
         """Plugin ``plugin``'s Score for (pod, node), from the kernel's Python version: what the loop
@@ -320,20 +322,25 @@ class Scheduler:
     def _run(self, profile: Profile, state: ClusterState, columns: PodColumns, order: np.ndarray,
              prepared: dict[int, tuple], outputs: _Outputs, rng: np.ndarray, sig: np.ndarray | None = None, *,
              do_reserve: bool = True, examine_all: bool = False, score_all: bool = False,
-             explain: bool = False, pods: list[Pod] | None = None, python: bool = False) -> None:
+             explain: bool = False, pods: list[Pod] | None = None, python: bool = False,
+             pod_ids: np.ndarray | None = None) -> None:
+        """Run ``profile``'s loop on the rows ``order`` of ``columns``. ``pod_ids``: each row's pod identity
+        (what Reserve/Unreserve/Permit kernels declaring ``pod`` receive); default the row itself."""
         loop = profile.loop(explain, python)
         if sig is None:
             sig = np.full(columns.requests.shape[0], -1, dtype=np.int64)
+        if pod_ids is None:
+            pod_ids = np.arange(columns.requests.shape[0], dtype=np.int64)
         states = [prepared[id(plugin)] for plugin in profile.plugins]
         has_scoring = bool(profile.points["score"])
         pod_keys = [pod.key for pod in pods] if pods is not None else [
             f"row {row}" for row in range(columns.requests.shape[0])]
         settings = (profile.percentage_of_nodes_to_score, profile.weight_array(), not has_scoring, rng,
                     self.next_start_node_index, do_reserve, examine_all, score_all, explain)
-        inputs = LoopInputs(state.nodes, columns, states, pod_keys, state.node_names, settings)
+        inputs = LoopInputs(state.nodes, columns, states, pod_keys, state.node_names, settings, pod_ids)
         scratch = new_scratch(state.num_nodes, len(profile.score_slots))
-        outputs.run(profile, inputs, lambda: loop(state.nodes, columns, order, *settings, *outputs.args(), sig, scratch,
-                                                  *states))
+        outputs.run(profile, inputs, lambda: loop(state.nodes, columns, order, *settings, *outputs.args(), sig, pod_ids,
+                                                  scratch, *states))
 
     def _assume_elsewhere(self, profile: Profile, state: ClusterState, columns: PodColumns, rows: list[int],
                           prepared: dict[int, tuple], outputs: _Outputs) -> None:
@@ -348,7 +355,8 @@ class Scheduler:
             node = int(outputs.node[row])
             if node >= 0:
                 for key, plugin in others.items():
-                    plugin.kernels.reserve(state.nodes, columns, row, node, prepared[key])
+                    extra = (row,) if takes_pod(plugin.kernels.reserve) else ()
+                    plugin.kernels.reserve(state.nodes, columns, row, node, prepared[key], *extra)
 
     def _message(self, profile: Profile, state: ClusterState, outputs: _Outputs, row: int, pod: str) -> str:
         hist = [(int(outputs.hist_plugin[row, k]), int(outputs.hist_code[row, k]), int(outputs.hist_count[row, k]))

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ..framework.loop import LOOP_ARGS, LoopSpec, _lines, call_kernel, pod_cycle_lines, preamble_lines
+from ..framework.loop import (
+    LOOP_ARGS, LoopSpec, _lines, call_kernel, pod_cycle_lines, preamble_lines, reserve_args,
+)
 from ..framework.loop_build import build_loop
 from . import queue
 from .incremental import REPLAY_HOOKS
@@ -86,7 +88,9 @@ while True:
                 s = tables.items[d].spec
 """, NAMES)))
     for i in reversed(spec.reserve):
-        out.extend(_lines(20, call_kernel(spec, i, "unreserve", f"nodes, pods, s, n, S{i}", node="n", pod="s")))
+        # A departing pod's Unreserve: its spec's row ``s``, and the pod itself ``d`` for kernels declaring it.
+        args = reserve_args(spec, i, "unreserve", "s", "n", "d")
+        out.extend(_lines(20, call_kernel(spec, i, "unreserve", args, node="n", pod="s")))
     out.extend(_lines(20, _named("""
 assume(nodes, pods, s, n, -1)
 clock += 1

@@ -119,6 +119,7 @@ def replay(scheduler: Scheduler, workload: Workload, seed: int = 0,
         raise InputError(f'replay orders its queue like PrioritySort; queueSort plugin "{profile.queue_sort.name}" '
                          "is not supported in a replay", scheduler.config.source or None)
 
+    state.pod_ids = workload.num_pods  # Reserve/Unreserve's ``pod``: the pod's row in the trace
     prepared = scheduler._prepare(state, shapes, columns)
     states = [prepared[id(plugin)] for plugin in profile.plugins]
     sig = scheduler._signatures(profile, shapes)
@@ -147,7 +148,8 @@ def replay(scheduler: Scheduler, workload: Workload, seed: int = 0,
     def call(limit: int) -> int:
         scratch = new_scratch(state.num_nodes, len(profile.score_slots))
         return outputs.run(profile, inputs, lambda: function(state.nodes, columns, empty, *settings, *outputs.args(),
-                                                             sig, scratch, tables, counts, times, limit, *states))
+                                                             sig, empty, scratch, tables, counts, times, limit,
+                                                             *states))
 
     if compiling:
         compiling(name)

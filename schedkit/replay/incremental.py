@@ -126,4 +126,5 @@ REPLAY_HOOKS = CycleHooks(
     after_pre_filter=fast_fail_lines,
     known_verdict=("slot_ready", "tables.slot_code[slot, n]", "tables.slot_plugin[slot, n]"),
     node_changed="log_change(tables, counts, chosen)",
+    pod_identity="item",  # the pod's row in the trace (only pods, never groups, reach Reserve)
 )

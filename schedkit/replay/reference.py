@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from ..cluster import Cluster
+from ..framework.plugin import takes_pod
 from ..framework.runtime import assume
 from ..framework.scheduler import Scheduler, _Outputs, failure_message
 from ..state import build_state
@@ -35,7 +36,9 @@ def reference_replay(scheduler: Scheduler, workload: Workload, seed: int = 0) ->
     state = build_state(Cluster(workload.nodes, list(workload.running), dict(workload.namespace_labels)), shapes)
     columns = state.pod_columns(shapes)
     profile = next(iter(scheduler.profiles.values()))
+    state.pod_ids = workload.num_pods  # as the compiled replay: Reserve/Unreserve's ``pod`` is the trace row
     prepared = scheduler._prepare(state, shapes, columns)
+    pod_ids = np.zeros(len(shapes), dtype=np.int64)  # the cycle's spec row -> the pod being scheduled
     outputs = _Outputs(len(shapes), state.num_nodes, 0, explain=False)
     rng = np.array([seed % 2**64], dtype=np.uint64)
     sig = scheduler._signatures(profile, shapes)
@@ -86,7 +89,8 @@ def reference_replay(scheduler: Scheduler, workload: Workload, seed: int = 0) ->
 
     def run_cycle(g: int, now: float) -> None:
         s = int(workload.shape_of[g])
-        scheduler._run(profile, state, columns, np.array([s]), prepared, outputs, rng, sig)
+        pod_ids[s] = g
+        scheduler._run(profile, state, columns, np.array([s]), prepared, outputs, rng, sig, pod_ids=pod_ids)
         chosen = int(outputs.node[s])
         if chosen >= 0:
             status[g], node[g], scheduled[g] = "running", chosen, now
@@ -143,7 +147,8 @@ def reference_replay(scheduler: Scheduler, workload: Workload, seed: int = 0) ->
                 n, s = int(node[g]), int(workload.shape_of[g])
                 for i in reversed(profile.reserve_order):
                     plugin = profile.plugins[i]
-                    plugin.kernels.unreserve(state.nodes, columns, s, n, prepared[id(plugin)])
+                    extra = (g,) if takes_pod(plugin.kernels.unreserve) else ()
+                    plugin.kernels.unreserve(state.nodes, columns, s, n, prepared[id(plugin)], *extra)
                 assume(state.nodes, columns, s, n, -1)
                 status[g], left[g] = "done", now
                 event("pod_delete", now)
