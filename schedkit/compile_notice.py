@@ -1,6 +1,6 @@
 """One line on stderr while numba compiles, never while it only loads compiled code from its cache.
 
-The first run of a profile compiles its loop for a minute or two, and that much silence looks like a
+The first run of a profile compiles its loop for about half a minute, and that much silence looks like a
 hang; a later run loads the loop from the cache in under a second (or a few on a busy machine) and
 needs no comment. Elapsed time cannot tell the two apart, so the notice listens to numba's
 ``numba:compile`` event, which numba broadcasts only after a cache miss (numba/core/dispatcher.py
@@ -23,7 +23,7 @@ def compile_message(what: str, profiles: list[str] | tuple[str, ...]) -> str:
     """The notice explain, schedule and replay print (one line)."""
     plural = "s" if len(profiles) > 1 else ""
     return (f"compiling the {what} for profile{plural} {', '.join(profiles)} "
-            "(first time only: a minute or two; then cached, see `schedkit cache info`)\n")
+            "(first time only: about half a minute; then cached, see `schedkit cache info`)\n")
 
 
 class CompileWatch(event.Listener):

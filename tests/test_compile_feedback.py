@@ -83,7 +83,7 @@ def test_replay_announces_a_compile_and_so_does_quiet_when_it_is_long(tmp_path):
     time.sleep(0.1)
     progress.compiling(None)
     assert stream.getvalue() == (
-        "compiling the replay loop for profile default-scheduler (first time only: a minute or two; "
+        "compiling the replay loop for profile default-scheduler (first time only: about half a minute; "
         "then cached, see `schedkit cache info`)\n")
 
     quiet = io.StringIO()
@@ -144,7 +144,7 @@ def test_explain_and_schedule_announce_a_compile_on_stderr(compile_in_scheduler)
         result = CliRunner().invoke(main, args)
         assert result.exit_code == 0, result.output
         assert result.stderr == (
-            "compiling the scheduling loop for profile default-scheduler (first time only: a minute or two; "
+            "compiling the scheduling loop for profile default-scheduler (first time only: about half a minute; "
             "then cached, see `schedkit cache info`)\n")
         assert result.stdout.startswith("{")  # the output itself is untouched
 
