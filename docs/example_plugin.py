@@ -47,6 +47,8 @@ class PreferCheapNodes(Plugin):
     reason_table = {RETIRING: "node(s) are retiring"}
     failure_status = Code.UnschedulableAndUnresolvable
     node_local = True  # answers depend only on the node's own labels
+    # A node it filtered out stays retiring whatever pods come and go: only a new node can help.
+    requeue_events = ("node_add",)
 
     def __init__(self, args=None):
         args = dict(args or {})

@@ -327,6 +327,9 @@ class InterPodAffinity(Plugin):
     reserve_keeps_cache = True
     missing_pre_filter_state = 'error reading "PreFilterInterPodAffinity" from cycleState: not found'
     missing_pre_score_state = 'failed to read "PreScoreInterPodAffinity" from cycleState: not found'
+    # pkg/scheduler/framework/plugins/interpodaffinity/plugin.go EventsToRegister: assigned pods added and
+    # deleted (they may satisfy an affinity term or stop violating an anti-affinity one) and nodes added.
+    requeue_events = ("pod_add", "pod_delete", "node_add")
 
     def __init__(self, args=None):
         args = dict(args or {})

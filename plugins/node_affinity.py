@@ -125,6 +125,9 @@ class NodeAffinity(Plugin):
     reason_table = {CODE_POD: ERR_REASON_POD, CODE_ENFORCED: ERR_REASON_ENFORCED, CODE_CONFLICT: ERR_REASON_CONFLICT}
     failure_status = Code.UnschedulableAndUnresolvable
     node_local = True
+    # pkg/scheduler/framework/plugins/nodeaffinity/node_affinity.go EventsToRegister: node events only (a node
+    # added may match).
+    requeue_events = ("node_add",)
 
     def signature(self, pod):
         return (tuple(sorted(pod.node_selector.items())), pod.node_affinity)

@@ -24,6 +24,9 @@ class NodeName(Plugin):
     reason_table = {1: ERR_REASON}
     failure_status = Code.UnschedulableAndUnresolvable
     node_local = True
+    # pkg/scheduler/framework/plugins/nodename/node_name.go EventsToRegister: a node added (it may be the one
+    # the pod names).
+    requeue_events = ("node_add",)
 
     def signature(self, pod):
         return pod.node_name

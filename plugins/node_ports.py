@@ -80,6 +80,9 @@ class NodePorts(Plugin):
     # upstream's cache; Filter fails without PreFilter's state (getPreFilterState).
     reserve_keeps_cache = True
     missing_pre_filter_state = 'reading "PreFilterNodePorts" from cycleState: not found'
+    # pkg/scheduler/framework/plugins/nodeports/node_ports.go EventsToRegister: a deleted pod frees its ports;
+    # a node added has none used.
+    requeue_events = ("pod_delete", "node_add")
 
     def signature(self, pod):
         return pod.host_ports

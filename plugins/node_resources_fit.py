@@ -135,6 +135,9 @@ class NodeResourcesFit(Plugin):
     node_local = True
     # fit.go getPreFilterState, as Filter returns it when PreFilter did not run.
     missing_pre_filter_state = 'error reading "PreFilterNodeResourcesFit" from cycleState: not found'
+    # pkg/scheduler/framework/plugins/noderesources/fit.go EventsToRegister: an assigned pod deleted frees
+    # room; a node added may fit.
+    requeue_events = ("pod_delete", "node_add")
 
     def signature(self, pod):
         return (tuple(sorted(pod.requests.items())), pod.nonzero_cpu, pod.nonzero_memory)

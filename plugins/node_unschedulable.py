@@ -30,6 +30,9 @@ class NodeUnschedulable(Plugin):
     reason_table = {1: ERR_REASON_UNSCHEDULABLE}
     failure_status = Code.UnschedulableAndUnresolvable
     node_local = True
+    # pkg/scheduler/framework/plugins/nodeunschedulable/node_unschedulable.go EventsToRegister: node events
+    # only.
+    requeue_events = ("node_add",)
 
     def signature(self, pod):
         return any(tolerates(t, UNSCHEDULABLE_TAINT) for t in pod.tolerations)

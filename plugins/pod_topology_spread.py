@@ -332,6 +332,9 @@ class PodTopologySpread(Plugin):
     reserve_keeps_cache = True
     missing_pre_filter_state = 'reading "PreFilterPodTopologySpread" from cycleState: not found'
     missing_pre_score_state = 'error reading "PreScorePodTopologySpread" from cycleState: not found'
+    # pkg/scheduler/framework/plugins/podtopologyspread/plugin.go EventsToRegister: assigned pods added and
+    # deleted change the skew; a node added may open a domain.
+    requeue_events = ("pod_add", "pod_delete", "node_add")
 
     def __init__(self, args=None):
         args = dict(args or {})

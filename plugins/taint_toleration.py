@@ -62,6 +62,10 @@ class TaintToleration(Plugin):
     # Since v1.35 the reason no longer names the taint (it did as "{key: value}" before).
     reason_table = {1: ERR_REASON_UNTOLERATED}
     node_local = True
+    # pkg/scheduler/framework/plugins/tainttoleration/taint_toleration.go EventsToRegister: node events only
+    # (a node added may have no untolerated taint); the pending pod's own toleration updates do not happen in
+    # a replay.
+    requeue_events = ("node_add",)
 
     def signature(self, pod):
         return pod.tolerations

@@ -6,11 +6,13 @@ NormalizeScore on every node; a kernel that raises, a failure code the plugin ca
 score that is not an integer is a ``PluginError`` naming the plugin, kernel, pod and node.
 ``check_plugin`` runs a plugin over the author's own clusters and over generated ones that use the
 label keys and values the plugin interns, and asserts the invariants the framework relies on; it
-raises ``AssertionError`` naming the plugin and what broke.
+raises ``AssertionError`` naming the plugin and what broke. For a plugin declaring ``node_local`` it
+also tests that promise, which the loop's caches rely on and nothing else would catch.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,9 +20,10 @@ from typing import Any
 import numpy as np
 
 from .cluster import Cluster, cluster_from_objects
-from .errors import PluginError
-from .framework.plugin import (NARROW, SKIP, Code, Plugin, integer_result, is_compiled, kernel_error, python_function,
-                               takes_pod, validate_plugin_class)
+from .errors import InputError, PluginError
+from .framework.plugin import (NARROW, SKIP, SUCCESS, Code, Plugin, integer_result, is_compiled, kernel_error,
+                               python_function, takes_pod, validate_plugin_class)
+from .framework.runtime import assume
 from .manifests import SourcedObject
 from .objects import Pod, parse_pod
 from .state import Interner, build_state
@@ -283,8 +286,12 @@ def check_plugin(plugin: type[Plugin] | Plugin, args: dict | None = None, exampl
     Filter codes are non-negative and decode to a status and reason strings; PreFilter returns SUCCESS,
     SKIP, NARROW or a decodable code; Score returns an integer and NormalizeScore leaves every score in
     [0, 100]; kernels give the same answer twice; compiled kernels agree with their Python versions;
-    Reserve followed by Unreserve leaves the plugin's state as it was. Failures raise AssertionError
-    naming the plugin, the cluster, the pod and what broke (Hypothesis shrinks generated examples).
+    Reserve followed by Unreserve leaves the plugin's state as it was. For a ``node_local`` plugin: pods
+    with equal ``signature`` (the pods, and copies of them with one part of the spec changed) get the
+    same Filter verdict and Score on every node, and placing a pod on node m (the framework's accounting
+    and the plugin's Reserve) changes no other node's verdict or Score for any pod, nor the plugin's
+    per-node state outside node m. Failures raise AssertionError naming the plugin, the cluster, the
+    pod and what broke (Hypothesis shrinks generated examples).
     """
     cls = plugin if isinstance(plugin, type) else type(plugin)
     try:
@@ -301,6 +308,7 @@ def check_plugin(plugin: type[Plugin] | Plugin, args: dict | None = None, exampl
     for index, (cluster, cluster_pods) in enumerate(own):
         for pod in cluster_pods:
             _check_pod(instance, cluster, pod, f"plugin {cls.name}, clusters[{index}], pod {pod.key}")
+        _check_node_local(instance, cluster, cluster_pods, f"plugin {cls.name}, clusters[{index}]")
     if examples <= 0:
         return
     samples = own + [random_cluster(random.Random(seed))]
@@ -322,9 +330,10 @@ def _check_generated(instance: Plugin, strategy, extra_pods: list[Pod], examples
     @given(strategy)
     def generated(example):
         cluster, pending = example
+        where = f"plugin {instance.name}, generated cluster {_describe(cluster)}"
         for pod in pending + extra_pods:
-            _check_pod(instance, cluster, pod, f"plugin {instance.name}, generated cluster "
-                                               f"{_describe(cluster)}, pod {pod.key}")
+            _check_pod(instance, cluster, pod, f"{where}, pod {pod.key}")
+        _check_node_local(instance, cluster, pending + extra_pods, where)
 
     generated()
 
@@ -393,3 +402,234 @@ def _check_reserve(plugin: Plugin, cluster: Cluster, pod: Pod, where: str) -> No
         plugin.kernels.unreserve(state.nodes, columns, 0, n, prepared, *extra)
         if not _same(before, prepared):
             raise AssertionError(f"{where}: Unreserve did not undo Reserve on node {state.node_names[n]}")
+
+
+# -- the node_local promise ---------------------------------------------------------------------------
+# A node-local plugin's answers are reused across pods with equal signatures and kept for every node but
+# the one a pod was just placed on (framework/loop.py). Both shortcuts are checked against running the
+# kernels afresh.
+
+BROKEN = "breaks its node_local promise"
+
+
+def _check_node_local(plugin: Plugin, cluster: Cluster, pods: list[Pod], where: str) -> None:
+    if not plugin.node_local:
+        return
+    try:
+        _check_equal_signatures(plugin, cluster, pods + _twins(pods), where)
+        _check_placement_stays_on_its_node(plugin, cluster, pods, where)
+    except PluginError as exc:  # a kernel failing on a twin or after a placement
+        raise AssertionError(f"{where}: {exc}") from None
+
+
+def _with_spec(manifest: dict, **changes: Any) -> dict:
+    """``manifest`` with spec fields replaced (a value of None removes the field)."""
+    spec = {key: value for key, value in (manifest.get("spec") or {}).items() if key not in changes}
+    spec.update({key: value for key, value in changes.items() if value is not None})
+    return {**manifest, "spec": spec}
+
+
+def _with_containers(manifest: dict, change) -> dict:
+    containers = [change(dict(c)) for c in (manifest.get("spec") or {}).get("containers") or []]
+    return _with_spec(manifest, containers=containers)
+
+
+def _with_requests(container: dict, **requests: str) -> dict:
+    current = dict((container.get("resources") or {}).get("requests") or {})
+    return {**container, "resources": {"requests": {**current, **requests}}}
+
+
+def _without(mapping: dict, key: str) -> dict:
+    return {k: v for k, v in mapping.items() if k != key}
+
+
+def _relabelled(manifest: dict) -> dict:
+    return {**manifest, "metadata": {**(manifest.get("metadata") or {}), "labels": {"check-plugin": "twin"}}}
+
+
+HOST_PORT = [{"containerPort": 80, "hostPort": 80}]
+
+# One-part changes to a pod's manifest. A changed copy whose signature is still the pod's must get the
+# pod's answers: otherwise the plugin reads a part of the pod its signature leaves out.
+POD_CHANGES = {
+    "no-requests": lambda m: _with_containers(m, lambda c: {**c, "resources": {}}),
+    "more-cpu": lambda m: _with_containers(m, lambda c: _with_requests(c, cpu="3")),
+    "no-ports": lambda m: _with_containers(m, lambda c: _without(c, "ports")),
+    "host-port": lambda m: _with_containers(m, lambda c: {**c, "ports": HOST_PORT}),
+    "no-node-selector": lambda m: _with_spec(m, nodeSelector=None),
+    "no-affinity": lambda m: _with_spec(m, affinity=None),
+    "tolerates-all": lambda m: _with_spec(m, tolerations=[{"operator": "Exists"}]),
+    "no-tolerations": lambda m: _with_spec(m, tolerations=None),
+    "priority": lambda m: _with_spec(m, priority=1000, priorityClassName=None),
+    "relabelled": _relabelled,
+}
+
+
+def _twins(pods: list[Pod]) -> list[Pod]:
+    """Each pod changed in one part of its spec (``POD_CHANGES``), named ``<pod>-<change>``."""
+    twins = []
+    for pod in pods:
+        for label, change in POD_CHANGES.items():
+            manifest = change(pod.raw)
+            metadata = {**(manifest.get("metadata") or {}), "name": f"{pod.name}-{label}"}
+            manifest = {**manifest, "metadata": metadata}
+            try:
+                twins.append(make_pod(manifest))
+            except InputError:  # a change this pod's spec does not allow
+                continue
+    return twins
+
+
+@dataclass(frozen=True)
+class _Answers:
+    """What the loop takes from a plugin for one pod, per node: the Filter verdict (or what PreFilter
+    decided for the node instead) and the Score before NormalizeScore."""
+
+    filter: tuple
+    score: tuple
+
+
+def _prepared(plugin: Plugin, cluster: Cluster, pods: list[Pod]):
+    state = build_state(cluster, pods)
+    columns = state.pod_columns(pods)
+    return state, columns, plugin.prepare(state, pods, columns)
+
+
+def _filter_verdicts(caller: _Caller, nodes, columns, prepared, p: int, count: int) -> tuple:
+    kernels = caller.plugin.kernels
+    outcome, mask = SUCCESS, np.zeros(max(count, 1), dtype=np.uint8)
+    if kernels.pre_filter is not None:
+        outcome = int(caller.call("pre_filter", None, nodes, columns, p, prepared, mask))
+    verdicts = []
+    for n in range(count):
+        if outcome > 0:
+            verdicts.append(f"PreFilter failure code {outcome}")
+        elif outcome == NARROW and not mask[n]:
+            verdicts.append("outside the PreFilterResult")
+        elif outcome == SKIP or kernels.filter is None:
+            verdicts.append("Success")
+        else:
+            code = int(caller.call("filter", n, nodes, columns, p, n, prepared))
+            verdicts.append("Success" if code == SUCCESS else f"failure code {code}")
+    return tuple(verdicts)
+
+
+def _raw_scores(caller: _Caller, nodes, columns, prepared, p: int, count: int) -> tuple:
+    kernels = caller.plugin.kernels
+    if kernels.score is None:
+        return (None,) * count
+    feasible = np.arange(count, dtype=np.int64)
+    if kernels.pre_score is not None:
+        if int(caller.call("pre_score", None, nodes, columns, p, feasible, count, prepared)) == SKIP:
+            return ("PreScore Skip",) * count
+    return tuple(caller.score(n, nodes, columns, p, n, prepared) for n in range(count))
+
+
+def _answers(plugin: Plugin, state, columns, prepared, pods: list[Pod], p: int) -> _Answers:
+    caller = _Caller(plugin, pods[p], state.node_names, python=False)
+    args = (state.nodes, columns, prepared, p, state.num_nodes)
+    return _Answers(_filter_verdicts(caller, *args), _raw_scores(caller, *args))
+
+
+def _signature(plugin: Plugin, pod: Pod, where: str) -> Any:
+    signature = plugin.signature(pod)
+    try:
+        hash(signature)
+    except TypeError:
+        raise AssertionError(f"{where}: signature of pod {pod.key} is not hashable: {signature!r}") from None
+    return signature
+
+
+def _first_difference(a: _Answers, b: _Answers, nodes: range) -> tuple[str, int] | None:
+    """("Filter" or "Score", node row) where two pods' answers first differ, among ``nodes``."""
+    for n in nodes:
+        if a.filter[n] != b.filter[n]:
+            return "Filter", n
+        if a.score[n] != b.score[n]:
+            return "Score", n
+    return None
+
+
+def _check_equal_signatures(plugin: Plugin, cluster: Cluster, pods: list[Pod], where: str) -> None:
+    """Pods with equal signatures get equal answers on every node."""
+    state, columns, prepared = _prepared(plugin, cluster, pods)
+    first_with: dict[Any, tuple[int, _Answers]] = {}
+    for p, pod in enumerate(pods):
+        signature = _signature(plugin, pod, where)
+        if signature is None:  # never cached
+            continue
+        answers = _answers(plugin, state, columns, prepared, pods, p)
+        if signature not in first_with:
+            first_with[signature] = (p, answers)
+            continue
+        q, expected = first_with[signature]
+        difference = _first_difference(expected, answers, range(state.num_nodes))
+        if difference:
+            what, n = difference
+            got, wanted = getattr(answers, what.lower())[n], getattr(expected, what.lower())[n]
+            raise AssertionError(
+                f"{where}: {BROKEN}: pods {pods[q].key} and {pod.key} have the same signature "
+                f"{signature!r} but {what} on node {state.node_names[n]} gives {wanted!r} for {pods[q].key} "
+                f"and {got!r} for {pod.key}: the signature leaves out something the kernels read")
+
+
+def _per_node_entries(plugin: Plugin, cluster: Cluster, pods: list[Pod]) -> list[int]:
+    """Positions in the plugin's state of the arrays with a row per node: those one row longer when
+    ``prepare`` sees one more node."""
+    extra = make_cluster([{"metadata": {"name": "zz-check-plugin-extra-node"},
+                           "status": {"allocatable": {"cpu": "1", "memory": "1Gi", "pods": "10"}}}]).nodes[0]
+    bigger = dataclasses.replace(cluster, nodes=list(cluster.nodes) + [extra])
+    small, large = _prepared(plugin, cluster, pods)[2], _prepared(plugin, bigger, pods)[2]
+    return [i for i, (a, b) in enumerate(zip(small, large))
+            if isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.ndim and b.ndim
+            and b.shape[0] == a.shape[0] + 1]
+
+
+def _reserve(plugin: Plugin, state, columns, prepared, pods: list[Pod], x: int, m: int) -> None:
+    """Pod row ``x`` placed on node ``m`` as the loop places it: the framework's accounting of its
+    requests, then the plugin's Reserve."""
+    assume(state.nodes, columns, x, m, 1)
+    if plugin.kernels.reserve is not None:
+        extra = (x,) if takes_pod(plugin.kernels.reserve) else ()  # the pod: its row
+        _Caller(plugin, pods[x], state.node_names, python=False).call(
+            "reserve", m, state.nodes, columns, x, m, prepared, *extra)
+
+
+def _check_placement_stays_on_its_node(plugin: Plugin, cluster: Cluster, pods: list[Pod],
+                                       where: str) -> None:
+    """Placing a pod on node m changes no other node's answers, nor the plugin's rows for other nodes."""
+    probes = [p for p, pod in enumerate(pods) if _signature(plugin, pod, where) is not None]
+    if not probes or len(cluster.nodes) < 2:
+        return
+    per_node = _per_node_entries(plugin, cluster, pods)
+    for x, placed in enumerate(pods):
+        for m in range(len(cluster.nodes)):
+            state, columns, prepared = _prepared(plugin, cluster, pods)
+            before = {p: _answers(plugin, state, columns, prepared, pods, p) for p in probes}
+            # The placed pod's own cycle comes first (its PreFilter may write scratch rows for every node).
+            if _answers(plugin, state, columns, prepared, pods, x).filter[m] != "Success":
+                continue  # the loop never places it there
+            kept = _snapshot(prepared)
+            _reserve(plugin, state, columns, prepared, pods, x, m)
+            broken = f"{where}: {BROKEN}: after pod {placed.key} is placed on node {state.node_names[m]}"
+            _check_other_rows(kept, prepared, per_node, m, state.node_names, broken)
+            others = [n for n in range(state.num_nodes) if n != m]
+            for p in probes:
+                after = _answers(plugin, state, columns, prepared, pods, p)
+                difference = _first_difference(before[p], after, others)
+                if difference:
+                    what, n = difference
+                    was, now = getattr(before[p], what.lower())[n], getattr(after, what.lower())[n]
+                    raise AssertionError(f"{broken}, {what} of pod {pods[p].key} on node "
+                                         f"{state.node_names[n]} changes from {was!r} to {now!r}")
+
+
+def _check_other_rows(before: tuple, after: tuple, per_node: list[int], m: int, node_names: list[str],
+                      broken: str) -> None:
+    """The per-node state arrays are unchanged outside row ``m``."""
+    for i in per_node:
+        changed = [n for n in range(len(node_names))
+                   if n != m and not np.array_equal(before[i][n], after[i][n])]
+        if changed:
+            raise AssertionError(f"{broken}, the plugin's state[{i}] changes in the row of node "
+                                 f"{node_names[changed[0]]}")

@@ -59,10 +59,67 @@ def test_the_documented_example_plugin_filters_scores_and_explains():
     assert explanation.selected_node == "cheap"
 
 
+def busy_cluster():
+    """Nodes that differ in labels, a taint, an image, a cordon and a used host port, and pending pods that
+    request resources, host ports, images, node selectors and tolerations: every node-local built-in has
+    answers here that a placement could wrongly change on another node."""
+    allocatable = {"cpu": "4", "memory": "8Gi", "pods": "3"}
+    nodes = [
+        {"metadata": {"name": "n0", "labels": {"zone": "a"}}, "status": {
+            "allocatable": allocatable, "images": [{"names": ["web:1"], "sizeBytes": 500_000_000}]}},
+        {"metadata": {"name": "n1", "labels": {"zone": "b"}}, "spec": {"taints": [
+            {"key": "dedicated", "value": "x", "effect": "NoSchedule"}]}, "status": {"allocatable": allocatable}},
+        {"metadata": {"name": "n2", "labels": {"zone": "a"}}, "spec": {"unschedulable": True},
+         "status": {"allocatable": allocatable}},
+        {"metadata": {"name": "n3", "labels": {"zone": "b"}}, "status": {"allocatable": allocatable}},
+    ]
+
+    def manifest(name, node="", cpu="500m", **spec):
+        container = {"name": "c", "image": "web:1", "resources": {"requests": {"cpu": cpu, "memory": "1Gi"}}}
+        if spec.pop("port", False):
+            container["ports"] = [{"containerPort": 80, "hostPort": 80}]
+        return {"metadata": {"name": name, "namespace": "default"},
+                "spec": {"containers": [container], **({"nodeName": node} if node else {}), **spec}}
+
+    pods = [manifest("running", node="n0", port=True), manifest("ports", port=True),
+            manifest("zone-a", cpu="3", nodeSelector={"zone": "a"}),
+            manifest("tolerant", tolerations=[{"key": "dedicated", "operator": "Exists"}])]
+    return make_cluster(nodes, pods)
+
+
+NODE_LOCAL_BUILTINS = {"NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts",
+                       "NodeResourcesFit", "NodeResourcesBalancedAllocation", "ImageLocality"}
+
+
 def test_check_plugin_accepts_every_builtin_and_the_example():
+    # The node-local ones are held to that promise too, on busy_cluster as well as on generated clusters.
+    assert {cls.name for cls in BUILTIN_PLUGINS if cls.node_local} == NODE_LOCAL_BUILTINS
     for cls in (*BUILTIN_PLUGINS, PreferCheapNodes):
         if cls.kernels.items():
-            check_plugin(cls, examples=8)
+            check_plugin(cls, examples=8, clusters=[busy_cluster()] if cls.node_local else None)
+
+
+class UnknownEvent(Plugin):
+    name = "UnknownEvent"
+    kernels = Kernels(filter=lambda nodes, pods, p, n, state: 0)
+    requeue_events = ("node_add", "pod_update")
+
+
+def test_an_unknown_requeue_event_fails_registration_and_check_plugin():
+    message = ("plugin UnknownEvent: `requeue_events` names unknown event(s) 'pod_update'; "
+               "the events a replay knows are pod_delete, pod_add, node_add")
+    with pytest.raises(AssertionError) as raised:
+        check_plugin(UnknownEvent, examples=2)
+    assert str(raised.value) == message
+    with pytest.raises(PluginError) as raised:
+        Registry().register(UnknownEvent)
+    assert str(raised.value) == message
+    # ("node_add") without its comma is a string, not a tuple of one event.
+    no_comma = type("NoComma", (UnknownEvent,), {"name": "NoComma", "requeue_events": ("node_add")})
+    with pytest.raises(AssertionError, match="`requeue_events` must be None or a tuple of event names, got 'node_add'"):
+        check_plugin(no_comma, examples=2)
+    declared = type("Declared", (UnknownEvent,), {"name": "Declared", "requeue_events": ("node_add",)})
+    check_plugin(declared, examples=2)
 
 
 class OutOfRange(Plugin):

@@ -331,3 +331,90 @@ def test_check_plugin_runs_the_authors_own_clusters_and_pods():
     with pytest.raises(AssertionError, match="pod default/big"):
         check_plugin(BigPodCode, clusters=[make_cluster(nodes(2), [{"metadata": {"name": "big"}, "spec": {
             "containers": [{"name": "c", "resources": {"requests": {"cpu": "100"}}}]}}])], examples=0)
+
+
+# -- check_plugin and the node_local promise ----------------------------------------------------------
+# A wrong promise gives wrong placements without an error (the loop reuses answers it should not), so
+# check_plugin is the only place it shows.
+
+def _busier_next_node(nodes, pods, p, n, state):
+    following = (n + 1) % nodes.pod_count.shape[0]
+    return 1 if nodes.pod_count[following] > nodes.pod_count[n] else 0  # reads another node's column
+
+
+class ReadsTheNextNode(Plugin):
+    name = "ReadsTheNextNode"
+    kernels = Kernels(filter=_busier_next_node)
+    reason_table = {1: "node(s) are less busy than the next one"}
+    node_local = True
+
+    def signature(self, pod):
+        return ()
+
+
+def test_check_plugin_catches_a_node_local_filter_reading_another_node():
+    with pytest.raises(AssertionError) as raised:
+        check_plugin(ReadsTheNextNode, clusters=[make_cluster(nodes())], pods=[pod()], examples=0)
+    assert str(raised.value) == (
+        "plugin ReadsTheNextNode, clusters[0]: breaks its node_local promise: after pod default/p is placed on "
+        "node n0, Filter of pod default/p on node n2 changes from 'Success' to 'failure code 1'")
+
+
+def _half_the_node_cpu(nodes, pods, p, n, state):
+    return 1 if pods.requests[p, 0] > nodes.allocatable[n, 0] // 2 else 0
+
+
+class SignatureWithoutRequests(Plugin):
+    name = "SignatureWithoutRequests"
+    kernels = Kernels(filter=_half_the_node_cpu)
+    reason_table = {1: "node(s) have less than twice the pod's cpu"}
+    node_local = True
+
+    def signature(self, pod):
+        return tuple(sorted(pod.node_selector.items()))  # forgot the requests Filter reads
+
+
+def test_check_plugin_catches_a_signature_leaving_out_what_filter_reads():
+    with pytest.raises(AssertionError) as raised:
+        check_plugin(SignatureWithoutRequests, clusters=[make_cluster(nodes())], pods=[pod()], examples=0)
+    assert str(raised.value) == (
+        "plugin SignatureWithoutRequests, clusters[0]: breaks its node_local promise: pods default/p and "
+        "default/p-more-cpu have the same signature () but Filter on node n0 gives 'Success' for default/p "
+        "and 'failure code 1' for default/p-more-cpu: the signature leaves out something the kernels read")
+    with pytest.raises(AssertionError, match=r"^plugin SignatureWithoutRequests, generated cluster .*: breaks its "
+                                             r"node_local promise: pods .* have the same signature"):
+        check_plugin(SignatureWithoutRequests, examples=30)
+
+
+def _count_on_next_node(nodes, pods, p, n, state):
+    state[0][(n + 1) % state[0].shape[0]] += 1
+
+
+def _uncount_on_next_node(nodes, pods, p, n, state):
+    state[0][(n + 1) % state[0].shape[0]] -= 1
+
+
+def _passes(nodes, pods, p, n, state):
+    return 0
+
+
+class ReservesTheNextNode(Plugin):
+    """Its Filter reads nothing Reserve writes, but Reserve writes another node's row of a per-node array."""
+
+    name = "ReservesTheNextNode"
+    kernels = Kernels(filter=_passes, reserve=_count_on_next_node, unreserve=_uncount_on_next_node)
+    node_local = True
+
+    def signature(self, pod):
+        return ()
+
+    def prepare(self, cluster, pods, pod_columns):
+        return (np.zeros(cluster.num_nodes, dtype=np.int64),)
+
+
+def test_check_plugin_catches_a_node_local_reserve_writing_another_nodes_row():
+    with pytest.raises(AssertionError) as raised:
+        check_plugin(ReservesTheNextNode, clusters=[make_cluster(nodes())], pods=[pod()], examples=0)
+    assert str(raised.value) == (
+        "plugin ReservesTheNextNode, clusters[0]: breaks its node_local promise: after pod default/p is placed "
+        "on node n0, the plugin's state[0] changes in the row of node n1")

@@ -54,6 +54,10 @@ SUCCESS = 0
 SKIP = -1
 NARROW = -2
 
+# The cluster events a replay simulates, by the names plugins use in ``requeue_events``: a pod on a node
+# went away (deleted), a pod was bound to a node, a node was added.
+CLUSTER_EVENTS = ("pod_delete", "pod_add", "node_add")
+
 
 class Code(enum.IntEnum):
     """Status codes in upstream's order (staging kube-scheduler/framework/interface.go)."""
@@ -245,6 +249,12 @@ class Plugin:
     # pods), not a Reserve extension point: they run whenever the plugin is in the profile, and a
     # configuration cannot name the plugin at reserve.
     reserve_keeps_cache: ClassVar[bool] = False
+    # The cluster events (names from CLUSTER_EVENTS) after which a pod this plugin rejected may fit: a
+    # replay moves such a pod out of the unschedulable pods only on one of them, or when it has waited
+    # there too long (upstream's EventsToRegister with their QueueingHints; see
+    # tests/upstream_tables/NOTES-queue.md §6). None: every event, as upstream assumes for a plugin
+    # without EnqueueExtensions.
+    requeue_events: ClassVar[tuple[str, ...] | None] = None
 
     def __init__(self, args: dict[str, Any] | None = None) -> None:
         if args:
@@ -335,3 +345,25 @@ def validate_plugin_class(cls: Any) -> None:
         raise PluginError(f"plugin {cls.name}: reserve and unreserve must be implemented together")
     if not cls.extension_points():
         raise PluginError(f"plugin {cls.name}: implements no extension point")
+    problem = requeue_events_problem(cls.requeue_events)
+    if problem:
+        raise PluginError(f"plugin {cls.name}: {problem}")
+
+
+def requeue_events_problem(events: Any) -> str | None:
+    """What is wrong with a plugin's ``requeue_events``, or None."""
+    if events is None:
+        return None
+    # A tuple, not any iterable: ("node_add") without its comma is a string, and would read as letters.
+    if not isinstance(events, tuple) or not all(isinstance(event, str) for event in events):
+        return f"`requeue_events` must be None or a tuple of event names, got {events!r}"
+    unknown = [event for event in events if event not in CLUSTER_EVENTS]
+    if unknown:
+        return (f"`requeue_events` names unknown event(s) {', '.join(map(repr, unknown))}; "
+                f"the events a replay knows are {', '.join(CLUSTER_EVENTS)}")
+    return None
+
+
+def requeued_on(plugin: Plugin) -> tuple[str, ...]:
+    """The events that requeue a pod ``plugin`` rejected: its ``requeue_events``, every event for None."""
+    return CLUSTER_EVENTS if plugin.requeue_events is None else plugin.requeue_events

@@ -17,6 +17,7 @@ import numpy as np
 from ..cluster import Cluster
 from ..errors import InputError, PluginError
 from ..framework.loop import HISTOGRAM_WIDTH
+from ..framework.plugin import requeued_on
 from ..framework.scheduler import LoopInputs, Scheduler, _Outputs, failure_message
 from ..framework.scratch import new_scratch
 from ..state import ClusterState, build_state
@@ -29,21 +30,6 @@ FAIL_WIDTH = 16  # (plugin, code) failure pairs kept per pod for its message
 SLOT_BUDGET = 4_000_000  # node verdicts kept per (signature, node) for cheap failing retries: ~96 MB
 BACKOFF_INITIAL, BACKOFF_MAX = 1.0, 10.0  # podInitialBackoffSeconds, podMaxBackoffSeconds defaults
 UNSCHEDULABLE_LEFTOVER = 300.0  # podMaxInUnschedulablePodsDuration (scheduling_queue.go)
-
-# Which plugins requeue a rejected pod on which event (their EventsToRegister and QueueingHints,
-# tests/upstream_tables/NOTES-queue.md). A plugin not listed is assumed to care about every event,
-# as upstream assumes for plugins without EnqueueExtensions.
-REQUEUE_EVENTS = {
-    "NodeResourcesFit": ("pod_delete", "node_add"),
-    "NodePorts": ("pod_delete", "node_add"),
-    "NodeAffinity": ("node_add",),
-    "TaintToleration": ("node_add",),
-    "NodeUnschedulable": ("node_add",),
-    "NodeName": ("node_add",),
-    "InterPodAffinity": ("pod_add", "pod_delete", "node_add"),
-    "PodTopologySpread": ("pod_add", "pod_delete", "node_add"),
-}
-
 
 @dataclass
 class ReplayResult:
@@ -72,12 +58,13 @@ class ReplayResult:
 
 
 def _event_masks(profile) -> np.ndarray:
-    masks = np.zeros(3, dtype=np.int64)
+    """Per cluster event, a bit per plugin of the profile that requeues the pods it rejected on that
+    event: its ``requeue_events`` (every event when it declares none)."""
+    masks = np.zeros(len(queue.EVENT_NAMES), dtype=np.int64)
     for i, plugin in enumerate(profile.plugins):
         if i >= queue.MASK_SLOTS:
             raise PluginError("a replay supports at most 64 plugins per profile")
-        events = REQUEUE_EVENTS.get(plugin.name, tuple(queue.EVENT_NAMES))
-        for event in events:
+        for event in requeued_on(plugin):
             masks[queue.EVENT_NAMES[event]] |= 1 << i
     return masks
 

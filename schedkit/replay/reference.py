@@ -14,12 +14,12 @@ import math
 import numpy as np
 
 from ..cluster import Cluster
-from ..framework.plugin import takes_pod
+from ..framework.plugin import requeued_on, takes_pod
 from ..framework.runtime import assume
 from ..framework.scheduler import Scheduler, _Outputs, failure_message
 from ..state import build_state
 from ..traces.workload import Workload
-from .engine import BACKOFF_INITIAL, BACKOFF_MAX, REQUEUE_EVENTS, UNSCHEDULABLE_LEFTOVER
+from .engine import BACKOFF_INITIAL, BACKOFF_MAX, UNSCHEDULABLE_LEFTOVER
 
 
 def _backoff(count: int) -> float:
@@ -43,8 +43,7 @@ def reference_replay(scheduler: Scheduler, workload: Workload, seed: int = 0) ->
     rng = np.array([seed % 2**64], dtype=np.uint64)
     sig = scheduler._signatures(profile, shapes)
     scheduler.next_start_node_index[:] = 0
-    requeue_on = {event: {i for i, p in enumerate(profile.plugins)
-                          if event in REQUEUE_EVENTS.get(p.name, ("pod_delete", "pod_add", "node_add"))}
+    requeue_on = {event: {i for i, p in enumerate(profile.plugins) if event in requeued_on(p)}
                   for event in ("pod_delete", "pod_add")}
 
     P = workload.num_pods

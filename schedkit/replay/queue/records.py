@@ -6,6 +6,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from ...framework.plugin import CLUSTER_EVENTS
 from .compiled import small_helper
 
 # Pod status
@@ -14,9 +15,11 @@ GROUPED = 9  # a pod whose queue state is its group's
 IN_BATCH = 10  # a group whose members are about to fail together
 FREE = 11  # an unused group item
 
-# Cluster events a rejected pod may wait for (bit per event in a plugin's mask)
-EV_POD_DELETE, EV_POD_ADD, EV_NODE_ADD = 0, 1, 2
-EVENT_NAMES = {"pod_delete": EV_POD_DELETE, "pod_add": EV_POD_ADD, "node_add": EV_NODE_ADD}
+# Cluster events a rejected pod may wait for (bit per event in a plugin's mask), numbered in the order
+# of the names plugins declare them by (``Plugin.requeue_events``)
+EVENT_NAMES = {name: bit for bit, name in enumerate(CLUSTER_EVENTS)}
+EV_POD_DELETE, EV_POD_ADD, EV_NODE_ADD = (EVENT_NAMES["pod_delete"], EVENT_NAMES["pod_add"],
+                                         EVENT_NAMES["node_add"])
 
 # Counter slots (the int64 array ``counts``)
 (C_ACTIVE, C_BACKOFF, C_FINISH, C_U_HEAD, C_U_TAIL, C_NEXT_ARRIVAL, C_FAIL_USED, C_TL_LEN, C_RUNNING,
