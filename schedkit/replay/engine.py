@@ -20,7 +20,7 @@ from ..framework.loop import HISTOGRAM_WIDTH
 from ..framework.scheduler import LoopInputs, Scheduler, _Outputs, failure_message
 from ..framework.scratch import new_scratch
 from ..state import ClusterState, build_state
-from ..traces.workload import Workload
+from ..traces.workload import Trace
 from . import queue
 from .driver import build_replay
 
@@ -47,7 +47,7 @@ REQUEUE_EVENTS = {
 
 @dataclass
 class ReplayResult:
-    workload: Workload
+    workload: Trace
     state: ClusterState
     arrays: queue.ReplayArrays
     counters: np.ndarray
@@ -87,7 +87,7 @@ def _grow(array: np.ndarray, rows: int, fill) -> np.ndarray:
     return np.concatenate([array, extra])
 
 
-def replay(scheduler: Scheduler, workload: Workload, seed: int = 0,
+def replay(scheduler: Scheduler, workload: Trace, seed: int = 0,
            progress: Callable[[int, int, float], None] | None = None, chunk: int = CHUNK_CYCLES,
            groups: bool = True, compiling: Callable[[str | None], None] | None = None) -> ReplayResult:
     """Replay ``workload``; ``progress(arrived, total, now)`` is called between chunks, and
@@ -178,7 +178,7 @@ def replay(scheduler: Scheduler, workload: Workload, seed: int = 0,
                         float(F[queue.F_NOW]), columns.requests)
 
 
-def _arrays(workload: Workload, columns, held: dict[int, str], profile, state: ClusterState,
+def _arrays(workload: Trace, columns, held: dict[int, str], profile, state: ClusterState,
             signatures: int) -> queue.ReplayArrays:
     P = workload.num_pods
     G = P  # groups are never empty and never share a pod, bar emptied ones waiting to be popped: at most P
@@ -288,7 +288,7 @@ def _grow_timeline(R: queue.ReplayArrays) -> queue.ReplayArrays:
 
 
 def _messages(R: queue.ReplayArrays, profile, num_nodes: int, held: dict[int, str],
-              workload: Workload) -> list[str | None]:
+              workload: Trace) -> list[str | None]:
     messages: list[str | None] = [None] * workload.num_pods
     cache: dict[tuple, str] = {}
     for g in np.flatnonzero(R.fail_slot >= 0):
