@@ -21,7 +21,7 @@ from typing import Callable
 from .compile_notice import CompileWatch
 from .framework.config import parse_config
 from .framework.scheduler import ScheduleResult, Scheduler
-from .workloads import WORKLOADS, Workload, WorkloadSpec, config_with_percentage
+from .workloads import WORKLOADS, BenchWorkload, WorkloadSpec, config_with_percentage
 
 REFERENCE_SUBSET = 1  # pods the pure-Python reference schedules (seconds each at 5000 nodes), for the ratio
 REGRESSION = 0.10
@@ -58,7 +58,7 @@ class BenchResult:
                 "upstreamFloor": self.upstream_floor, "scheduled": self.scheduled}
 
 
-def check_schedule(workload: Workload, result: ScheduleResult) -> None:
+def check_schedule(workload: BenchWorkload, result: ScheduleResult) -> None:
     """Every measured pod placed; no node over its allocatable (any resource) or pod count."""
     if result.scheduled != len(workload.measured):
         unplaced = next(a for a in result.assignments if a.node is None)

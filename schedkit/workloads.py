@@ -34,13 +34,17 @@ def pod_manifest(name: str, node: str | None = None, namespace: str = "default")
 
 
 @dataclass
-class Workload:
+class BenchWorkload:
+    """One scheduler_perf workload built for a run: a cluster (nodes, init pods) and the pending pods whose
+    scheduling is measured. (A replayable trace is ``schedkit.traces.Trace``.)"""
+
     name: str
     cluster: Cluster
     measured: list[Pod]  # the pods whose scheduling is timed
 
 
-def scheduling_basic(nodes: int = 5000, running: int = 1000, measured: int = 10000) -> Workload:  # noqa: D401
+def scheduling_basic(nodes: int = 5000, running: int = 1000,
+                     measured: int = 10000) -> BenchWorkload:  # noqa: D401
     """SchedulingBasic: ``running`` pods placed round-robin, then ``measured`` plain pods to schedule."""
     objects = [SourcedObject(node_manifest(i), "<bench>", "") for i in range(nodes)]
     objects += [SourcedObject(pod_manifest(f"init-{i}", f"scheduler-perf-node-{i % nodes}"), "<bench>", "")
@@ -48,7 +52,7 @@ def scheduling_basic(nodes: int = 5000, running: int = 1000, measured: int = 100
     objects += [SourcedObject(pod_manifest(f"measured-{i}"), "<bench>", "") for i in range(measured)]
     cluster = cluster_from_objects(objects)
     pending = cluster.pending_pods
-    return Workload("SchedulingBasic", cluster, pending)
+    return BenchWorkload("SchedulingBasic", cluster, pending)
 
 
 def config_with_percentage(percentage: int | None) -> dict:
@@ -115,10 +119,10 @@ def inclusion_policy_pod(name: str, namespace: str) -> dict:
         "labelSelector": {"matchLabels": {"foo": "bar"}}}])
 
 
-def _workload(name: str, nodes: list[dict], running: list[dict], measured: list[dict]) -> Workload:
+def _workload(name: str, nodes: list[dict], running: list[dict], measured: list[dict]) -> BenchWorkload:
     objects = [SourcedObject(obj, "<bench>", "") for obj in nodes + running + measured]
     cluster = cluster_from_objects(objects)
-    return Workload(name, cluster, cluster.pending_pods)
+    return BenchWorkload(name, cluster, cluster.pending_pods)
 
 
 def _node_name(i: int) -> str:
@@ -132,31 +136,33 @@ def _zoned(nodes: int, zones: list[str] | None) -> list[dict]:
 
 def _same(name, zones, init_pod, measured_pod):
     """A workload whose init pods (in sched-0, placed round-robin) and measured pods (sched-1) share a template."""
-    def build(nodes: int, init: int, measured: int) -> Workload:
+    def build(nodes: int, init: int, measured: int) -> BenchWorkload:
         running = [init_pod(f"init-{i}", "sched-0", _node_name(i % nodes)) for i in range(init)]
         return _workload(name, _zoned(nodes, zones), running,
                          [measured_pod(f"measured-{i}", "sched-1") for i in range(measured)])
     return build
 
 
-def scheduling_pod_anti_affinity(nodes: int = 5000, running: int = 1000, measured: int = 2000) -> Workload:
+def scheduling_pod_anti_affinity(nodes: int = 5000, running: int = 1000,
+                                 measured: int = 2000) -> BenchWorkload:
     """SchedulingPodAntiAffinity: required anti-affinity on hostname."""
     return _same("SchedulingPodAntiAffinity", None, anti_affinity_pod, anti_affinity_pod)(nodes, running, measured)
 
 
-def scheduling_pod_affinity(nodes: int = 5000, running: int = 5000, measured: int = 5000) -> Workload:
+def scheduling_pod_affinity(nodes: int = 5000, running: int = 5000, measured: int = 5000) -> BenchWorkload:
     """SchedulingPodAffinity: every node in zone1; required affinity on zone."""
     return _same("SchedulingPodAffinity", ["zone1"], affinity_pod, affinity_pod)(nodes, running, measured)
 
 
-def topology_spreading(nodes: int = 5000, running: int = 5000, measured: int = 5000, soft: bool = False) -> Workload:
+def topology_spreading(nodes: int = 5000, running: int = 5000, measured: int = 5000,
+                       soft: bool = False) -> BenchWorkload:
     """(Preferred)TopologySpreading: nodes in 3 zones, plain pods running, spreading pods measured."""
     name = "PreferredTopologySpreading" if soft else "TopologySpreading"
     return _same(name, ["moon-1", "moon-2", "moon-3"], lambda n, ns, node: pod_manifest(n, node, ns),
                  lambda n, ns: spreading_pod(n, ns, soft=soft))(nodes, running, measured)
 
 
-def mixed_scheduling_base_pod(nodes: int = 5000, each: int = 2000, measured: int = 5000) -> Workload:
+def mixed_scheduling_base_pod(nodes: int = 5000, each: int = 2000, measured: int = 5000) -> BenchWorkload:
     """MixedSchedulingBasePod: 2000 each of plain, affinity, anti-affinity, preferred affinity and preferred
     anti-affinity pods running; plain pods measured."""
     makers = [lambda n, node: pod_manifest(n, node, "sched-0"),
@@ -170,7 +176,8 @@ def mixed_scheduling_base_pod(nodes: int = 5000, each: int = 2000, measured: int
                      [pod_manifest(f"measured-{i}", None, "namespace-7") for i in range(measured)])
 
 
-def scheduling_with_node_inclusion_policy(nodes: int = 5000, running: int = 0, measured: int = 4000) -> Workload:
+def scheduling_with_node_inclusion_policy(nodes: int = 5000, running: int = 0,
+                                          measured: int = 4000) -> BenchWorkload:
     """SchedulingWithNodeInclusionPolicy: a fifth of the nodes tainted foo:NoSchedule; one pod per untainted
     node, spread by hostname with the taint policy honored."""
     tainted = nodes // 5
@@ -188,13 +195,13 @@ class WorkloadSpec:
     measured pods with the node count."""
 
     name: str
-    build: object  # (nodes, init, measured) -> Workload
+    build: object  # (nodes, init, measured) -> BenchWorkload
     nodes: int
     init: int
     measured: int
     floor: float | None
 
-    def make(self, nodes: int) -> Workload:
+    def make(self, nodes: int) -> BenchWorkload:
         scale = nodes / self.nodes
         return self.build(nodes, max(int(self.init * scale), 0), max(int(self.measured * scale), 1))
 

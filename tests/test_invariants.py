@@ -1,6 +1,6 @@
 """Properties every schedule from the compiled scheduler must have, whatever the reference says.
 
-For random clusters and batches (the generators of test_differential): no node ends up over its
+For random clusters and batches (the generators of strategies.py): no node ends up over its
 allocatable in a resource a placed pod asked for, or over its pod limit; no pod lands on a node whose
 NoSchedule/NoExecute taints it does not tolerate, that is cordoned, whose labels fail its nodeSelector
 or required node affinity, or whose host ports it would share; explanations keep every normalized score
@@ -15,37 +15,22 @@ queue order, each one passes the reference's PodTopologySpread filter (DoNotSche
 from __future__ import annotations
 
 import pytest
+from checks import (
+    check_topology_invariants,
+    fast_explain,
+    plugin_enabled,
+    scheduler_for,
+    topology_plugins_registered,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_differential import (
-    _topology_plugins_registered,
-    fast_explain,
-    scenarios,
-    scheduler_for,
-    topology_scenarios,
-)
+from strategies import scenarios, topology_scenarios
 
 from schedkit.objects import PODS
-from schedkit.reference import (
-    UNSCHEDULABLE_TAINT,
-    any_term_matches,
-    cluster_view,
-    initial_usage,
-    pod_affinity_info,
-    port_conflict,
-    pts_filter,
-    pts_pre_filter,
-    tolerated,
-    tracked,
-)
-from schedkit.state import snapshot_order
+from schedkit.reference import UNSCHEDULABLE_TAINT, any_term_matches, port_conflict, tolerated, tracked
 
 SETTINGS = settings(deadline=None, max_examples=150,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-
-
-def _enabled(profile, point: str, name: str) -> bool:
-    return any(profile.plugins[i].name == name for i in profile.points[point])
 
 
 def _ignored_by_any_profile(sched, resource: str) -> bool:
@@ -78,13 +63,13 @@ def test_placements_respect_filters(scenario):
         profile = sched.profiles[pod.scheduler_name]
         placed[node.name].append((pod, profile))
         assert not pod.scheduling_gates, f"{pod.key} is gated but was placed"
-        if _enabled(profile, "filter", "TaintToleration"):
+        if plugin_enabled(profile, "filter", "TaintToleration"):
             for taint in node.taints:
                 if taint.effect in ("NoSchedule", "NoExecute"):
                     assert tolerated(pod.tolerations, taint), f"{pod.key} on {node.name} ignores {taint}"
-        if _enabled(profile, "filter", "NodeUnschedulable") and node.unschedulable:
+        if plugin_enabled(profile, "filter", "NodeUnschedulable") and node.unschedulable:
             assert tolerated(pod.tolerations, UNSCHEDULABLE_TAINT), f"{pod.key} on cordoned {node.name}"
-        if _enabled(profile, "filter", "NodeAffinity"):
+        if plugin_enabled(profile, "filter", "NodeAffinity"):
             assert all(node.labels.get(k) == v for k, v in pod.node_selector.items()), (pod.key, node.name)
             if pod.node_affinity and pod.node_affinity.required is not None:
                 assert any_term_matches(pod.node_affinity.required, node), (pod.key, node.name)
@@ -105,10 +90,10 @@ def test_placements_respect_filters(scenario):
             used = sum(pod.requests.get(resource, 0) for pod in everyone)
             assert used <= node.allocatable.get(resource, 0), f"{name}: {resource} {used} > allocatable"
         for k, (pod, profile) in enumerate(new):
-            if not _enabled(profile, "filter", "NodePorts"):
+            if not plugin_enabled(profile, "filter", "NodePorts"):
                 continue
             others = running[name] + [q for j, (q, prof) in enumerate(new)
-                                      if j != k and _enabled(prof, "filter", "NodePorts")]
+                                      if j != k and plugin_enabled(prof, "filter", "NodePorts")]
             for other in others:
                 for wanted in pod.host_ports:
                     assert not any(port_conflict(wanted, used) for used in other.host_ports), \
@@ -151,63 +136,9 @@ def test_schedule_is_repeatable(scenario):
     assert first == second
 
 
-# --- pod (anti-)affinity and spread constraints -------------------------------------------------------------
+# --- pod (anti-)affinity and spread constraints (check_topology_invariants) ----------------------------
 
-def _same_domain(key: str, a, b) -> bool:
-    return key in a.labels and key in b.labels and a.labels[key] == b.labels[key]
-
-
-def check_topology_invariants(sched, cluster, pods, placements) -> None:
-    """``placements``: (pod key, node name or None) in queue order. Terms are matched with each target pod's
-    Namespace labels, which equals the scheduler's resolved namespaceSelector as long as every namespace a
-    pod uses has a Namespace object (the topology generators make sure of that)."""
-    nodes = {node.name: node for node in cluster.nodes}
-    by_key = {pod.key: pod for pod in pods}
-    ns = cluster.namespaces
-    running = [(pod, nodes[pod.node_name], -1) for pod in cluster.pods if pod.node_name in nodes]
-    placed = [(by_key[key], nodes[name], k) for k, (key, name) in enumerate(placements) if name is not None]
-
-    def enforces(pod, plugin: str) -> bool:
-        return _enabled(sched.profiles[pod.scheduler_name], "filter", plugin)
-
-    for pod, node, order in placed:
-        if not enforces(pod, "InterPodAffinity"):
-            continue
-        info = pod_affinity_info(pod)
-        # pods this one had to respect: all running and earlier pods, later pods placed by an enforcing profile
-        others = [(q, m) for q, m, k in running + placed
-                  if q is not pod and (k < order or enforces(q, "InterPodAffinity"))]
-        for term in info.required_anti:
-            for q, m in others:
-                assert not (_same_domain(term.key, node, m) and term.matches(q, ns.get(q.namespace))), \
-                    f"{pod.key} on {node.name}: anti-affinity ({term.key}) with {q.key} on {m.name}"
-        if info.required:
-            assert all(t.key in node.labels for t in info.required), f"{pod.key} on {node.name}: missing key"
-            supporters = [(q, m) for q, m, k in running + placed
-                          if q is not pod and all(t.matches(q, ns.get(q.namespace)) for t in info.required)]
-            supported = all(any(_same_domain(t.key, node, m) for _, m in supporters) for t in info.required)
-            first_of_group = all(t.matches(pod, ns.get(pod.namespace)) for t in info.required)
-            assert supported or first_of_group, f"{pod.key} on {node.name}: required pod affinity unmet"
-    for existing, m, _ in running:
-        for term in pod_affinity_info(existing).required_anti:
-            for pod, node, _ in placed:
-                if enforces(pod, "InterPodAffinity"):
-                    assert not (_same_domain(term.key, m, node) and term.matches(pod, ns.get(pod.namespace))), \
-                        f"{pod.key} on {node.name} breaks {existing.key}'s anti-affinity ({term.key})"
-
-    # DoNotSchedule spreading: replay the placements in queue order through the reference's PTS filter
-    order = snapshot_order(cluster.nodes)
-    usage = initial_usage(cluster)
-    for pod, node, _ in placed:
-        profile = sched.profiles[pod.scheduler_name]
-        if enforces(pod, "PodTopologySpread") and _enabled(profile, "preFilter", "PodTopologySpread"):
-            code, payload, state = pts_pre_filter(pod, cluster_view(sched, cluster, order, usage, pod.scheduler_name))
-            assert code != "error", payload
-            assert pts_filter(state, pod, node) == [], f"{pod.key} on {node.name} breaks a spread constraint"
-        usage[node.name].add(pod)
-
-
-@pytest.mark.skipif(not _topology_plugins_registered(), reason="PodTopologySpread/InterPodAffinity not registered yet")
+@pytest.mark.skipif(not topology_plugins_registered(), reason="PodTopologySpread/InterPodAffinity not registered yet")
 @settings(deadline=None, max_examples=100, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(topology_scenarios())
 def test_placements_respect_pod_affinity_and_spread(scenario):

@@ -8,7 +8,8 @@ differential tests compare the fast path with something that is known to agree w
 
 Then the reference's whole cycle with both plugins in the profile (stand-in plugin classes until the real
 ones are registered): its schedules of generated topology scenarios keep the pod (anti-)affinity and
-spread invariants of tests/test_invariants.py, and its explanations are well formed.
+spread invariants the fast path's keep in tests/test_invariants.py (checks.check_topology_invariants), and
+its explanations are well formed.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ import os
 
 import pytest
 import yaml
+from checks import check_topology_invariants
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_differential import TOPOLOGY_CONFIGS, topology_scenarios
-from test_invariants import check_topology_invariants
+from strategies import TOPOLOGY_CONFIGS, topology_scenarios
 
 from schedkit import reference as ref
 from schedkit.cluster import cluster_from_objects

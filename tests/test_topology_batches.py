@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from bench.common import TOPOLOGY_WORKLOADS, config_with_percentage, spreading_pod
 from schedkit.framework.config import parse_config
 from schedkit.framework.scheduler import Scheduler
 from schedkit.reference import reference_schedule
 from schedkit.testing import make_pod
+from schedkit.workloads import TOPOLOGY_WORKLOADS, config_with_percentage, spreading_pod
 
 
 def _compare(workload, percentage):

@@ -44,7 +44,6 @@ from dataclasses import dataclass, fields
 from typing import Any, Callable, ClassVar
 
 import numpy as np
-from numba import njit
 from numba.core import config as numba_config
 from numba.core import types as numba_types
 from numba.core.caching import FunctionCache

@@ -21,7 +21,7 @@ from ..framework.plugin import requeued_on
 from ..framework.scheduler import LoopInputs, Scheduler, _Outputs, failure_message
 from ..framework.scratch import new_scratch
 from ..state import ClusterState, build_state
-from ..traces.workload import Workload
+from ..traces.workload import Trace
 from . import queue
 from .driver import build_replay
 
@@ -33,7 +33,7 @@ UNSCHEDULABLE_LEFTOVER = 300.0  # podMaxInUnschedulablePodsDuration (scheduling_
 
 @dataclass
 class ReplayResult:
-    workload: Workload
+    workload: Trace
     state: ClusterState
     arrays: queue.ReplayArrays
     counters: np.ndarray
@@ -75,7 +75,7 @@ def _grow(array: np.ndarray, rows: int, fill) -> np.ndarray:
     return grown.view(np.recarray) if isinstance(array, np.recarray) else grown
 
 
-def replay(scheduler: Scheduler, workload: Workload, seed: int = 0,
+def replay(scheduler: Scheduler, workload: Trace, seed: int = 0,
            progress: Callable[[int, int, float], None] | None = None, chunk: int = CHUNK_CYCLES,
            groups: bool = True, compiling: Callable[[str | None], None] | None = None) -> ReplayResult:
     """Replay ``workload``; ``progress(arrived, total, now)`` is called between chunks, and
@@ -168,7 +168,7 @@ def replay(scheduler: Scheduler, workload: Workload, seed: int = 0,
                         float(times[queue.F_NOW]), columns.requests)
 
 
-def _arrays(workload: Workload, columns, held: dict[int, str], profile, state: ClusterState,
+def _arrays(workload: Trace, columns, held: dict[int, str], profile, state: ClusterState,
             signatures: int) -> queue.ReplayArrays:
     """The replay's tables for ``workload``: every pod not arrived yet (or held: gated, no profile)."""
     P = workload.num_pods
@@ -213,7 +213,7 @@ def _grow_timeline(tables: queue.ReplayArrays) -> queue.ReplayArrays:
 
 
 def _messages(tables: queue.ReplayArrays, profile, num_nodes: int, held: dict[int, str],
-              workload: Workload) -> list[str | None]:
+              workload: Trace) -> list[str | None]:
     messages: list[str | None] = [None] * workload.num_pods
     cache: dict[tuple, str] = {}
     for g in np.flatnonzero(tables.items["fail_slot"] >= 0):

@@ -15,13 +15,13 @@ import numpy as np
 
 from ..errors import InputError
 from ..traces.openb import GPU_MILLI_ANNOTATION, GPU_RESOURCE
-from ..traces.workload import Workload
+from ..traces.workload import Trace
 
 GPU_MILLI = "gpu-milli"  # pseudo-resource: thousandths of a GPU, shared GPUs counted by their fraction
 MAX_FILL_PODS = 5_000_000  # a replay takes about 1.3 GB per million pods: keep a fill well inside memory
 
 
-def shape_demand(workload: Workload, resource: str) -> np.ndarray:
+def shape_demand(workload: Trace, resource: str) -> np.ndarray:
     """Per shape, what a pod asks of ``resource`` (cpu in millicores, memory in bytes, others in units)."""
     out = np.zeros(len(workload.shapes), dtype=np.float64)
     for s, pod in enumerate(workload.shapes):
@@ -38,18 +38,18 @@ def shape_demand(workload: Workload, resource: str) -> np.ndarray:
     return out
 
 
-def capacity(workload: Workload, resource: str) -> float:
+def capacity(workload: Trace, resource: str) -> float:
     if resource == GPU_MILLI:
         return float(sum(node.allocatable.get(GPU_RESOURCE, 0) for node in workload.nodes) * 1000)
     return float(sum(node.allocatable.get(resource, 0) for node in workload.nodes))
 
 
-def default_resource(workload: Workload) -> str:
+def default_resource(workload: Trace) -> str:
     return GPU_RESOURCE if capacity(workload, GPU_RESOURCE) > 0 else "cpu"
 
 
-def fill_workload(workload: Workload, target: float | None, resource: str, shuffle: bool,
-                  seed: int) -> tuple[Workload, dict]:
+def fill_workload(workload: Trace, target: float | None, resource: str, shuffle: bool,
+                  seed: int) -> tuple[Trace, dict]:
     """The submission sequence and a description of it for the summary."""
     rng = np.random.default_rng(seed)
     count = workload.num_pods

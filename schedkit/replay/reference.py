@@ -18,7 +18,7 @@ from ..framework.plugin import requeued_on, takes_pod
 from ..framework.runtime import assume
 from ..framework.scheduler import Scheduler, _Outputs, failure_message
 from ..state import build_state
-from ..traces.workload import Workload
+from ..traces.workload import Trace
 from .engine import BACKOFF_INITIAL, BACKOFF_MAX, UNSCHEDULABLE_LEFTOVER
 
 
@@ -29,7 +29,7 @@ def _backoff(count: int) -> float:
     return min(duration, BACKOFF_MAX)
 
 
-def reference_replay(scheduler: Scheduler, workload: Workload, seed: int = 0) -> dict[str, np.ndarray]:
+def reference_replay(scheduler: Scheduler, workload: Trace, seed: int = 0) -> dict[str, np.ndarray]:
     """Per pod: node row (-1 none), scheduled time, left time, attempts, and the message of its last
     failed attempt (None: never failed)."""
     shapes = workload.shapes

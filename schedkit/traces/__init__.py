@@ -2,7 +2,7 @@
 
 from .loader import FORMATS, load_trace
 from .openb import TracePod, load_openb_nodes, load_openb_pods, load_openb_workload
-from .workload import Workload
+from .workload import Trace
 
-__all__ = ["FORMATS", "TracePod", "Workload", "load_trace", "load_openb_nodes", "load_openb_pods",
+__all__ = ["FORMATS", "Trace", "TracePod", "load_trace", "load_openb_nodes", "load_openb_pods",
            "load_openb_workload"]

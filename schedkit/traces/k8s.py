@@ -17,7 +17,7 @@ from ..errors import InputError
 from ..manifests import load_objects
 from ..objects import Pod
 from ..validation import validate_objects
-from .workload import Workload, seconds_problem
+from .workload import Trace, seconds_problem
 
 ARRIVAL = "schedkit.io/arrival"
 DURATION = "schedkit.io/duration"
@@ -39,7 +39,7 @@ def _seconds(pod: Pod, key: str) -> float:
     return value
 
 
-def load_k8s_trace(paths: list[str], node_paths: list[str] | None = None) -> Workload:
+def load_k8s_trace(paths: list[str], node_paths: list[str] | None = None) -> Trace:
     objects = load_objects(list(paths) + list(node_paths or []))
     cluster = cluster_from_objects(objects)
     validate_objects(objects)
@@ -65,6 +65,6 @@ def load_k8s_trace(paths: list[str], node_paths: list[str] | None = None) -> Wor
             raise InputError(f"has both {DURATION} and {END}; give one", pod.source, f"pod {pod.key}")
         if deadline[i] < arrival[i]:
             raise InputError(f"{END} {deadline[i]:g} is before {ARRIVAL} {arrival[i]:g}", pod.source, f"pod {pod.key}")
-    return Workload(cluster.nodes, trace, np.arange(len(trace), dtype=np.int64),
-                    np.array([p.name for p in trace], dtype=object), np.array([p.namespace for p in trace], dtype=object),
-                    arrival, duration, deadline, ", ".join(paths), running, cluster.namespaces)
+    return Trace(cluster.nodes, trace, np.arange(len(trace), dtype=np.int64),
+                 np.array([p.name for p in trace], dtype=object), np.array([p.namespace for p in trace], dtype=object),
+                 arrival, duration, deadline, ", ".join(paths), running, cluster.namespaces)

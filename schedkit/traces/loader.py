@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from ..errors import InputError
-from .workload import Workload
+from .workload import Trace
 
 FORMATS = ("auto", "schedkit", "openb", "k8s")
 TABLE_SUFFIXES = (".csv", ".parquet")
@@ -73,7 +73,7 @@ def detect_format(path: str) -> str:
     raise InputError("cannot tell the trace format from the file name; pass --format schedkit|openb|k8s", path)
 
 
-def load_trace(path: str, nodes: str | None = None, fmt: str = "auto") -> tuple[Workload, str]:
+def load_trace(path: str, nodes: str | None = None, fmt: str = "auto") -> tuple[Trace, str]:
     """The workload in ``path`` (a file, or a folder holding pods.csv/parquet and nodes.csv/parquet) and the
     format it was read as."""
     if fmt not in FORMATS:

@@ -20,7 +20,7 @@ import numpy as np
 from ..errors import InputError
 from ..objects import Node, Pod, parse_node, parse_pod
 from ..validation import check_name
-from .workload import ShapeTable, Workload, seconds_problem
+from .workload import ShapeTable, Trace, seconds_problem
 
 GPU_RESOURCE = "nvidia.com/gpu"
 GPU_MODEL_LABEL = "alibabacloud.com/gpu-card-model"
@@ -157,7 +157,7 @@ def load_openb_pods(path: str, namespace: str = "default") -> list[TracePod]:
     return pods
 
 
-def load_openb_workload(pod_path: str, node_path: str, namespace: str = "default") -> Workload:
+def load_openb_workload(pod_path: str, node_path: str, namespace: str = "default") -> Trace:
     """An openb pod list on an openb node list, ready to replay: each distinct pod spec parsed once;
     ``deletion_time`` is each pod's deadline (it leaves then, whether or not it ever ran)."""
     nodes = load_openb_nodes(node_path)
@@ -170,7 +170,7 @@ def load_openb_workload(pod_path: str, node_path: str, namespace: str = "default
         arrival.append(start)
         deadline.append(np.nan if end is None else end)
     count = len(names)
-    return Workload(nodes, table.shapes, np.asarray(shape_of, dtype=np.int64), np.asarray(names, dtype=object),
-                    np.full(count, namespace, dtype=object), np.asarray(arrival, dtype=np.float64),
-                    np.full(count, np.nan), np.asarray(deadline, dtype=np.float64), pod_path,
-                    has_times=_has_times(pod_path))
+    return Trace(nodes, table.shapes, np.asarray(shape_of, dtype=np.int64), np.asarray(names, dtype=object),
+                 np.full(count, namespace, dtype=object), np.asarray(arrival, dtype=np.float64),
+                 np.full(count, np.nan), np.asarray(deadline, dtype=np.float64), pod_path,
+                 has_times=_has_times(pod_path))

@@ -18,7 +18,7 @@ from ..errors import InputError
 from ..objects import Node, parse_node, parse_pod
 from ..quantity import QuantityError, parse_quantity
 from ..validation import DNS_LABEL, DNS_SUBDOMAIN, INT32_MAX, INT32_MIN, check_name, validate_object
-from .workload import MAX_SECONDS, Workload, seconds_problem
+from .workload import MAX_SECONDS, Trace, seconds_problem
 
 NATIVE_RESOURCES = ("cpu", "memory", "ephemeral-storage")
 POD_COLUMNS = ("name", "namespace", "arrival", "duration", "end", "priority", "labels", "annotations",
@@ -218,7 +218,7 @@ def _check_dns(table, values: pd.Series, column: str, pattern: str, limit: int, 
                                      f"and end with an alphanumeric character and be at most {limit} characters")
 
 
-def load_schedkit_trace(pods_path: str, nodes_path: str) -> Workload:
+def load_schedkit_trace(pods_path: str, nodes_path: str) -> Trace:
     nodes = load_schedkit_nodes(nodes_path)
     table = _Table(pods_path, read_table(pods_path), POD_COLUMNS, ("name", "arrival"))
     frame = table.frame
@@ -265,5 +265,5 @@ def load_schedkit_trace(pods_path: str, nodes_path: str) -> Workload:
         manifest, where = _pod_manifest(frame.iloc[i].to_dict(), resources), f"row {i + table.first_row}"
         shapes.append(parse_pod(manifest, pods_path, where))
         validate_object(manifest, pods_path, where)  # what the API server would refuse (maxSkew 0, ...)
-    return Workload(nodes, shapes, groups, names.to_numpy(dtype=object), namespaces.to_numpy(dtype=object), arrival,
-                    duration, deadline, pods_path)
+    return Trace(nodes, shapes, groups, names.to_numpy(dtype=object), namespaces.to_numpy(dtype=object), arrival,
+                 duration, deadline, pods_path)

@@ -1,4 +1,4 @@
-"""A recorded workload ready to replay: nodes, and pods as columns over a few distinct pod specs.
+"""A recorded trace ready to replay (``Trace``): nodes, and pods as columns over a few distinct pod specs.
 
 Traces repeat the same pod spec many times (one Deployment, one job size). Each distinct spec is
 parsed into a ``Pod`` once (a "shape"); the per-pod columns say which shape a pod has, when it
@@ -36,7 +36,11 @@ def seconds_problem(value: float) -> str | None:
 
 
 @dataclass
-class Workload:
+class Trace:
+    """What ``load_trace`` returns and ``replay`` runs: the cluster's nodes (and pods already bound), and
+    every pod's shape, arrival, runtime and deletion time. (Not a scheduler_perf benchmark workload:
+    that is ``schedkit.workloads.BenchWorkload``.)"""
+
     nodes: list[Node]
     shapes: list[Pod]  # one parsed Pod per distinct spec (its name is the first such pod's)
     shape_of: np.ndarray  # int64 [pods]: index into shapes
@@ -56,11 +60,11 @@ class Workload:
     def num_pods(self) -> int:
         return int(self.shape_of.shape[0])
 
-    def take(self, rows: np.ndarray, arrival: np.ndarray | None = None, timed: bool = True) -> "Workload":
+    def take(self, rows: np.ndarray, arrival: np.ndarray | None = None, timed: bool = True) -> "Trace":
         """The pods at ``rows`` (in that order), optionally with new arrival times and without
         departures (``timed=False``)."""
         count = len(rows)
-        return Workload(
+        return Trace(
             self.nodes, self.shapes, self.shape_of[rows], self.names[rows], self.namespaces[rows],
             self.arrival[rows] if arrival is None else arrival,
             self.duration[rows] if timed else np.full(count, np.nan),

@@ -39,8 +39,8 @@ from .groups import batch_add, release_head, settle_groups
 from .lifecycle import (
     admit_arrivals, delete_pending, departed, flush, next_time, pop_finished, pop_next, record, timeline_row,
 )
+from . import records
 from .records import *  # noqa: F401,F403  (the tables, statuses and slots, as queue.NAME)
-from .records import ReplayArrays, new_counters  # noqa: F401
 from .slots import copy_slot_histogram, log_change, slot_for, slot_hist_add
 
 # The functions the compiled replay driver calls (replay/driver.py).
@@ -48,3 +48,5 @@ DRIVER_FUNCTIONS = (
     record, cluster_event, pop_next, next_time, pop_finished, departed, delete_pending, admit_arrivals, flush,
     timeline_row, log_change, slot_hist_add, slot_for, copy_slot_histogram, batch_add, release_head,
 )
+
+__all__ = [*records.__all__, "DRIVER_FUNCTIONS", "settle_groups", *(f.__name__ for f in DRIVER_FUNCTIONS)]
