@@ -13,9 +13,8 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ..framework.loop import (
-    LOOP_ARGS, LoopSpec, _lines, call_kernel, pod_cycle_lines, preamble_lines, reserve_args,
-)
+from ..framework.loop import LOOP_ARGS, LoopSpec, pod_cycle_lines, preamble_lines
+from ..framework.loop_source import _lines, call_kernel, reserve_args
 from ..framework.loop_build import build_loop
 from . import queue
 from .incremental import REPLAY_HOOKS

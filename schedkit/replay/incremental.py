@@ -20,8 +20,9 @@ that fails together; anything else sends its first member back to be tried as a 
 
 from __future__ import annotations
 
-from ..framework.loop import CycleHooks, LoopSpec, _lines, call_kernel, filter_call, unknown_filter_code
-from ..framework.loop import indent as indent_text
+from ..framework.loop import CycleHooks, LoopSpec
+from ..framework.loop_source import _lines, call_kernel, filter_call, unknown_filter_code
+from ..framework.loop_source import indent as indent_text
 from . import queue
 
 
