@@ -1,7 +1,7 @@
 """What the generated loop reports instead of raising, and where a kernel that raised was called.
 
 Compiled code cannot build a message naming the plugin, pod and node, so the loop records them in its
-``err`` array and returns; Python words the error (scheduler._Outputs.raise_loop_error). The slots and
+``err`` array and returns; Python words the error (loop_io.LoopOutputs.raise_loop_error). The slots and
 codes of that array live here, with the reading of a plain-Python loop's traceback that names the
 kernel call an exception came out of.
 """
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from .plugin import KERNEL_SIGNATURES
 
 # What the loop reports in ``err`` instead of raising: compiled code cannot build a message naming the
-# plugin, pod and node, so it records them and returns; Python words the error (_Outputs.raise_loop_error).
+# plugin, pod and node, so it records them and returns; Python words the error (loop_io.LoopOutputs.raise_loop_error).
 # A kernel that raises is not caught in the loop (numba's try/except around each call made the default
 # profile's first compile several times slower); the loop keeps the current pod's row in
 # err[ERR_CURRENT_POD], and Python locates the kernel (locate_kernel_exception), running that pod's

@@ -10,25 +10,21 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
 
 import numpy as np
 
 from ..cluster import Cluster
+from ..errors import PluginError
 from ..objects import Pod
 from ..state import ClusterState, PodColumns, build_state
 from .caveats import missing_spread_owners, owner_warning_lines, volume_summary, volume_warning
 from .config import SchedulerConfig, load_config
-from .loop import HISTOGRAM_WIDTH, generate_body
-from .scratch import new_scratch
-from .loop_build import build_loop
-from .loop_errors import (ERR_CURRENT_POD, ERR_HISTOGRAM_FULL, ERR_KERNEL, ERR_KIND, ERR_NODE, ERR_PLUGIN, ERR_POD,
-                          ERR_SCORE_NOT_INT, ERR_SCORE_RANGE, ERR_SLOTS, ERR_UNKNOWN_CODE, ERR_VALUE, KERNEL_NAMES,
-                          MISSING_STATE, locate_kernel_exception)
-from .plugin import Plugin, kernel_error, python_function, takes_pod
+from .loop_errors import MISSING_STATE
+from .loop_io import LoopInputs, LoopOutputs
+from .plugin import Plugin, kernel_error, takes_pod
 from .profile import Profile, build_profile
 from .registry import Registry
-from ..errors import PluginError
+from .scratch import new_scratch
 
 NO_NODES_MESSAGE = "no nodes available to schedule pods"
 # Explain runs its one cycle as plain Python up to this many nodes plus pods in the cluster (a tenth of
@@ -101,130 +97,6 @@ class Explanation:
     cycle_error: bool = False  # the cycle ended with an Error status (``message``), not unschedulable
     warnings: list[str] = field(default_factory=list)  # what schedkit could not check for this pod
     bound_node: str | None = None  # spec.nodeName: the pod is bound already, there is no scheduling cycle
-
-
-class _Outputs:
-    """Arrays the loop writes; explain buffers are sized 0 unless explaining."""
-
-    def __init__(self, num_pods: int, num_nodes: int, num_scores: int, explain: bool):
-        self.node = np.full(num_pods, -1, dtype=np.int64)
-        self.nominated = np.full(num_pods, -1, dtype=np.int64)
-        self.reject_plugin = np.full(num_pods, -1, dtype=np.int64)
-        self.reject_code = np.zeros(num_pods, dtype=np.int64)
-        self.hist_plugin = np.zeros((num_pods, HISTOGRAM_WIDTH), dtype=np.int64)
-        self.hist_code = np.zeros((num_pods, HISTOGRAM_WIDTH), dtype=np.int64)
-        self.hist_count = np.zeros((num_pods, HISTOGRAM_WIDTH), dtype=np.int64)
-        self.hist_len = np.zeros(num_pods, dtype=np.int64)
-        n = num_nodes if explain else 0
-        s = num_scores if explain else 0
-        self.ex_fail_plugin = np.full(n, -1, dtype=np.int64)
-        self.ex_fail_code = np.zeros(n, dtype=np.int64)
-        self.ex_state = np.zeros(n, dtype=np.int64)
-        self.ex_raw = np.zeros((s, n), dtype=np.int64)
-        self.ex_norm = np.zeros((s, n), dtype=np.int64)
-        self.ex_skip = np.zeros(s, dtype=np.int64)
-        self.ex_total = np.zeros(n, dtype=np.int64)
-        self.err = np.zeros(ERR_SLOTS, dtype=np.int64)
-
-    def args(self) -> tuple:
-        return (
-            self.node, self.nominated, self.reject_plugin, self.reject_code, self.hist_plugin, self.hist_code,
-            self.hist_count, self.hist_len, self.ex_fail_plugin, self.ex_fail_code, self.ex_state, self.ex_raw,
-            self.ex_norm, self.ex_skip, self.ex_total, self.err,
-        )
-
-    def raise_loop_error(self, profile: Profile, inputs: "LoopInputs") -> None:
-        """What a loop flagged in ``err`` instead of raising, as one line naming the plugin, the kernel,
-        the pod and the node (score out of range: as upstream words it)."""
-        kind = int(self.err[ERR_KIND])
-        if kind == 0:
-            return
-        self.err[ERR_KIND] = 0  # reported once: the arrays may be reused
-        if kind == ERR_HISTOGRAM_FULL:
-            raise PluginError(f"more than {HISTOGRAM_WIDTH} distinct filter failure codes for one pod")
-        plugin = profile.plugins[int(self.err[ERR_PLUGIN])]
-        kernel = KERNEL_NAMES[int(self.err[ERR_KERNEL])]
-        row, node, value = int(self.err[ERR_POD]), int(self.err[ERR_NODE]), int(self.err[ERR_VALUE])
-        pod, node_name = inputs.pod_keys[row], inputs.node_names[node] if node >= 0 else None
-        if kind == ERR_SCORE_RANGE:
-            where = f"pod {pod}" + (f", node {node_name}" if node_name else "")
-            raise PluginError(
-                f'applying score defaultWeights on Score plugins: plugin "{plugin.name}" returns an invalid score '
-                f"{value}, it should in the range of [0, 100] after normalizing ({where})")
-        if kind == ERR_UNKNOWN_CODE:
-            raise kernel_error(plugin.name, kernel, f"returned failure code {value}, which is not in its "
-                               f"reason_table {sorted(plugin.reason_table)}", pod, node_name)
-        if kind == ERR_SCORE_NOT_INT:
-            result = inputs.score_again(int(self.err[ERR_PLUGIN]), profile, row, node)
-            raise kernel_error(plugin.name, kernel, f"returned {result!r}, a {type(result).__name__}: Score "
-                               "kernels must return an integer", pod, node_name)
-
-    def run(self, profile: Profile, inputs: "LoopInputs", loop_call: Callable[[], Any]) -> Any:
-        """``loop_call()`` (a loop over these outputs), with a kernel's exception and what the loop
-        flagged in ``err`` turned into one-line errors; returns what the loop returned."""
-        try:
-            result = loop_call()
-        except Exception as exc:  # a plugin's kernel raised: say which, on what
-            error = self.kernel_exception(profile, inputs, exc)
-            if error is None:
-                raise
-            raise error  # its cause: the kernel's own exception, with the kernel's line when run as Python
-        self.raise_loop_error(profile, inputs)
-        return result
-
-    def kernel_exception(self, profile: Profile, inputs: "LoopInputs", exc: Exception) -> Exception | None:
-        """The one-line error for an exception a kernel raised in the loop; None when it came from
-        elsewhere. A compiled loop leaves no frames to read: the interrupted pod's cycle (its row is in
-        ``err``) runs again as Python, on the state as the loop left it, to raise it where it can be seen."""
-        site = locate_kernel_exception(exc)
-        if site is None and profile.compiled and inputs.settings:
-            try:
-                inputs.run_python(profile, self, int(self.err[ERR_CURRENT_POD]))
-            except Exception as again:  # the same kernel raising again, now in Python
-                site, exc = locate_kernel_exception(again), again
-            if site is None:  # raised outside a pod's cycle (a replay's departures): only Python can tell
-                error = PluginError(f"a plugin's kernel raised {type(exc).__name__}: {exc}; run with "
-                                    "NUMBA_DISABLE_JIT=1 to see which plugin, kernel, pod and node")
-                error.__cause__ = exc
-                return error
-        if site is None:
-            return None  # not from a kernel: the framework's own bug, with its traceback
-        plugin = profile.plugins[site.plugin]
-        error = kernel_error(plugin.name, site.kernel, f"raised {type(exc).__name__}: {exc}",
-                             inputs.pod_keys[site.pod], inputs.node_names[site.node] if site.node is not None else None)
-        error.__cause__ = exc
-        return error
-
-
-@dataclass
-class LoopInputs:
-    """What a loop ran on, to name the pod and node of an error and to call the failing kernel again."""
-
-    nodes: object  # NodeColumns
-    pods: object  # PodColumns
-    states: list[tuple]  # per plugin index in the profile
-    pod_keys: list[str]  # per pod row
-    node_names: list[str]
-    settings: tuple = ()  # the batch loop's arguments from ``percentage`` to ``explain`` (LOOP_ARGS)
-    pod_ids: np.ndarray | None = None  # the batch loop's ``pod_ids``
-
-    def run_python(self, profile: Profile, outputs: "_Outputs", row: int) -> None:
-        """One pod's cycle in the plain-Python batch loop (no signature caches, copies of the random
-        stream and start index)."""
-        percentage, weights, find_one, rng, start, *flags = self.settings
-        spec = profile.loop_spec()
-        loop, _ = build_loop(spec, generate_body(spec, explain=bool(flags[-1])), python=True)
-        sig = np.full(self.pods.requests.shape[0], -1, dtype=np.int64)
-        scratch = new_scratch(self.nodes.allocatable.shape[0], len(profile.score_slots))
-        pod_ids = self.pod_ids if self.pod_ids is not None else np.arange(sig.shape[0], dtype=np.int64)
-        loop(self.nodes, self.pods, np.array([row], dtype=np.int64), percentage, weights, find_one, rng.copy(),
-             start.copy(), *flags, *outputs.args(), sig, pod_ids, scratch, *self.states)
-
-    def score_again(self, plugin: int, profile: Profile, row: int, node: int):
-        """Plugin ``plugin``'s Score for (pod, node), from the kernel's Python version: what the loop
-        flagged as not an integer, to show it."""
-        kernel = python_function(profile.plugins[plugin].kernels.score)
-        return kernel(self.nodes, self.pods, row, node, self.states[plugin])
 
 
 class Scheduler:
@@ -320,7 +192,7 @@ class Scheduler:
         return sig
 
     def _run(self, profile: Profile, state: ClusterState, columns: PodColumns, order: np.ndarray,
-             prepared: dict[int, tuple], outputs: _Outputs, rng: np.ndarray, sig: np.ndarray | None = None, *,
+             prepared: dict[int, tuple], outputs: LoopOutputs, rng: np.ndarray, sig: np.ndarray | None = None, *,
              do_reserve: bool = True, examine_all: bool = False, score_all: bool = False,
              explain: bool = False, pods: list[Pod] | None = None, python: bool = False,
              pod_ids: np.ndarray | None = None) -> None:
@@ -343,7 +215,7 @@ class Scheduler:
                                                   scratch, *states))
 
     def _assume_elsewhere(self, profile: Profile, state: ClusterState, columns: PodColumns, rows: list[int],
-                          prepared: dict[int, tuple], outputs: _Outputs) -> None:
+                          prepared: dict[int, tuple], outputs: LoopOutputs) -> None:
         """The scheduler cache records every bound pod on its node whatever profile placed it: plugins
         of other profiles that keep node state (ports, pod counts) see these placements too."""
         if len(self.profiles) == 1:
@@ -358,7 +230,7 @@ class Scheduler:
                     extra = (row,) if takes_pod(plugin.kernels.reserve) else ()
                     plugin.kernels.reserve(state.nodes, columns, row, node, prepared[key], *extra)
 
-    def _message(self, profile: Profile, state: ClusterState, outputs: _Outputs, row: int, pod: str) -> str:
+    def _message(self, profile: Profile, state: ClusterState, outputs: LoopOutputs, row: int, pod: str) -> str:
         hist = [(int(outputs.hist_plugin[row, k]), int(outputs.hist_code[row, k]), int(outputs.hist_count[row, k]))
                 for k in range(int(outputs.hist_len[row]))]
         return failure_message(profile, state.num_nodes, int(outputs.reject_plugin[row]),
@@ -381,7 +253,7 @@ class Scheduler:
         columns = state.pod_columns(pods)
         queue, held = self._queue(pods)
         prepared = self._prepare(state, pods, columns)
-        outputs = _Outputs(len(pods), state.num_nodes, 0, explain=False)
+        outputs = LoopOutputs(len(pods), state.num_nodes, 0, explain=False)
         rng = np.array([seed % 2**64], dtype=np.uint64)
         # Compile (or load from cache) each profile's loop by running it on an empty queue.
         compile_start = time.perf_counter()
@@ -472,7 +344,7 @@ class Scheduler:
         # The loop's score slots are in plugin order; explain lists Score plugins in the configuration's.
         slot_of = {i: slot for slot, i in enumerate(profile.score_slots)}
         score_slots = [(slot_of[i], i) for i in profile.points["score"]]
-        outputs = _Outputs(1, state.num_nodes, len(score_slots), explain=True)
+        outputs = LoopOutputs(1, state.num_nodes, len(score_slots), explain=True)
         rng = np.array([seed % 2**64], dtype=np.uint64)
         self._run(profile, state, columns, np.zeros(1, dtype=np.int64), prepared, outputs, rng,
                   do_reserve=False, examine_all=True, score_all=score_all, explain=True, pods=[pod], python=python)
@@ -605,7 +477,7 @@ def _narrowing_plugins(profile: Profile, bits: int) -> list[str]:
     return sorted(profile.plugins[i].name for i in range(len(profile.plugins)) if (bits >> i) & 1)
 
 
-def _single_feasible(outputs: _Outputs) -> bool:
+def _single_feasible(outputs: LoopOutputs) -> bool:
     return int(np.count_nonzero(outputs.ex_state == 2)) == 1
 
 

@@ -18,7 +18,8 @@ from ..cluster import Cluster
 from ..errors import InputError, PluginError
 from ..framework.loop import HISTOGRAM_WIDTH
 from ..framework.plugin import requeued_on
-from ..framework.scheduler import LoopInputs, Scheduler, _Outputs, failure_message
+from ..framework.loop_io import LoopInputs, LoopOutputs
+from ..framework.scheduler import Scheduler, failure_message
 from ..framework.scratch import new_scratch
 from ..state import ClusterState, build_state
 from ..traces.workload import Trace
@@ -110,7 +111,7 @@ def replay(scheduler: Scheduler, workload: Trace, seed: int = 0,
     prepared = scheduler._prepare(state, shapes, columns)
     states = [prepared[id(plugin)] for plugin in profile.plugins]
     sig = scheduler._signatures(profile, shapes)
-    outputs = _Outputs(len(shapes), state.num_nodes, 0, explain=False)
+    outputs = LoopOutputs(len(shapes), state.num_nodes, 0, explain=False)
     tables = _arrays(workload, columns, held, profile, state, int(sig.max()) + 1 if len(sig) else 0)
     counts, times = queue.new_counters()
     times[queue.F_BACKOFF_INITIAL] = BACKOFF_INITIAL

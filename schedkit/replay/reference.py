@@ -16,7 +16,8 @@ import numpy as np
 from ..cluster import Cluster
 from ..framework.plugin import requeued_on, takes_pod
 from ..framework.runtime import assume
-from ..framework.scheduler import Scheduler, _Outputs, failure_message
+from ..framework.loop_io import LoopOutputs
+from ..framework.scheduler import Scheduler, failure_message
 from ..state import build_state
 from ..traces.workload import Trace
 from .engine import BACKOFF_INITIAL, BACKOFF_MAX, UNSCHEDULABLE_LEFTOVER
@@ -39,7 +40,7 @@ def reference_replay(scheduler: Scheduler, workload: Trace, seed: int = 0) -> di
     state.pod_ids = workload.num_pods  # as the compiled replay: Reserve/Unreserve's ``pod`` is the trace row
     prepared = scheduler._prepare(state, shapes, columns)
     pod_ids = np.zeros(len(shapes), dtype=np.int64)  # the cycle's spec row -> the pod being scheduled
-    outputs = _Outputs(len(shapes), state.num_nodes, 0, explain=False)
+    outputs = LoopOutputs(len(shapes), state.num_nodes, 0, explain=False)
     rng = np.array([seed % 2**64], dtype=np.uint64)
     sig = scheduler._signatures(profile, shapes)
     scheduler.next_start_node_index[:] = 0
