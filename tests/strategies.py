@@ -22,10 +22,17 @@ from __future__ import annotations
 from typing import Any
 
 from hypothesis import strategies as st
+from numba.core import config as numba_config
 
 from schedkit.cluster import cluster_from_objects
 from schedkit.manifests import SourcedObject
 from schedkit.testing import make_cluster, make_pod
+
+
+def examples(count: int) -> int:
+    """Hypothesis examples for a generated comparison: ``count``, or a tenth of it with numba off (the
+    NUMBA_DISABLE_JIT pass, tests/test_jit_off.py, runs the loops as plain Python, ten times slower)."""
+    return max(1, count // 10) if numba_config.DISABLE_JIT else count
 
 
 # --- scheduler configurations (by name; scheduler_for in checks.py builds each once) -------------

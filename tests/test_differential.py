@@ -22,7 +22,7 @@ from checks import (
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import CONFIGS, HOSTNAME, ZONE, make_topology_cluster, scenarios, topology_scenarios
+from strategies import CONFIGS, HOSTNAME, ZONE, examples, make_topology_cluster, scenarios, topology_scenarios
 
 from schedkit import reference as ref
 from schedkit.framework.config import parse_config
@@ -32,7 +32,7 @@ from schedkit.reference import reference_explain, reference_schedule
 from schedkit.state import snapshot_order
 from schedkit.testing import make_cluster, make_pod
 
-SETTINGS = settings(deadline=None, max_examples=300, suppress_health_check=[HealthCheck.too_slow,
+SETTINGS = settings(deadline=None, max_examples=examples(300), suppress_health_check=[HealthCheck.too_slow,
                                                                               HealthCheck.data_too_large])
 
 
@@ -54,7 +54,7 @@ def test_explain_matches_reference(scenario, data):
 # Explain's loop compiled (what explain runs on large clusters): the same answers. Configurations with
 # other plugin sets than the default's, so the error paths (a PreScore or PreFilter state missing) are
 # compiled too.
-@settings(deadline=None, max_examples=60, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(deadline=None, max_examples=examples(60), suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(scenarios(max_pods=4, configs=("default", "score-without-prescore", "prefilter-state-error")), st.data())
 def test_compiled_explain_matches_reference(scenario, data):
     config, cluster, pods, seed = scenario
@@ -63,7 +63,7 @@ def test_compiled_explain_matches_reference(scenario, data):
 
 # Larger clusters: percentageOfNodesToScore 0 (adaptive, 100 nodes found out of up to 140) cuts the search
 # short, so the rotating start index and the cutoff decide which nodes compete.
-@settings(deadline=None, max_examples=30, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(deadline=None, max_examples=examples(30), suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(scenarios(min_nodes=101, max_nodes=140, max_pods=12, configs=("default", "rtcr", "disabled", "no-score", "ignored-groups"), loose=True))
 def test_large_cluster_matches_reference(scenario):
     config, cluster, pods, seed = scenario
@@ -72,7 +72,7 @@ def test_large_cluster_matches_reference(scenario):
 
 
 # PodTopologySpread and InterPodAffinity: both paths see every node's pods, Namespaces and Services.
-TOPOLOGY_SETTINGS = settings(deadline=None, max_examples=120,
+TOPOLOGY_SETTINGS = settings(deadline=None, max_examples=examples(120),
                              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 needs_topology = pytest.mark.skipif(not topology_plugins_registered(),
                                     reason="PodTopologySpread/InterPodAffinity not registered yet")
@@ -87,7 +87,7 @@ def test_topology_schedule_matches_reference(scenario):
 
 
 @needs_topology
-@settings(deadline=None, max_examples=80, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(deadline=None, max_examples=examples(80), suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(topology_scenarios(max_pods=3), st.data())
 def test_topology_explain_matches_reference(scenario, data):
     config, cluster, pods, seed = scenario
@@ -96,7 +96,7 @@ def test_topology_explain_matches_reference(scenario, data):
 
 
 @needs_topology
-@settings(deadline=None, max_examples=40, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(deadline=None, max_examples=examples(40), suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(topology_scenarios(max_pods=3, configs=("topology-list",)), st.data())
 def test_compiled_topology_explain_matches_reference(scenario, data):
     config, cluster, pods, seed = scenario

@@ -16,17 +16,10 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # Relative to the checkout's root. What each part runs as Python:
 SUBSET = [
-    # The batch loop and explain's loop (python=False: the generated loop, not explain's Python twin),
-    # fast path against the reference, under configurations drawn from strategies.CONFIGS and
-    # TOPOLOGY_CONFIGS: every built-in plugin's kernels, Reserve included.
-    "tests/jit_off_differential.py",
-    # Hand-written batches: gates, pinned and conflicting pods, profiles, no nodes, known disagreements.
-    "tests/test_differential.py::test_fixed_cases",
-    "tests/test_differential.py::test_no_nodes",
-    "tests/test_differential.py::test_weight_zero_preferred_term_still_scores",
-    "tests/test_differential.py::test_match_fields_other_key",
-    "tests/test_differential.py::test_reused_scheduler_is_repeatable",
-    "tests/test_differential.py::test_ignore_preferred_terms_of_existing_pods_when_the_pod_has_preferred_terms",
+    # The batch loop and explain's loop, generated, against the reference under configurations drawn from
+    # strategies.CONFIGS and TOPOLOGY_CONFIGS (every built-in plugin's kernels, Reserve included), with a
+    # tenth of the examples (strategies.examples), and the hand-written batches.
+    "tests/test_differential.py",
     # Every kernel of every built-in plugin on upstream's unit-test cases.
     "tests/test_upstream_tables.py",
     # check_plugin over every built-in plugin, a third-party plugin's cycle, Reserve and Permit.
@@ -60,7 +53,7 @@ SUBSET = [
 #   compares them with compiled runs (compiling takes most of a minute);
 # - the CLI, configuration and input checks: they reach the same loops and kernels through other doors;
 # - the slow ones as Python: the larger Hypothesis runs (the same comparisons run here with fewer
-#   examples: jit_off_differential.py), whole-trace replays (test_replay's determinism and openb tests,
+#   examples: strategies.examples), whole-trace replays (test_replay's determinism and openb tests,
 #   test_cli, test_generate) and the 500/5000-node benchmarks in bench/.
 # With this subset, every function in plugins/ runs at least once (checked by tracing calls).
 
