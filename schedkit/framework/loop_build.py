@@ -34,7 +34,7 @@ def _module_source(spec: LoopSpec, body: str, imports: tuple[str, ...] = ()) -> 
     for name, i, attr in spec.kernel_refs():
         cls = type(spec.plugins[i])
         header.append(f"{name} = resolve_kernel({cls.__module__!r}, {cls.__qualname__!r}, {attr!r})")
-    return "\n".join(header) + "\n\n\n@njit(cache=True, nogil=True, _nrt=False)\n" + body
+    return "\n".join(header) + "\n\n\n@njit(cache=True, nogil=True)\n" + body
 
 
 def resolve_kernel(module: str, qualname: str, attr: str) -> Callable:
@@ -98,7 +98,7 @@ def build_loop(spec: LoopSpec, body: str | None = None, name: str = "schedule_lo
         for ref, i, attr in spec.kernel_refs():
             namespace[ref] = getattr(spec.plugins[i].kernels, attr)
         exec(compile(body, "<schedkit loop>", "exec"), namespace)  # noqa: S102
-        return njit(nogil=True, _nrt=False)(namespace[name]), True
+        return njit(nogil=True)(namespace[name]), True
     helper_modules = sorted({fn.__module__ for fn in helpers.values()})
     imports = tuple(f"from {module} import {', '.join(sorted(k for k, fn in helpers.items() if fn.__module__ == module))}"
                     for module in helper_modules)

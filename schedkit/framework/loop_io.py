@@ -17,7 +17,6 @@ from .loop_errors import (ERR_CURRENT_POD, ERR_HISTOGRAM_FULL, ERR_KERNEL, ERR_K
                           locate_kernel_exception)
 from .plugin import kernel_error, python_function
 from .profile import Profile
-from .scratch import new_scratch
 
 
 class LoopOutputs:
@@ -132,10 +131,9 @@ class LoopInputs:
         spec = profile.loop_spec()
         loop, _ = build_loop(spec, generate_body(spec, explain=bool(flags[-1])), python=True)
         sig = np.full(self.pods.requests.shape[0], -1, dtype=np.int64)
-        scratch = new_scratch(self.nodes.allocatable.shape[0], len(profile.score_slots))
         pod_ids = self.pod_ids if self.pod_ids is not None else np.arange(sig.shape[0], dtype=np.int64)
         loop(self.nodes, self.pods, np.array([row], dtype=np.int64), percentage, weights, find_one, rng.copy(),
-             start.copy(), *flags, *outputs.args(), sig, pod_ids, scratch, *self.states)
+             start.copy(), *flags, *outputs.args(), sig, pod_ids, *self.states)
 
     def score_again(self, plugin: int, profile: Profile, row: int, node: int):
         """Plugin ``plugin``'s Score for (pod, node), from the kernel's Python version: what the loop

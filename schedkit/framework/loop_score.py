@@ -78,7 +78,7 @@ if {guard}:
 {call}
     if sc < 0 or sc > 100:
 {out_of_range}
-    acc += weights[{slot}] * sc
+    acc += w{slot} * sc
 """ + recording(f"""
     ex_raw[{slot}, n] = sc
     ex_norm[{slot}, n] = sc
@@ -129,7 +129,7 @@ for j in range(fc):
 for j in range(fc):
     if scores[j] < 0 or scores[j] > 100:
 {out_of_range}
-    total[j] += weights[{slot}] * scores[j]
+    total[j] += w{slot} * scores[j]
 """ + recording(f"""
 for j in range(fc):
     ex_norm[{slot}, feasible[j]] = scores[j]

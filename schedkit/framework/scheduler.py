@@ -24,7 +24,6 @@ from .loop_io import LoopInputs, LoopOutputs
 from .plugin import Plugin, kernel_error, takes_pod
 from .profile import Profile, build_profile
 from .registry import Registry
-from .scratch import new_scratch
 
 NO_NODES_MESSAGE = "no nodes available to schedule pods"
 # Explain runs its one cycle as plain Python up to this many nodes plus pods in the cluster (a tenth of
@@ -210,9 +209,8 @@ class Scheduler:
         settings = (profile.percentage_of_nodes_to_score, profile.weight_array(), not has_scoring, rng,
                     self.next_start_node_index, do_reserve, examine_all, score_all, explain)
         inputs = LoopInputs(state.nodes, columns, states, pod_keys, state.node_names, settings, pod_ids)
-        scratch = new_scratch(state.num_nodes, len(profile.score_slots))
         outputs.run(profile, inputs, lambda: loop(state.nodes, columns, order, *settings, *outputs.args(), sig, pod_ids,
-                                                  scratch, *states))
+                                                  *states))
 
     def _assume_elsewhere(self, profile: Profile, state: ClusterState, columns: PodColumns, rows: list[int],
                           prepared: dict[int, tuple], outputs: LoopOutputs) -> None:

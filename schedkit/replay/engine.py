@@ -20,7 +20,6 @@ from ..framework.loop import HISTOGRAM_WIDTH
 from ..framework.plugin import requeued_on
 from ..framework.loop_io import LoopInputs, LoopOutputs
 from ..framework.scheduler import Scheduler, failure_message
-from ..framework.scratch import new_scratch
 from ..state import ClusterState, build_state
 from ..traces.workload import Trace
 from . import queue
@@ -134,9 +133,8 @@ def replay(scheduler: Scheduler, workload: Trace, seed: int = 0,
     inputs = LoopInputs(state.nodes, columns, states, [s.key for s in shapes], state.node_names, settings)
 
     def call(limit: int) -> int:
-        scratch = new_scratch(state.num_nodes, len(profile.score_slots))
         return outputs.run(profile, inputs, lambda: function(state.nodes, columns, empty, *settings, *outputs.args(),
-                                                             sig, empty, scratch, tables, counts, times, limit,
+                                                             sig, empty, tables, counts, times, limit,
                                                              *states))
 
     if compiling:
