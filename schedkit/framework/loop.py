@@ -32,7 +32,7 @@ from .plugin import Plugin, is_compiled
 HISTOGRAM_WIDTH = 64  # distinct (plugin, code) failure pairs kept per pod
 
 LOOP_ARGS = (
-    "nodes, pods, order, percentage, weights, find_one, rng, start, do_reserve, examine_all, score_all, explain, "
+    "nodes, pods, order, percentage, weights, find_one, rng, start, score_all, "
     "out_node, out_nominated, out_reject_plugin, out_reject_code, hist_plugin, hist_code, hist_count, "
     "hist_len, ex_fail_plugin, ex_fail_code, ex_state, ex_raw, ex_norm, ex_skip, ex_total, err, sig, pod_ids"
 )
@@ -185,9 +185,9 @@ def pod_cycle_lines(spec: LoopSpec, hooks: CycleHooks | None = None, explain: bo
     ends the cycle), with a driver's ``hooks``.
 
     ``explain`` generates explain's cycle: every node examined and recorded (``ex_*``), nothing reserved
-    and no result cached across pods. Otherwise the cycle records nothing for explain and its
-    ``do_reserve``/``examine_all``/``explain`` arguments are ignored (True, False, False): each loop
-    holds only the code its runs take, which keeps its compile shorter."""
+    and no result cached across pods. Otherwise the cycle records nothing for explain: each loop holds
+    only the code its runs take, which keeps its compile shorter."""
+    hooks = hooks or CycleHooks()
     out: list[str] = []
     add = out.extend
     cache_filters = 0 if explain else spec.cache_filters()
@@ -253,7 +253,6 @@ if narrowed:
         out_reject_plugin[p] = -2
         continue
 """))
-    hooks = hooks or CycleHooks()
     if hooks.after_pre_filter:
         add(hooks.after_pre_filter(spec))
     add(_lines(8, """

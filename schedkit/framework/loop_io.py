@@ -10,8 +10,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..errors import PluginError
-from .loop import HISTOGRAM_WIDTH, generate_body
-from .loop_build import build_loop
+from .loop import HISTOGRAM_WIDTH
 from .loop_errors import (ERR_CURRENT_POD, ERR_HISTOGRAM_FULL, ERR_KERNEL, ERR_KIND, ERR_NODE, ERR_PLUGIN, ERR_POD,
                           ERR_SCORE_NOT_INT, ERR_SCORE_RANGE, ERR_SLOTS, ERR_UNKNOWN_CODE, ERR_VALUE, KERNEL_NAMES,
                           locate_kernel_exception)
@@ -121,15 +120,15 @@ class LoopInputs:
     states: list[tuple]  # per plugin index in the profile
     pod_keys: list[str]  # per pod row
     node_names: list[str]
-    settings: tuple = ()  # the batch loop's arguments from ``percentage`` to ``explain`` (LOOP_ARGS)
+    settings: tuple = ()  # the batch loop's arguments from ``percentage`` to ``score_all`` (LOOP_ARGS)
     pod_ids: np.ndarray | None = None  # the batch loop's ``pod_ids``
+    explain: bool = False  # explain's loop ran (framework.loop.pod_cycle_lines)
 
     def run_python(self, profile: Profile, outputs: "LoopOutputs", row: int) -> None:
         """One pod's cycle in the plain-Python batch loop (no signature caches, copies of the random
         stream and start index)."""
         percentage, weights, find_one, rng, start, *flags = self.settings
-        spec = profile.loop_spec()
-        loop, _ = build_loop(spec, generate_body(spec, explain=bool(flags[-1])), python=True)
+        loop = profile.loop(self.explain, python=True)
         sig = np.full(self.pods.requests.shape[0], -1, dtype=np.int64)
         pod_ids = self.pod_ids if self.pod_ids is not None else np.arange(sig.shape[0], dtype=np.int64)
         loop(self.nodes, self.pods, np.array([row], dtype=np.int64), percentage, weights, find_one, rng.copy(),

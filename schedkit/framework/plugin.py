@@ -190,7 +190,9 @@ def compiled_for_loops(function: Callable, sources: tuple[str, ...] = (), **opti
     dispatcher = KernelDispatcher(py_func=function, locals={}, targetoptions={
         "nopython": True, "no_cpython_wrapper": True, "no_cfunc_wrapper": True, **options})
     if cache:
-        dispatcher._cache = _CacheWithSources(function, tuple(sources)) if sources else FunctionCache(function)
+        dispatcher.enable_caching()
+        if sources:
+            cache_with_sources(dispatcher, sources)
     return dispatcher
 
 

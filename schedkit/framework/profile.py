@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import InputError, PluginError
 from .config import CONFIG_POINTS, PluginRef, ProfileConfig
-from .loop import LoopSpec
+from .loop import LoopSpec, generate_body
 from .plugin import Plugin
 from .registry import NOT_YET_IMPLEMENTED, Registry, default_registry
 
@@ -127,7 +127,6 @@ class Profile:
         kernels' Python versions (``python``)."""
         key = (explain, python)
         if self._loops.get(key) is None:
-            from .loop import generate_body
             from .loop_build import build_loop
 
             spec = self.loop_spec()

@@ -192,8 +192,7 @@ class Scheduler:
 
     def _run(self, profile: Profile, state: ClusterState, columns: PodColumns, order: np.ndarray,
              prepared: dict[int, tuple], outputs: LoopOutputs, rng: np.ndarray, sig: np.ndarray | None = None, *,
-             do_reserve: bool = True, examine_all: bool = False, score_all: bool = False,
-             explain: bool = False, pods: list[Pod] | None = None, python: bool = False,
+             score_all: bool = False, explain: bool = False, pods: list[Pod] | None = None, python: bool = False,
              pod_ids: np.ndarray | None = None) -> None:
         """Run ``profile``'s loop on the rows ``order`` of ``columns``. ``pod_ids``: each row's pod identity
         (what Reserve/Unreserve/Permit kernels declaring ``pod`` receive); default the row itself."""
@@ -207,8 +206,8 @@ class Scheduler:
         pod_keys = [pod.key for pod in pods] if pods is not None else [
             f"row {row}" for row in range(columns.requests.shape[0])]
         settings = (profile.percentage_of_nodes_to_score, profile.weight_array(), not has_scoring, rng,
-                    self.next_start_node_index, do_reserve, examine_all, score_all, explain)
-        inputs = LoopInputs(state.nodes, columns, states, pod_keys, state.node_names, settings, pod_ids)
+                    self.next_start_node_index, score_all)
+        inputs = LoopInputs(state.nodes, columns, states, pod_keys, state.node_names, settings, pod_ids, explain)
         outputs.run(profile, inputs, lambda: loop(state.nodes, columns, order, *settings, *outputs.args(), sig, pod_ids,
                                                   *states))
 
@@ -253,11 +252,13 @@ class Scheduler:
         prepared = self._prepare(state, pods, columns)
         outputs = LoopOutputs(len(pods), state.num_nodes, 0, explain=False)
         rng = np.array([seed % 2**64], dtype=np.uint64)
+        pod_ids = np.arange(len(pods), dtype=np.int64)  # each pod is its own row
         # Compile (or load from cache) each profile's loop by running it on an empty queue.
         compile_start = time.perf_counter()
         compiled = True
         for profile in self.profiles.values():
-            self._run(profile, state, columns, np.zeros(0, dtype=np.int64), prepared, outputs, rng, pods=pods)
+            self._run(profile, state, columns, np.zeros(0, dtype=np.int64), prepared, outputs, rng, pods=pods,
+                      pod_ids=pod_ids)
             compiled = compiled and profile.compiled
         compile_seconds = time.perf_counter() - compile_start
         signatures = {name: self._signatures(profile, pods) for name, profile in self.profiles.items()}
@@ -269,7 +270,7 @@ class Scheduler:
             profile = self.profiles[pods[row].scheduler_name] if row >= 0 else None
             if segment and profile is not segment_profile:
                 self._run(segment_profile, state, columns, np.asarray(segment, dtype=np.int64), prepared, outputs, rng,
-                          signatures[segment_profile.scheduler_name], pods=pods)
+                          signatures[segment_profile.scheduler_name], pods=pods, pod_ids=pod_ids)
                 self._assume_elsewhere(segment_profile, state, columns, segment, prepared, outputs)
                 segment = []
             segment_profile = profile
@@ -345,7 +346,7 @@ class Scheduler:
         outputs = LoopOutputs(1, state.num_nodes, len(score_slots), explain=True)
         rng = np.array([seed % 2**64], dtype=np.uint64)
         self._run(profile, state, columns, np.zeros(1, dtype=np.int64), prepared, outputs, rng,
-                  do_reserve=False, examine_all=True, score_all=score_all, explain=True, pods=[pod], python=python)
+                  score_all=score_all, explain=True, pods=[pod], python=python)
         chosen = int(outputs.node[0])
         # An Error status: Score's (in reject_code) or a Filter's (in the histogram; no node passed Filter)
         cycle_error = (int(outputs.reject_code[0]) == MISSING_STATE

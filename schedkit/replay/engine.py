@@ -128,8 +128,7 @@ def replay(scheduler: Scheduler, workload: Trace, seed: int = 0,
     function, _ = build_replay(profile.loop_spec())
 
     settings = (profile.percentage_of_nodes_to_score, profile.weight_array(), not has_scoring, rng,
-                scheduler.next_start_node_index,
-                True, False, False, False)
+                scheduler.next_start_node_index, False)
     inputs = LoopInputs(state.nodes, columns, states, [s.key for s in shapes], state.node_names, settings)
 
     def call(limit: int) -> int:
