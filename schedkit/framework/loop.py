@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from .loop_errors import ERR_CURRENT_POD, MISSING_STATE
-from .loop_score import score_lines
+from .loop_score import score_gather_lines, score_lines, score_preamble_lines
 from .loop_source import _lines, call_kernel, filter_call, indent, reserve_args, unknown_filter_code
 from .plugin import Plugin, is_compiled
 
@@ -136,7 +136,7 @@ M = max(N, 1)
 feasible = np.empty(M, np.int64)
 total = np.empty(M, np.int64)
 scores = np.empty(M, np.int64)
-fresh = np.zeros(M, np.bool_)
+stale = np.empty(M, np.int64)
 mask = np.zeros(M, np.uint8)
 allowed = np.zeros(M, np.uint8)
 cand = np.empty(M, np.int64)
@@ -144,22 +144,24 @@ lp = np.empty(H, np.int64)
 lc = np.empty(H, np.int64)
 ln = np.empty(H, np.int64)
 # Results cached across consecutive pods with the same signature: a node-local plugin's answer for a
-# node changes only when that node changes (its stamp moves on at every assume).
+# node changes only when that node changes. ``current`` says per node which caches hold answers for this
+# signature and the node as it is (FILTER_CACHED, SCORES_CACHED bits): cleared for a node at each of its
+# changes (where its stamp moves on) and for all at a new signature. One byte per node, read in the
+# full scan's hot loop, where two int64 stamps per cache were a quarter of the scan's time.
 node_stamp = np.zeros(M, np.int64)
 clock = 0
-epoch = 0
 current_sig = -1
-filter_epoch = np.full(M, -1, np.int64)
-filter_stamp = np.zeros(M, np.int64)
+current = np.zeros(M, np.uint8)
 filter_code = np.zeros(M, np.int64)
 filter_plugin = np.zeros(M, np.int64)
-score_epoch = np.full(M, -1, np.int64)
-score_stamp = np.zeros(M, np.int64)
 score_cache = np.zeros((max(ex_raw.shape[0], SCORE_SLOTS), M), np.int64)
 static_cache = np.zeros(M, np.int64)
+score_rows = np.empty((max(ex_raw.shape[0], SCORE_SLOTS), M), np.int64)
+ties = np.zeros((M + 1, 3), np.uint64)
+fill_tie_table(ties)
 """.replace("SCORE_SLOTS", str(max(len(spec.score), 1)))) + _lines(4, "\n".join(
         # Each Score plugin's weight as a local, read once per call.
-        f"w{slot} = weights[{slot}]" for slot in range(len(spec.score))))
+        f"w{slot} = weights[{slot}]" for slot in range(len(spec.score)))) + score_preamble_lines(spec)
 
 
 @dataclass(frozen=True)
@@ -210,7 +212,7 @@ def pod_cycle_lines(spec: LoopSpec, hooks: CycleHooks | None = None, explain: bo
         add(_lines(8, """
 use_cache = sig[p] >= 0
 if not use_cache or sig[p] != current_sig:
-    epoch += 1
+    current[:] = 0
     current_sig = sig[p]
 """))
     for i in spec.filter:
@@ -260,6 +262,7 @@ to_find = num_feasible_nodes_to_find(percentage, nc)
 if find_one:
     to_find = 1
 fc = 0
+stale_count = 0
 hl = 0
 processed = 0
 first = start[0] % nc
@@ -276,7 +279,8 @@ for j in range(nc):
 """))
     # Explain examines every node (those past numFeasibleNodesToFind are shown, not counted).
     add(_lines(12, "if fc < to_find or score_all:\n    processed += 1" if explain else
-                   "if fc >= to_find and not score_all:\n    break\nprocessed += 1"))
+                   "if fc >= to_find and not score_all:\n    break\nprocessed += 1\n"
+                   "known = current[n] if use_cache else 0  # which of its caches hold its answers"))
     def filter_block(plugin_ids: list[int]) -> list[str]:
         lines: list[str] = []
         for i in plugin_ids:
@@ -294,15 +298,15 @@ if code == 0 and run_f{i}:
     cached, rest = spec.filter[:cache_filters], spec.filter[cache_filters:]
     if cached:
         section += _lines(0, """
-if use_cache and filter_epoch[n] == epoch and filter_stamp[n] == node_stamp[n]:
+if known & 1:
     code = filter_code[n]
-    failed = filter_plugin[n]
+    if code != 0:
+        failed = filter_plugin[n]
 else:
 """)
         section += ["    " + line if line else "" for line in filter_block(cached)]
         section += _lines(4, """
-filter_epoch[n] = epoch
-filter_stamp[n] = node_stamp[n]
+current[n] = known | 1
 filter_code[n] = code
 filter_plugin[n] = failed
 """)
@@ -340,6 +344,7 @@ else:
 if code == 0:
     if fc < to_find or score_all:
         feasible[fc] = n
+""" + ("" if explain else indent(score_gather_lines(spec), 8) + "\n") + """
         fc += 1
 elif fc < to_find or score_all:
     if hl >= 0:
@@ -392,6 +397,7 @@ if chosen >= 0:
     assume(nodes, pods, p, chosen, 1)
     clock += 1
     node_stamp[chosen] = clock
+    current[chosen] = 0
 """))
     if hooks.node_changed:
         add(_lines(12, hooks.node_changed))
@@ -413,6 +419,7 @@ if chosen >= 0:
             "assume(nodes, pods, p, chosen, -1)",
             "clock += 1",
             "node_stamp[chosen] = clock",
+            "current[chosen] = 0",
             *([hooks.node_changed] if hooks.node_changed else []),
             f"out_reject_plugin[p] = {i}",
             "out_reject_code[p] = -r",

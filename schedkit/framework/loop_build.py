@@ -28,7 +28,7 @@ def _module_source(spec: LoopSpec, body: str, imports: tuple[str, ...] = ()) -> 
         "import numpy as np",
         "from numba import njit",
         "from schedkit.framework.loop_build import resolve_kernel",
-        "from schedkit.framework.runtime import num_feasible_nodes_to_find, select_host, hist_add, assume, integral, record_error",
+        "from schedkit.framework.runtime import num_feasible_nodes_to_find, select_host, fill_tie_table, hist_add, assume, integral, record_error",
         *imports,
     ]
     for name, i, attr in spec.kernel_refs():

@@ -14,78 +14,186 @@ if TYPE_CHECKING:
 
 def score_lines(spec: LoopSpec, explain: bool = False) -> list[str]:
     """PreScore, Score, NormalizeScore, weights and selectHost for a cycle with two or more feasible nodes
-    (indent 8: an ``elif`` of the cycle's choice). ``explain``: every score recorded, none cached (node-local
-    plugins are still grouped as in the other loops, so scores and errors come in the same order)."""
+    (indent 8: an ``elif`` of the cycle's choice)."""
+    return _explain_score_lines(spec) if explain else _cached_score_lines(spec)
+
+
+def _pre_score_lines(spec: LoopSpec) -> list[str]:
+    out: list[str] = []
+    score_ids = set(spec.score)
+    for i in spec.pre_score:
+        out += _lines(12, call_kernel(spec, i, "pre_score", f"nodes, pods, p, feasible, fc, S{i}", "r"))
+        if i in score_ids:
+            out += _lines(12, f"run_s{i} = r != -1")
+    for i in spec.score_computes_state:
+        out += _lines(12, call_kernel(spec, i, "pre_score", f"nodes, pods, p, feasible, fc, S{i}", "r"))
+        out += _lines(12, f"zero_s{i} = r == -1")
+    return out
+
+
+def _score_into(spec: LoopSpec, i: int, width: int) -> str:
+    """Plugin i's score of node ``n`` into ``sc`` (0 where its own PreScore, run as part of Score, skipped)."""
+    call = call_score(i, f"nodes, pods, p, n, S{i}", "sc", "n")
+    if i in spec.score_computes_state:
+        call = "\n".join([f"if zero_s{i}:", "    sc = 0", "else:", indent(call, 4)])
+    return indent(call, width)
+
+
+def _guard(spec: LoopSpec, i: int) -> str:
+    return f"run_s{i}" if i in spec.pre_score else "True"
+
+
+def _static(spec: LoopSpec) -> list[tuple[int, int]]:
+    """(slot, plugin) of the node-local Score plugins without NormalizeScore: no other node is needed to
+    finish a node's score, so their weighted sum is computed (or reused from the cache) in one pass."""
+    cached = spec.cached_scores()
+    return [(slot, i) for slot, i in enumerate(spec.score)
+            if i in cached and spec.plugins[i].kernels.normalize is None]
+
+
+def score_gather_lines(spec: LoopSpec) -> str:
+    """Source run in the Filter pass as node ``n`` joins the feasible list at index ``fc`` (batch and replay
+    loops): its cached scores when they are current for this pod's signature (its stamp unchanged since
+    they were computed), else it goes on the stale list that Score kernels run for. A plugin's PreScore
+    has not run yet at this point: its scores are gathered when it ran for the last pod scored
+    (``gather_s``), the same signature's (a node's scores are current only within one signature)."""
+    static = _static(spec)
+    static_ids = {i for _, i in static}
+    cached = spec.cached_scores()
+    gathers = ""
+    for slot, i in enumerate(spec.score):
+        if i in cached and i not in static_ids:
+            gather = f"score_rows[{slot}, fc] = score_cache[{slot}, n]"
+            gathers += f"\n    if gather_s{i}:\n        {gather}" if i in spec.pre_score else f"\n    {gather}"
+    return f"""
+if known & 2:
+    total[fc] = {"static_cache[n]" if static else "0"}{gathers}
+else:
+    total[fc] = 0
+    stale[stale_count] = fc
+    stale_count += 1
+"""
+
+
+def score_preamble_lines(spec: LoopSpec) -> list[str]:
+    """The batch and replay loops' locals for ``score_gather_lines`` (indent 4)."""
+    return _lines(4, "\n".join(f"gather_s{i} = True" for i in spec.score if i in spec.pre_score))
+
+
+def _cached_score_lines(spec: LoopSpec) -> list[str]:
+    """The batch and replay loops' scoring, after the Filter pass gathered the current nodes' cached
+    scores and listed the stale ones (``score_gather_lines``): Score kernels run for the stale nodes only
+    (node-local plugins) or for every feasible node (the others). The order of kernel calls is the
+    uncached order with the current nodes left out, so the first error a kernel reports is the same.
+    A full scan of 5,000 cached nodes was ten passes over the nodes; it is four now besides the Filter
+    pass, two of them the normalization's."""
     out: list[str] = []
     add = out.extend
-    cached_scores = spec.cached_scores()
+    cached = spec.cached_scores()
+    static = _static(spec)
+    static_ids = {i for _, i in static}
+    add(_lines(8, "elif fc >= 1:"))
+    add(_pre_score_lines(spec))
+    add(_lines(12, "\n".join(f"gather_s{i} = run_s{i}" for i in spec.score if i in spec.pre_score)))
+    if static:
+        add(_lines(12, """
+for s in range(stale_count):
+    j = stale[s]
+    n = feasible[j]
+    acc = 0
+"""))
+        for slot, i in static:
+            call = _score_into(spec, i, 4)
+            out_of_range = indent(flag_error(ERR_SCORE_RANGE, i, "score", "n", "sc"), 8)
+            add(_lines(16, f"""
+if {_guard(spec, i)}:
+{call}
+    if sc < 0 or sc > 100:
+{out_of_range}
+    acc += w{slot} * sc
+"""))
+        add(_lines(16, "total[j] = acc\nstatic_cache[n] = acc"))
+    for slot, i in enumerate(spec.score):
+        if i in static_ids:
+            continue
+        has_normalize = spec.plugins[i].kernels.normalize is not None
+        row = f"score_rows[{slot}]" if i in cached else "scores"
+        normalize = (call_kernel(spec, i, "normalize", f"nodes, pods, p, feasible, {row}, fc, S{i}")
+                     if has_normalize else "pass")
+        out_of_range = indent(flag_error(ERR_SCORE_RANGE, i, "normalize" if has_normalize else "score",
+                                         "feasible[j]", "scores[j]" if i not in cached else f"score_rows[{slot}, j]"),
+                              8)
+        if i in cached:
+            call = _score_into(spec, i, 4)
+            compute = f"""
+for s in range(stale_count):
+    j = stale[s]
+    n = feasible[j]
+{call}
+    score_rows[{slot}, j] = sc
+    score_cache[{slot}, n] = sc
+"""
+            value = f"score_rows[{slot}, j]"
+        else:
+            call = _score_into(spec, i, 4)
+            compute = f"""
+for j in range(fc):
+    n = feasible[j]
+{call}
+    scores[j] = sc
+"""
+            value = "scores[j]"
+        add(_lines(12, f"if {_guard(spec, i)}:"))
+        add(_lines(16, compute + f"""
+{normalize}
+for j in range(fc):
+    if {value} < 0 or {value} > 100:
+{out_of_range}
+    total[j] += w{slot} * {value}
+"""))
+    add(_lines(12, """
+if use_cache:
+    for s in range(stale_count):
+        current[feasible[stale[s]]] |= 2
+chosen = select_host(feasible, total, fc, rng, ties)
+"""))
+    return out
 
-    def recording(text: str) -> str:  # explain's lines: only in explain's loop
-        return text if explain else ""
 
-    def caching(text: str) -> str:  # the signature caches' lines: never in explain's loop
-        return "" if explain else text
-
+def _explain_score_lines(spec: LoopSpec) -> list[str]:
+    """Explain's scoring: every score recorded, none cached (node-local plugins are still grouped as in
+    the other loops, so scores and errors come in the same order)."""
+    out: list[str] = []
+    add = out.extend
     add(_lines(8, """
 elif fc >= 1:
     for j in range(fc):
         total[j] = 0
 """))
-    if not explain:
-        add(_lines(12, """
-for j in range(fc):
-    n = feasible[j]
-    fresh[j] = use_cache and score_epoch[n] == epoch and score_stamp[n] == node_stamp[n]
-"""))
-    score_ids = set(spec.score)
-    for i in spec.pre_score:
-        add(_lines(12, call_kernel(spec, i, "pre_score", f"nodes, pods, p, feasible, fc, S{i}", "r")))
-        if i in score_ids:
-            add(_lines(12, f"run_s{i} = r != -1"))
-    for i in spec.score_computes_state:
-        add(_lines(12, call_kernel(spec, i, "pre_score", f"nodes, pods, p, feasible, fc, S{i}", "r")))
-        add(_lines(12, f"zero_s{i} = r == -1"))
-
-    def score_into(i: int, width: int) -> str:
-        """Plugin i's score of node ``n`` into ``sc`` (0 where its own PreScore, run as part of Score, skipped)."""
-        call = call_score(i, f"nodes, pods, p, n, S{i}", "sc", "n")
-        if i in spec.score_computes_state:
-            call = "\n".join([f"if zero_s{i}:", "    sc = 0", "else:", indent(call, 4)])
-        return indent(call, width)
-
-    # Node-local plugins without NormalizeScore need no other node to finish a node's score: their
-    # weighted sum is computed (or reused from the cache) in one pass per node.
-    static = [(slot, i) for slot, i in enumerate(spec.score)
-              if i in cached_scores and spec.plugins[i].kernels.normalize is None]
+    add(_pre_score_lines(spec))
+    static = _static(spec)
     static_ids = {i for _, i in static}
     if static:
         add(_lines(12, """
 for j in range(fc):
     n = feasible[j]
-""" + caching("""
-    if fresh[j]:
-        total[j] = static_cache[n]
-        continue
-""") + """
     acc = 0
 """))
         for slot, i in static:
-            guard = f"run_s{i}" if i in spec.pre_score else "True"
-            call = score_into(i, 4)
+            call = _score_into(spec, i, 4)
             out_of_range = indent(flag_error(ERR_SCORE_RANGE, i, "score", "n", "sc"), 8)
             add(_lines(16, f"""
-if {guard}:
+if {_guard(spec, i)}:
 {call}
     if sc < 0 or sc > 100:
 {out_of_range}
     acc += w{slot} * sc
-""" + recording(f"""
     ex_raw[{slot}, n] = sc
     ex_norm[{slot}, n] = sc
-""")))
-        add(_lines(16, "total[j] = acc" + caching("\nstatic_cache[n] = acc")))
+"""))
+        add(_lines(16, "total[j] = acc"))
         for slot, i in static:
-            if i in spec.pre_score and explain:
+            if i in spec.pre_score:
                 add(_lines(12, f"""
 if not run_s{i}:
     ex_skip[{slot}] = 1
@@ -93,62 +201,35 @@ if not run_s{i}:
     for slot, i in enumerate(spec.score):
         if i in static_ids:
             continue
-        guard = f"run_s{i}" if i in spec.pre_score else "True"
         has_normalize = spec.plugins[i].kernels.normalize is not None
         normalize = (call_kernel(spec, i, "normalize", f"nodes, pods, p, feasible, scores, fc, S{i}")
                      if has_normalize else "pass")
         out_of_range = indent(flag_error(ERR_SCORE_RANGE, i, "normalize" if has_normalize else "score",
                                          "feasible[j]", "scores[j]"), 8)
-        if i in cached_scores and not explain:
-            call = score_into(i, 8)
-            compute = f"""
-for j in range(fc):
-    n = feasible[j]
-    if fresh[j]:
-        scores[j] = score_cache[{slot}, n]
-    else:
-{call}
-        scores[j] = sc
-        score_cache[{slot}, n] = sc
-"""
-        else:
-            call = score_into(i, 4)
-            compute = f"""
+        call = _score_into(spec, i, 4)
+        add(_lines(12, f"if {_guard(spec, i)}:"))
+        add(_lines(16, f"""
 for j in range(fc):
     n = feasible[j]
 {call}
     scores[j] = sc
-"""
-        add(_lines(12, f"if {guard}:"))
-        add(_lines(16, compute))
-        add(_lines(16, recording(f"""
 for j in range(fc):
     ex_raw[{slot}, feasible[j]] = scores[j]
-""") + f"""
 {normalize}
 for j in range(fc):
     if scores[j] < 0 or scores[j] > 100:
 {out_of_range}
     total[j] += w{slot} * scores[j]
-""" + recording(f"""
 for j in range(fc):
     ex_norm[{slot}, feasible[j]] = scores[j]
-""")))
-        if explain:
-            add(_lines(12, f"""
+"""))
+        add(_lines(12, f"""
 else:
     ex_skip[{slot}] = 1
 """))
-    add(_lines(12, caching("""
-if use_cache:
-    for j in range(fc):
-        n = feasible[j]
-        score_epoch[n] = epoch
-        score_stamp[n] = node_stamp[n]
-""") + recording("""
+    add(_lines(12, """
 for j in range(fc):
     ex_total[feasible[j]] = total[j]
-""") + """
-chosen = select_host(feasible, total, fc, rng)
+chosen = select_host(feasible, total, fc, rng, ties)
 """))
     return out

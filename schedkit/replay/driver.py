@@ -94,6 +94,7 @@ while True:
 assume(nodes, pods, s, n, -1)
 clock += 1
 node_stamp[n] = clock
+current[n] = 0
 log_change(tables, counts, n)
 departed(tables, counts, pods, d, now)
 cluster_event(tables, counts, times, EV_POD_DELETE, now)
