@@ -26,7 +26,15 @@ from typing import Callable
 
 from .loop_errors import ERR_CURRENT_POD, MISSING_STATE
 from .loop_score import score_gather_lines, score_lines, score_preamble_lines
-from .loop_source import _lines, call_kernel, filter_call, indent, reserve_args, unknown_filter_code
+from .loop_source import (
+    FILTER_CURRENT,
+    _lines,
+    call_kernel,
+    filter_call,
+    indent,
+    reserve_args,
+    unknown_filter_code,
+)
 from .plugin import Plugin, is_compiled
 
 HISTOGRAM_WIDTH = 64  # distinct (plugin, code) failure pairs kept per pod
@@ -144,10 +152,11 @@ lp = np.empty(H, np.int64)
 lc = np.empty(H, np.int64)
 ln = np.empty(H, np.int64)
 # Results cached across consecutive pods with the same signature: a node-local plugin's answer for a
-# node changes only when that node changes. ``current`` says per node which caches hold answers for this
-# signature and the node as it is (FILTER_CACHED, SCORES_CACHED bits): cleared for a node at each of its
-# changes (where its stamp moves on) and for all at a new signature. One byte per node, read in the
-# full scan's hot loop, where two int64 stamps per cache were a quarter of the scan's time.
+# node changes only when that node changes. ``current`` says per node which caches hold answers for
+# this signature and the node as it is (bits FILTER_CURRENT, SCORES_CURRENT of loop_source): cleared
+# for a node at each of its changes (where its stamp moves on) and for all at a new signature. One
+# byte per node, read in the full scan's hot loop, where two int64 stamps per cache cost a quarter of
+# the scan's time.
 node_stamp = np.zeros(M, np.int64)
 clock = 0
 current_sig = -1
@@ -212,6 +221,8 @@ def pod_cycle_lines(spec: LoopSpec, hooks: CycleHooks | None = None, explain: bo
         add(_lines(8, """
 use_cache = sig[p] >= 0
 if not use_cache or sig[p] != current_sig:
+    # A pod without a signature clears the caches too, so it reads no answer from them (its own
+    # answers go in as usual: the next pod clears them again, its signature differing from -1).
     current[:] = 0
     current_sig = sig[p]
 """))
@@ -280,7 +291,7 @@ for j in range(nc):
     # Explain examines every node (those past numFeasibleNodesToFind are shown, not counted).
     add(_lines(12, "if fc < to_find or score_all:\n    processed += 1" if explain else
                    "if fc >= to_find and not score_all:\n    break\nprocessed += 1\n"
-                   "known = current[n] if use_cache else 0  # which of its caches hold its answers"))
+                   "known = current[n]  # which of its caches hold answers (none for a pod without signature: see below)"))
     def filter_block(plugin_ids: list[int]) -> list[str]:
         lines: list[str] = []
         for i in plugin_ids:
@@ -297,16 +308,16 @@ if code == 0 and run_f{i}:
     section: list[str] = []
     cached, rest = spec.filter[:cache_filters], spec.filter[cache_filters:]
     if cached:
-        section += _lines(0, """
-if known & 1:
+        section += _lines(0, f"""
+if known & {FILTER_CURRENT}:
     code = filter_code[n]
     if code != 0:
         failed = filter_plugin[n]
 else:
 """)
         section += ["    " + line if line else "" for line in filter_block(cached)]
-        section += _lines(4, """
-current[n] = known | 1
+        section += _lines(4, f"""
+current[n] = known | {FILTER_CURRENT}
 filter_code[n] = code
 filter_plugin[n] = failed
 """)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .loop_errors import ERR_SCORE_RANGE
-from .loop_source import _lines, call_kernel, call_score, flag_error, indent
+from .loop_source import SCORES_CURRENT, _lines, call_kernel, call_score, flag_error, indent
 
 if TYPE_CHECKING:
     from .loop import LoopSpec
@@ -53,8 +53,8 @@ def _static(spec: LoopSpec) -> list[tuple[int, int]]:
 
 def score_gather_lines(spec: LoopSpec) -> str:
     """Source run in the Filter pass as node ``n`` joins the feasible list at index ``fc`` (batch and replay
-    loops): its cached scores when they are current for this pod's signature (its stamp unchanged since
-    they were computed), else it goes on the stale list that Score kernels run for. A plugin's PreScore
+    loops): its cached scores when they are current (its SCORES_CURRENT bit: computed for this signature
+    since the node last changed), else it goes on the stale list that Score kernels run for. A plugin's PreScore
     has not run yet at this point: its scores are gathered when it ran for the last pod scored
     (``gather_s``), the same signature's (a node's scores are current only within one signature)."""
     static = _static(spec)
@@ -66,7 +66,7 @@ def score_gather_lines(spec: LoopSpec) -> str:
             gather = f"score_rows[{slot}, fc] = score_cache[{slot}, n]"
             gathers += f"\n    if gather_s{i}:\n        {gather}" if i in spec.pre_score else f"\n    {gather}"
     return f"""
-if known & 2:
+if known & {SCORES_CURRENT}:
     total[fc] = {"static_cache[n]" if static else "0"}{gathers}
 else:
     total[fc] = 0
@@ -151,10 +151,10 @@ for j in range(fc):
 {out_of_range}
     total[j] += w{slot} * {value}
 """))
-    add(_lines(12, """
+    add(_lines(12, f"""
 if use_cache:
     for s in range(stale_count):
-        current[feasible[stale[s]]] |= 2
+        current[feasible[stale[s]]] |= {SCORES_CURRENT}
 chosen = select_host(feasible, total, fc, rng, ties)
 """))
     return out

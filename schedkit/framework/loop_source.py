@@ -12,6 +12,12 @@ if TYPE_CHECKING:
     from .loop import LoopSpec
 
 
+# Bits of the loops' ``current`` byte per node: which of its caches hold answers for the pod's signature
+# and the node as it is now.
+FILTER_CURRENT = 1
+SCORES_CURRENT = 2
+
+
 def _lines(indent: int, text: str) -> list[str]:
     pad = " " * indent
     return [pad + line if line else "" for line in text.strip("\n").splitlines()]
