@@ -13,6 +13,7 @@ import pytest
 from schedkit import Kernels, Plugin, PluginError
 from schedkit.framework import registry as registry_module
 from schedkit.framework.config import parse_config
+from schedkit.framework.plugin import kernel
 from schedkit.framework.registry import Registry
 from schedkit.framework.scheduler import Scheduler
 from schedkit.plugins import BUILTIN_PLUGINS
@@ -142,6 +143,44 @@ def test_the_framework_rejects_a_score_outside_0_100_like_upstream():
         {"name": "OutOfRange"}]}}}]}), Registry.with_builtins(OutOfRange))
     with pytest.raises(PluginError, match='plugin "OutOfRange" returns an invalid score 250'):
         scheduler.schedule(cost_cluster(), [pod()])
+
+
+@kernel
+def _cost_score(nodes, pods, p, n, state):
+    v = nodes.label_value[n, state[0][0]]
+    return nodes.value_int[v] if v >= 0 else 0
+
+
+@kernel
+def _times_twenty(nodes, pods, p, feasible, scores, count, state):
+    for j in range(count):
+        scores[j] = scores[j] * 20  # cheap 200, pricey 1800, retired 20
+
+
+class CostTimesTwenty(Plugin):
+    """A compiled, node-local plugin whose NormalizeScore leaves two of three nodes above 100."""
+
+    name = "CostTimesTwenty"
+    node_local = True
+    kernels = Kernels(score=_cost_score, normalize=_times_twenty)
+
+    def signature(self, pod):
+        return ()
+
+    def prepare(self, cluster, pods, pod_columns):
+        return (np.array([cluster.label_keys("example.com/hourly-cost")], dtype=np.int64),)
+
+
+@pytest.mark.parametrize("node_local", [True, False])
+def test_the_compiled_loop_reports_the_first_node_out_of_range_after_normalizing(node_local):
+    """Upstream (framework.go RunScorePlugins) checks the normalized scores node by node in the feasible
+    list's order and fails at the first one outside [0, 100]: cheap's 200, not pricey's 1800."""
+    cls = type("CostTimesTwenty", (CostTimesTwenty,), {"node_local": node_local})
+    scheduler = Scheduler(parse_config({**BASE, "profiles": [{"plugins": {"multiPoint": {"enabled": [
+        {"name": "CostTimesTwenty"}]}}}]}), Registry.with_builtins(cls))
+    with pytest.raises(PluginError, match='plugin "CostTimesTwenty" returns an invalid score 200,'):
+        result = scheduler.schedule(cost_cluster(), [pod()])
+        assert result.compiled
 
 
 def _python_twin(cls):

@@ -144,12 +144,19 @@ for j in range(fc):
 """
             value = "scores[j]"
         add(_lines(12, f"if {_guard(spec, i)}:"))
+        # Weighted in a loop without an exit (vectorized); the range is checked there with a flag, and
+        # the first node out of range found again only when there is one.
         add(_lines(16, compute + f"""
 {normalize}
+outside = False
 for j in range(fc):
-    if {value} < 0 or {value} > 100:
-{out_of_range}
-    total[j] += w{slot} * {value}
+    value = {value}
+    outside |= (value < 0) | (value > 100)
+    total[j] += w{slot} * value
+if outside:
+    for j in range(fc):
+        if {value} < 0 or {value} > 100:
+{indent(out_of_range, 4)}
 """))
     add(_lines(12, f"""
 if use_cache:
