@@ -291,7 +291,10 @@ for j in range(nc):
     # Explain examines every node (those past numFeasibleNodesToFind are shown, not counted).
     add(_lines(12, "if fc < to_find or score_all:\n    processed += 1" if explain else
                    "if fc >= to_find and not score_all:\n    break\nprocessed += 1\n"
-                   "known = current[n]  # which of its caches hold answers (none for a pod without signature: see below)"))
+                   "# Indexing the loop's own arrays with an unsigned copy of the node: numba adds a negative-index\n"
+                   "# fix-up to every signed index, and in this loop that was an eighth of a full scan's time.\n"
+                   "u = np.uint64(n)\n"
+                   "known = current[u]  # which of its caches hold answers (none for a pod without signature)"))
     def filter_block(plugin_ids: list[int]) -> list[str]:
         lines: list[str] = []
         for i in plugin_ids:
@@ -310,16 +313,16 @@ if code == 0 and run_f{i}:
     if cached:
         section += _lines(0, f"""
 if known & {FILTER_CURRENT}:
-    code = filter_code[n]
+    code = filter_code[u]
     if code != 0:
-        failed = filter_plugin[n]
+        failed = filter_plugin[u]
 else:
 """)
         section += ["    " + line if line else "" for line in filter_block(cached)]
         section += _lines(4, f"""
-current[n] = known | {FILTER_CURRENT}
-filter_code[n] = code
-filter_plugin[n] = failed
+current[u] = known | {FILTER_CURRENT}
+filter_code[u] = code
+filter_plugin[u] = failed
 """)
     section += filter_block(rest)
     if not section:  # a profile without Filter plugins
@@ -354,7 +357,8 @@ else:
     add(_lines(12, """
 if code == 0:
     if fc < to_find or score_all:
-        feasible[fc] = n
+        position = np.uint64(fc)
+        feasible[position] = n
 """ + ("" if explain else indent(score_gather_lines(spec), 8) + "\n") + """
         fc += 1
 elif fc < to_find or score_all:

@@ -52,24 +52,25 @@ def _static(spec: LoopSpec) -> list[tuple[int, int]]:
 
 
 def score_gather_lines(spec: LoopSpec) -> str:
-    """Source run in the Filter pass as node ``n`` joins the feasible list at index ``fc`` (batch and replay
-    loops): its cached scores when they are current (its SCORES_CURRENT bit: computed for this signature
-    since the node last changed), else it goes on the stale list that Score kernels run for. A plugin's PreScore
-    has not run yet at this point: its scores are gathered when it ran for the last pod scored
-    (``gather_s``), the same signature's (a node's scores are current only within one signature)."""
+    """Source run in the Filter pass as node ``n`` (unsigned: ``u``) joins the feasible list at index ``fc``
+    (unsigned: ``position``) in the batch and replay loops: its cached scores when they are current (its
+    SCORES_CURRENT bit: computed for this signature since the node last changed), else it goes on the
+    stale list that Score kernels run for. A plugin's PreScore has not run yet at this point: its scores
+    are gathered when it ran for the last pod scored (``gather_s``), the same signature's (a node's
+    scores are current only within one signature)."""
     static = _static(spec)
     static_ids = {i for _, i in static}
     cached = spec.cached_scores()
     gathers = ""
     for slot, i in enumerate(spec.score):
         if i in cached and i not in static_ids:
-            gather = f"score_rows[{slot}, fc] = score_cache[{slot}, n]"
+            gather = f"score_rows[{slot}, position] = score_cache[{slot}, u]"
             gathers += f"\n    if gather_s{i}:\n        {gather}" if i in spec.pre_score else f"\n    {gather}"
     return f"""
 if known & {SCORES_CURRENT}:
-    total[fc] = {"static_cache[n]" if static else "0"}{gathers}
+    total[position] = {"static_cache[u]" if static else "0"}{gathers}
 else:
-    total[fc] = 0
+    total[position] = 0
     stale[stale_count] = fc
     stale_count += 1
 """

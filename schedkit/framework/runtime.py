@@ -119,20 +119,21 @@ def select_host(feasible, total, count, rng, ties):
     state = rng[0]
     best = total[0]
     selected = feasible[0]
-    tied = 1
+    one = np.uint64(1)
+    tied = one  # unsigned: indexing ``ties`` with it needs no negative-index fix-up
     for j in range(1, count):
         if total[j] > best:
             best = total[j]
             selected = feasible[j]
-            tied = 1
+            tied = one
         elif total[j] == best:
-            tied += 1
+            tied += one
             state += GOLDEN_GAMMA
             z = (state ^ (state >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
             z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
             z = z ^ (z >> np.uint64(31))
             shift = ties[tied, 0]
-            low = z & ((np.uint64(1) << shift) - np.uint64(1))
+            low = z & ((one << shift) - one)
             # One branch on both tests (written in this order: with the low-bits test first, LLVM
             # branched on it, and that branch mispredicts on every other tie).
             divisible = ((z >> shift) * ties[tied, 1] <= ties[tied, 2]) & (low == 0)
