@@ -268,8 +268,11 @@ if narrowed:
 """))
     if hooks.after_pre_filter:
         add(hooks.after_pre_filter(spec))
-    add(_lines(8, """
+    rest = spec.filter[cache_filters:]
+    run_rest = " or ".join(f"run_f{i}" for i in rest) or "False"
+    add(_lines(8, f"""
 to_find = num_feasible_nodes_to_find(percentage, nc)
+run_rest = {run_rest}
 if find_one:
     to_find = 1
 fc = 0
@@ -324,7 +327,11 @@ current[u] = known | {FILTER_CURRENT}
 filter_code[u] = code
 filter_plugin[u] = failed
 """)
-    section += filter_block(rest)
+    if rest:
+        # The uncached plugins behind one flag per pod: in a full scan of cached nodes each flag tested
+        # per node is one more value held in a register or reloaded.
+        section += _lines(0, "if code == 0 and run_rest:")
+        section += ["    " + line if line else "" for line in filter_block(rest)]
     if not section:  # a profile without Filter plugins
         section = ["pass"]
     if hooks.known_verdict:
