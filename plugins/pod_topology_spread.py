@@ -58,7 +58,7 @@ SpreadReserve = namedtuple(
         "selectors",  # int64 [matches]: the (namespace, selector) rows of counts each pod matches
         "memo_sig",  # int64 [1]: pts_sig of the pod PreFilter's domain counts are for; -1 none yet
         "memo_pod",  # int64 [1]: that pod's row
-        "pts_sig",  # int64 [pods]: same value: same hard constraints and inclusion-policy inputs; -1 none
+        "pts_sig",  # int64 [pods]: equal for equal hard constraints and inclusion-policy inputs; -1 none
         "soft_memo_sig",  # int64 [1]: soft_sig of the pod PreScore's per-value totals are for; -1 none yet
         "soft_memo_pod",  # int64 [1]: that pod's row
         "soft_sig",  # int64 [pods]: the same for the soft constraints; -1 none
@@ -76,7 +76,7 @@ SpreadScratch = namedtuple(
         "dom_n",  # int64 [constraints]: domains seen
         "min_match",  # int64 [constraints]: PreFilter: the fewest matching pods in a domain
         "stamp",  # int64 [1]: current pass
-        "ignored",  # bool [nodes]: PreScore: the node lacks a constraint key (scores 0)
+        "ignored",  # bool [nodes]: PreScore: left out (lacks a soft key under require_all): scores 0
         "weights",  # float64 [constraints]: PreScore: ln(domains + 2)
         "empty_value",  # int64 [1]: the label-value id of "" (a node without the key)
     ],
@@ -90,7 +90,8 @@ PodTopologySpreadState = namedtuple(
         "hard",  # int64 [DoNotSchedule constraints, 8]: constraint rows (SEL ... IS_HOSTNAME)
         "soft_indptr",  # int64 [pods + 1]: CSR over soft
         "soft",  # int64 [ScheduleAnyway constraints, 8]: constraint rows
-        "require_all",  # bool [pods]: nodes need every constraint's key (not only System defaults)
+        "require_all",  # bool [pods]: requireAllTopologies: only nodes with every soft key count (not for
+        # System defaults)
         "affinity",  # PodNodeAffinity: for nodeAffinityPolicy: Honor
         "tolerations",  # schedkit.taints.Tolerations: for nodeTaintsPolicy: Honor
         "reserve",  # SpreadReserve
