@@ -7,6 +7,8 @@ hour) is low. Nodes without the label score 0. It also filters out nodes labelle
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 
 from schedkit import Code, Kernels, Plugin, kernel
@@ -14,10 +16,22 @@ from schedkit.nodeselector import node_label
 
 RETIRING = 1  # our failure code
 
+# What prepare returns and every kernel receives as ``state``: label ids interned once per batch, read by
+# name. Defined once, at module level: numba compiles a kernel per argument type, and a namedtuple's
+# type is its class.
+PreferCheapNodesState = namedtuple(
+    "PreferCheapNodesState",
+    [
+        "retiring_key",  # int64 [1]: label-key id of example.com/retiring
+        "true_value",  # int64 [1]: label-value id of "true"
+        "cost_key",  # int64 [1]: label-key id of the cost label (arg costLabel)
+    ],
+)
+
 
 @kernel
 def _filter(nodes, pods, p, n, state):
-    retiring_key, true_value = state[0][0], state[0][1]
+    retiring_key, true_value = state.retiring_key[0], state.true_value[0]
     if node_label(nodes, n, retiring_key) == true_value:
         return RETIRING
     return 0
@@ -25,7 +39,7 @@ def _filter(nodes, pods, p, n, state):
 
 @kernel
 def _score(nodes, pods, p, n, state):
-    cost_key = state[0][2]
+    cost_key = state.cost_key[0]
     value = node_label(nodes, n, cost_key)
     if value < 0 or not nodes.value_is_int[value]:
         return 0
@@ -60,6 +74,7 @@ class PreferCheapNodes(Plugin):
         return ()  # the pod does not matter to this plugin
 
     def prepare(self, cluster, pods, pod_columns):
-        keys = np.array([cluster.label_keys("example.com/retiring"), cluster.label_values("true"),
-                         cluster.label_keys(self.cost_label)], dtype=np.int64)
-        return (keys,)
+        ids = lambda value: np.array([value], dtype=np.int64)  # noqa: E731
+        return PreferCheapNodesState(retiring_key=ids(cluster.label_keys("example.com/retiring")),
+                                     true_value=ids(cluster.label_values("true")),
+                                     cost_key=ids(cluster.label_keys(self.cost_label)))

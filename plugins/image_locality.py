@@ -11,6 +11,8 @@ The node side follows the scheduler cache (pkg/scheduler/backend/cache/cache.go)
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 
 from schedkit.framework.plugin import Kernels, Plugin, kernel
@@ -19,6 +21,18 @@ from schedkit.state import Interner
 MIB = 1024 * 1024
 MIN_THRESHOLD = 23 * MIB
 MAX_CONTAINER_THRESHOLD = 1000 * MIB
+
+ImageLocalityState = namedtuple(
+    "ImageLocalityState",
+    [
+        "node_indptr",  # int64 [nodes + 1]: CSR over node_images
+        "node_images",  # int64 [node images]: each node's image name ids, sorted
+        "pod_indptr",  # int64 [pods + 1]: CSR over pod_images
+        "pod_images",  # int64 [pod images]: each pod's normalized image name ids, -1 when no node has it
+        "scaled",  # int64 [image names]: int64(size * (nodes holding it / total nodes))
+        "containers",  # int64 [pods]: init containers + containers (the ceiling's multiplier)
+    ],
+)
 
 
 def normalized_image_name(name: str) -> str:
@@ -30,7 +44,9 @@ def normalized_image_name(name: str) -> str:
 
 @kernel
 def _score(nodes, pods, p, n, state):
-    node_indptr, node_images, pod_indptr, pod_images, scaled, containers = state
+    node_indptr, node_images = state.node_indptr, state.node_images
+    pod_indptr, pod_images = state.pod_indptr, state.pod_images
+    scaled, containers = state.scaled, state.containers
     total = 0
     for k in range(pod_indptr[p], pod_indptr[p + 1]):
         image = pod_images[k]
@@ -86,5 +102,5 @@ class ImageLocality(Plugin):
                 pod_images.append(names.get(normalized_image_name(image)))
             pod_indptr[i + 1] = len(pod_images)
             containers[i] = len(pod.images)
-        return (node_indptr, np.asarray(node_images, dtype=np.int64), pod_indptr,
-                np.asarray(pod_images, dtype=np.int64), scaled, containers)
+        return ImageLocalityState(node_indptr, np.asarray(node_images, dtype=np.int64), pod_indptr,
+                                  np.asarray(pod_images, dtype=np.int64), scaled, containers)

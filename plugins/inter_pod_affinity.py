@@ -17,6 +17,7 @@ cost a pass over the nodes per term instead of a scan over every pod.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +35,75 @@ CODE_AFFINITY, CODE_ANTI, CODE_EXISTING_ANTI = 1, 2, 3
 
 # Kinds of existing-pod terms.
 REQ_ANTI, REQ_AFF, PREF = 0, 1, 2
+
+# The incoming pods' own terms, CSR per pod: predicates are rows of pred_count, keys label-key ids.
+IncomingTerms = namedtuple(
+    "IncomingTerms",
+    [
+        "aff_indptr",  # int64 [pods + 1]: required affinity terms
+        "aff_key",  # int64 [affinity terms]: topology key
+        "all_pred",  # int64 [pods]: the predicate of all the pod's required affinity terms together, -1 none
+        "self_match_all",  # bool [pods]: the pod matches its own required affinity terms (the first of a group)
+        "anti_indptr",  # int64 [pods + 1]: required anti-affinity terms
+        "anti_pred",  # int64 [anti-affinity terms]: each term's predicate
+        "anti_key",  # int64 [anti-affinity terms]: topology key
+        "pref_indptr",  # int64 [pods + 1]: preferred terms, affinity then anti-affinity
+        "pref_pred",  # int64 [preferred terms]: each term's predicate
+        "pref_key",  # int64 [preferred terms]: topology key
+        "pref_weight",  # int64 [preferred terms]: weight, negative for anti-affinity
+    ],
+)
+
+# The existing-pod terms that match each incoming pod (against its namespace's labels), CSR.
+MatchingTerms = namedtuple(
+    "MatchingTerms",
+    [
+        "indptr",  # int64 [pods + 1]
+        "terms",  # int64 [matches]: existing-term rows (of term_count)
+    ],
+)
+
+# What Reserve adds for each incoming pod, CSR.
+AffinityReserve = namedtuple(
+    "AffinityReserve",
+    [
+        "pred_indptr",  # int64 [pods + 1]: CSR over preds
+        "preds",  # int64 [matches]: the predicates the pod matches (rows of pred_count)
+        "own_indptr",  # int64 [pods + 1]: CSR over own_terms and own_weights
+        "own_terms",  # int64 [own terms]: the pod's own terms as existing-term rows
+        "own_weights",  # int64 [own terms]: their weights (0 for required terms, negative for anti-affinity)
+    ],
+)
+
+# Per-pod scratch space: one slot per term a pod's PreFilter or PreScore looks at.
+AffinityScratch = namedtuple(
+    "AffinityScratch",
+    [
+        "maps",  # int64 [slots, label values]: matching pods (PreFilter) or weights (PreScore) per topology value
+        "stamps",  # int64 [slots, label values]: the stamp of the pass that set maps
+        "totals",  # int64 [5]: PreFilter's entries for affinity, anti-affinity and existing anti-affinity
+        # terms, then its existing anti-affinity slots; PreScore's slots used
+        "slots",  # int64 [slots]: the existing-term row of each slot (PreScore: -1 - row of the pod's own terms)
+        "stamp",  # int64 [1]: current pass
+        "hard_weight",  # int64 [1]: hardPodAffinityWeight
+        "ignore_existing",  # bool [1]: ignorePreferredTermsOfExistingPods
+    ],
+)
+
+InterPodAffinityState = namedtuple(
+    "InterPodAffinityState",
+    [
+        "pred_count",  # int64 [predicates, nodes]: pods on the node matching each predicate
+        "term_count",  # int64 [existing terms, nodes]: pods on the node carrying each existing-pod term
+        "term_weight",  # int64 [existing terms, nodes]: the sum of those pods' weights for the term
+        "term_kind",  # int64 [existing terms]: REQ_ANTI, REQ_AFF or PREF
+        "term_key",  # int64 [existing terms]: topology key (label-key id)
+        "pod_terms",  # IncomingTerms
+        "matching",  # MatchingTerms
+        "reserve",  # AffinityReserve
+        "scratch",  # AffinityScratch
+    ],
+)
 
 
 @dataclass(frozen=True)
@@ -138,11 +208,13 @@ def _value(maps, stamps, slot, v, now):
 
 @kernel
 def _pre_filter(nodes, pods, p, state, mask):
-    pred_count, term_count, term_weight, term_key, pod_terms, pod_x, reserve, scratch = state
-    (aff_indptr, aff_pred, aff_key, all_pred, self_match_all, anti_indptr, anti_pred, anti_key,
-     pref_indptr, pref_pred, pref_key, pref_weight) = pod_terms
-    x_indptr, x_list = pod_x
-    maps, stamps, totals, slots, stamp, hard_weight, ignore_existing = scratch
+    pred_count, term_count, term_key = state.pred_count, state.term_count, state.term_key
+    pod_terms = state.pod_terms
+    aff_indptr, aff_key, all_pred = pod_terms.aff_indptr, pod_terms.aff_key, pod_terms.all_pred
+    anti_indptr, anti_pred, anti_key = pod_terms.anti_indptr, pod_terms.anti_pred, pod_terms.anti_key
+    x_indptr, x_list = state.matching.indptr, state.matching.terms
+    scratch = state.scratch
+    maps, stamps, totals, slots, stamp = scratch.maps, scratch.stamps, scratch.totals, scratch.slots, scratch.stamp
     stamp[0] += 1
     now = stamp[0]
     # Existing pods' required anti-affinity terms that match this pod.
@@ -177,15 +249,15 @@ def _pre_filter(nodes, pods, p, state, mask):
 
 @kernel
 def term_kind(state, x):
-    return state[2][1][x]
+    return state.term_kind[x]
 
 
 @kernel
 def _filter(nodes, pods, p, n, state):
-    pred_count, term_count, term_weight, term_key, pod_terms, pod_x, reserve, scratch = state
-    (aff_indptr, aff_pred, aff_key, all_pred, self_match_all, anti_indptr, anti_pred, anti_key,
-     pref_indptr, pref_pred, pref_key, pref_weight) = pod_terms
-    maps, stamps, totals, slots, stamp, hard_weight, ignore_existing = scratch
+    term_key, pod_terms, scratch = state.term_key, state.pod_terms, state.scratch
+    aff_indptr, aff_key, self_match_all = pod_terms.aff_indptr, pod_terms.aff_key, pod_terms.self_match_all
+    anti_indptr, anti_key = pod_terms.anti_indptr, pod_terms.anti_key
+    maps, stamps, totals, slots, stamp = scratch.maps, scratch.stamps, scratch.totals, scratch.slots, scratch.stamp
     now = stamp[0]
     num_aff = aff_indptr[p + 1] - aff_indptr[p]
     missing = False
@@ -214,11 +286,14 @@ def _filter(nodes, pods, p, n, state):
 
 @kernel
 def _pre_score(nodes, pods, p, feasible, count, state):
-    pred_count, term_count, term_weight, term_key, pod_terms, pod_x, reserve, scratch = state
-    (aff_indptr, aff_pred, aff_key, all_pred, self_match_all, anti_indptr, anti_pred, anti_key,
-     pref_indptr, pref_pred, pref_key, pref_weight) = pod_terms
-    x_indptr, x_list = pod_x
-    maps, stamps, totals, slots, stamp, hard_weight, ignore_existing = scratch
+    pred_count, term_count, term_key = state.pred_count, state.term_count, state.term_key
+    pod_terms = state.pod_terms
+    pref_indptr, pref_pred = pod_terms.pref_indptr, pod_terms.pref_pred
+    pref_key, pref_weight = pod_terms.pref_key, pod_terms.pref_weight
+    x_indptr, x_list = state.matching.indptr, state.matching.terms
+    scratch = state.scratch
+    maps, stamps, totals, slots, stamp = scratch.maps, scratch.stamps, scratch.totals, scratch.slots, scratch.stamp
+    hard_weight, ignore_existing = scratch.hard_weight, scratch.ignore_existing
     has_preferred = pref_indptr[p] != pref_indptr[p + 1]
     if ignore_existing[0] and not has_preferred:
         return SKIP
@@ -253,7 +328,7 @@ def _pre_score(nodes, pods, p, feasible, count, state):
                 if stamps[used, v] != now:
                     stamps[used, v] = now
                     maps[used, v] = 0
-                maps[used, v] += state[2][0][x, n]
+                maps[used, v] += state.term_weight[x, n]
                 entries += 1
         used += 1
     totals[4] = used
@@ -264,9 +339,10 @@ def _pre_score(nodes, pods, p, feasible, count, state):
 
 @kernel
 def _score(nodes, pods, p, n, state):
-    term_key = state[3]
-    pref_key = state[4][10]
-    maps, stamps, totals, slots, stamp, hard_weight, ignore_existing = state[7]
+    term_key = state.term_key
+    pref_key = state.pod_terms.pref_key
+    scratch = state.scratch
+    maps, stamps, totals, slots, stamp = scratch.maps, scratch.stamps, scratch.totals, scratch.slots, scratch.stamp
     now = stamp[0]
     score = 0
     for slot in range(totals[4]):
@@ -297,8 +373,10 @@ def _normalize(nodes, pods, p, feasible, scores, count, state):
 
 @kernel
 def _reserve_sign(state, p, n, sign):
-    pred_count, term_count, term_weight = state[0], state[1], state[2][0]
-    pred_indptr, preds, own_indptr, own_terms, own_weights = state[6]
+    pred_count, term_count, term_weight = state.pred_count, state.term_count, state.term_weight
+    reserve = state.reserve
+    pred_indptr, preds = reserve.pred_indptr, reserve.preds
+    own_indptr, own_terms, own_weights = reserve.own_indptr, reserve.own_terms, reserve.own_weights
     for k in range(pred_indptr[p], pred_indptr[p + 1]):
         pred_count[preds[k], n] += sign
     for k in range(own_indptr[p], own_indptr[p + 1]):
@@ -446,17 +524,24 @@ class InterPodAffinity(Plugin):
             score_slots = (pref_indptr[i + 1] - pref_indptr[i]) + (x_indptr[i + 1] - x_indptr[i])
             most = max(most, filter_slots, score_slots)
         width = max(len(cluster.label_values), 1)
-        pod_term_arrays = (
-            as_int(aff_indptr), as_int(np.zeros(0)), as_int(columns["aff_key"]), as_int(columns["all_pred"]),
-            np.asarray(columns["self_all"], dtype=np.bool_), as_int(anti_indptr), as_int(columns["anti_pred"]),
-            as_int(columns["anti_key"]), as_int(pref_indptr), as_int(columns["pref_pred"]), as_int(columns["pref_key"]),
-            as_int(columns["pref_weight"]))
-        scratch = (np.zeros((most, width), dtype=np.int64), np.zeros((most, width), dtype=np.int64),
-                   np.zeros(5, dtype=np.int64), np.zeros(most, dtype=np.int64), np.zeros(1, dtype=np.int64),
-                   np.array([self.hard_pod_affinity_weight], dtype=np.int64),
-                   np.array([self.ignore_preferred_of_existing], dtype=np.bool_))
-        return (pred_count, term_count, (term_weight, as_int(kinds)), as_int(keys), pod_term_arrays,
-                (as_int(x_indptr), as_int(x_list)),
-                (as_int(pred_indptr), as_int(pred_members), as_int(own_indptr), as_int(own_terms), as_int(own_weights)),
-                scratch)
+        pod_term_arrays = IncomingTerms(
+            aff_indptr=as_int(aff_indptr), aff_key=as_int(columns["aff_key"]),
+            all_pred=as_int(columns["all_pred"]),
+            self_match_all=np.asarray(columns["self_all"], dtype=np.bool_), anti_indptr=as_int(anti_indptr),
+            anti_pred=as_int(columns["anti_pred"]), anti_key=as_int(columns["anti_key"]),
+            pref_indptr=as_int(pref_indptr), pref_pred=as_int(columns["pref_pred"]),
+            pref_key=as_int(columns["pref_key"]), pref_weight=as_int(columns["pref_weight"]))
+        scratch = AffinityScratch(
+            maps=np.zeros((most, width), dtype=np.int64), stamps=np.zeros((most, width), dtype=np.int64),
+            totals=np.zeros(5, dtype=np.int64), slots=np.zeros(most, dtype=np.int64),
+            stamp=np.zeros(1, dtype=np.int64),
+            hard_weight=np.array([self.hard_pod_affinity_weight], dtype=np.int64),
+            ignore_existing=np.array([self.ignore_preferred_of_existing], dtype=np.bool_))
+        return InterPodAffinityState(
+            pred_count=pred_count, term_count=term_count, term_weight=term_weight, term_kind=as_int(kinds),
+            term_key=as_int(keys), pod_terms=pod_term_arrays,
+            matching=MatchingTerms(as_int(x_indptr), as_int(x_list)),
+            reserve=AffinityReserve(as_int(pred_indptr), as_int(pred_members), as_int(own_indptr),
+                                    as_int(own_terms), as_int(own_weights)),
+            scratch=scratch)
 

@@ -8,6 +8,8 @@ PreFilter returns a PreFilterResult when every required term pins ``metadata.nam
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 
 from schedkit.errors import InputError
@@ -25,10 +27,48 @@ ERR_REASON_CONFLICT = "pod affinity terms conflict"
 CODE_POD, CODE_ENFORCED, CODE_CONFLICT = 1, 2, 3
 PRE_SKIP, PRE_SUCCESS, PRE_NARROW, PRE_CONFLICT = 0, 1, 2, 3
 
+# Terms are ids into the state's ``terms`` tables (schedkit.nodeselector.TermArrays).
+PreferredTerms = namedtuple(
+    "PreferredTerms",
+    [
+        "indptr",  # int64 [pods + 1]: CSR over terms and weights
+        "terms",  # int64 [preferred terms]: the pods' preferred terms with a non-zero weight
+        "weights",  # int64 [preferred terms]
+    ],
+)
+
+AddedPreferredTerms = namedtuple(
+    "AddedPreferredTerms",
+    [
+        "terms",  # int64 [added terms]: addedAffinity's preferred terms with a non-zero weight
+        "weights",  # int64 [added terms]
+    ],
+)
+
+NodeAffinityState = namedtuple(
+    "NodeAffinityState",
+    [
+        "terms",  # schedkit.nodeselector.TermArrays: every term below
+        "added_required",  # int64 [added terms]: addedAffinity's required terms (ORed, ANDed on every pod's)
+        "selector_term",  # int64 [pods]: the pod's nodeSelector as a term, -1 without one
+        "required_indptr",  # int64 [pods + 1]: CSR over required_terms
+        "required_terms",  # int64 [required terms]: the pods' required node affinity terms (ORed)
+        "has_required",  # bool [pods]: the pod has required node affinity
+        "preferred",  # PreferredTerms: the pods' preferred terms
+        "added_preferred",  # AddedPreferredTerms: addedAffinity's preferred terms
+        "pre_kind",  # int64 [pods]: PreFilter's answer: PRE_SKIP, PRE_SUCCESS, PRE_NARROW or PRE_CONFLICT
+        "narrow_indptr",  # int64 [pods + 1]: CSR over narrow_nodes
+        "narrow_nodes",  # int64 [nodes pinned]: PRE_NARROW's node rows (the PreFilterResult)
+        "has_preferred",  # bool [pods]: the pod has preferred node affinity terms
+        "has_added_preferred",  # bool [1]: addedAffinity has preferred terms (whatever their weights)
+    ],
+)
+
 
 @kernel
 def _any_term(nodes, n, lo, hi, term_list, tables):
-    term_indptr, term_valid, req_key, req_op, req_number, value_indptr, values = tables
+    term_indptr, term_valid, req_key, req_op = tables.term_indptr, tables.term_valid, tables.req_key, tables.req_op
+    req_number, value_indptr, values = tables.req_number, tables.value_indptr, tables.values
     for k in range(lo, hi):
         if term_matches(nodes, n, term_list[k], term_indptr, term_valid, req_key, req_op, req_number,
                         value_indptr, values):
@@ -38,7 +78,7 @@ def _any_term(nodes, n, lo, hi, term_list, tables):
 
 @kernel
 def _pre_filter_kernel(nodes, pods, p, state, mask):
-    pre_kind, narrow_indptr, narrow_nodes = state[8], state[9], state[10]
+    pre_kind, narrow_indptr, narrow_nodes = state.pre_kind, state.narrow_indptr, state.narrow_nodes
     kind = pre_kind[p]
     if kind == PRE_SKIP:
         return SKIP
@@ -54,8 +94,9 @@ def _pre_filter_kernel(nodes, pods, p, state, mask):
 
 @kernel
 def _filter(nodes, pods, p, n, state):
-    tables = state[0]
-    added_required, selector_term, required_indptr, required_terms, has_required = state[1:6]
+    tables = state.terms
+    added_required, selector_term = state.added_required, state.selector_term
+    required_indptr, required_terms, has_required = state.required_indptr, state.required_terms, state.has_required
     if added_required.shape[0] > 0 and not _any_term(nodes, n, 0, added_required.shape[0], added_required, tables):
         return CODE_ENFORCED
     t = selector_term[p]
@@ -68,7 +109,7 @@ def _filter(nodes, pods, p, n, state):
 
 @kernel
 def _pre_score(nodes, pods, p, feasible, count, state):
-    has_preferred, has_added_preferred = state[11], state[12]
+    has_preferred, has_added_preferred = state.has_preferred, state.has_added_preferred
     if not has_preferred[p] and not has_added_preferred[0]:
         return SKIP
     return SUCCESS
@@ -78,7 +119,9 @@ def _pre_score(nodes, pods, p, feasible, count, state):
 def _weighted(nodes, n, lo, hi, terms, weights, tables):
     total = 0
     for k in range(lo, hi):
-        term_indptr, term_valid, req_key, req_op, req_number, value_indptr, values = tables
+        term_indptr, term_valid, req_key = tables.term_indptr, tables.term_valid, tables.req_key
+        req_op, req_number = tables.req_op, tables.req_number
+        value_indptr, values = tables.value_indptr, tables.values
         if term_matches(nodes, n, terms[k], term_indptr, term_valid, req_key, req_op, req_number, value_indptr,
                         values):
             total += weights[k]
@@ -87,9 +130,10 @@ def _weighted(nodes, n, lo, hi, terms, weights, tables):
 
 @kernel
 def _score(nodes, pods, p, n, state):
-    tables = state[0]
-    preferred_indptr, preferred_terms, preferred_weights = state[6]
-    added_terms, added_weights = state[7]
+    tables = state.terms
+    preferred_indptr, preferred_terms, preferred_weights = (state.preferred.indptr, state.preferred.terms,
+                                                            state.preferred.weights)
+    added_terms, added_weights = state.added_preferred.terms, state.added_preferred.weights
     count = _weighted(nodes, n, 0, added_terms.shape[0], added_terms, added_weights, tables)
     count += _weighted(nodes, n, preferred_indptr[p], preferred_indptr[p + 1], preferred_terms, preferred_weights,
                        tables)
@@ -195,19 +239,20 @@ class NodeAffinity(Plugin):
                     narrow_nodes.extend(cluster.node_index[name] for name in names if name in cluster.node_index)
             narrow_indptr[i + 1] = len(narrow_nodes)
         as_array = lambda values: np.asarray(values, dtype=np.int64)  # noqa: E731
-        return (
-            tables.arrays(),
-            as_array(added_required),
-            selector_term,
-            required_indptr,
-            as_array(required_terms),
-            has_required,
-            (preferred_indptr, as_array(preferred_terms), as_array(preferred_weights)),
-            (as_array(added_pref_terms), as_array(added_pref_weights)),
-            pre_kind,
-            narrow_indptr,
-            as_array(narrow_nodes),
-            has_preferred,
+        return NodeAffinityState(
+            terms=tables.arrays(),
+            added_required=as_array(added_required),
+            selector_term=selector_term,
+            required_indptr=required_indptr,
+            required_terms=as_array(required_terms),
+            has_required=has_required,
+            preferred=PreferredTerms(preferred_indptr, as_array(preferred_terms), as_array(preferred_weights)),
+            added_preferred=AddedPreferredTerms(as_array(added_pref_terms), as_array(added_pref_weights)),
+            pre_kind=pre_kind,
+            narrow_indptr=narrow_indptr,
+            narrow_nodes=as_array(narrow_nodes),
+            has_preferred=has_preferred,
             # New(): the added preferred terms count when the list is non-empty, whatever the weights.
-            np.array([self.added is not None and len(self.added.preferred) > 0], dtype=np.bool_),
+            has_added_preferred=np.array([self.added is not None and len(self.added.preferred) > 0],
+                                         dtype=np.bool_),
         )

@@ -8,6 +8,8 @@ rows, filled from running pods and extended at Reserve.
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 
 from schedkit.framework.plugin import SKIP, SUCCESS, Kernels, Plugin, kernel
@@ -15,6 +17,24 @@ from schedkit.state import Interner
 
 ERR_REASON = "node(s) didn't have free ports for the requested pod ports"
 ANY_IP = 0  # "0.0.0.0" is interned first
+
+NodePortsState = namedtuple(
+    "NodePortsState",
+    [
+        # The pods' host ports, CSR:
+        "pod_indptr",  # int64 [pods + 1]
+        "pod_proto",  # int64 [pod ports]: interned protocol
+        "pod_ip",  # int64 [pod ports]: interned host IP (ANY_IP: 0.0.0.0)
+        "pod_port",  # int64 [pod ports]: port number
+        # The used-ports table, rows (node, protocol, ip, port): running pods', then each one reserved.
+        "used_node",  # int64 [capacity]: node row
+        "used_proto",  # int64 [capacity]
+        "used_ip",  # int64 [capacity]
+        "used_port",  # int64 [capacity]
+        "used_count",  # int64 [1]: rows in use
+        "conflict",  # bool [nodes]: scratch: PreFilter's verdict per node (a used port conflicts)
+    ],
+)
 
 
 @kernel
@@ -24,7 +44,9 @@ def _conflicts(ip_a, ip_b):
 
 @kernel
 def _pre_filter(nodes, pods, p, state, mask):
-    pod_indptr, pod_proto, pod_ip, pod_port, used_node, used_proto, used_ip, used_port, used_count, conflict = state
+    pod_indptr, pod_proto, pod_ip, pod_port = state.pod_indptr, state.pod_proto, state.pod_ip, state.pod_port
+    used_node, used_proto, used_ip, used_port = state.used_node, state.used_proto, state.used_ip, state.used_port
+    used_count, conflict = state.used_count, state.conflict
     if pod_indptr[p] == pod_indptr[p + 1]:
         return SKIP
     # One pass over the used-ports table marks every node with a conflict: O(used ports) per pod
@@ -40,7 +62,7 @@ def _pre_filter(nodes, pods, p, state, mask):
 
 @kernel
 def _filter(nodes, pods, p, n, state):
-    conflict = state[9]
+    conflict = state.conflict
     if conflict[n]:
         return 1
     return 0
@@ -48,7 +70,9 @@ def _filter(nodes, pods, p, n, state):
 
 @kernel
 def _reserve(nodes, pods, p, n, state):
-    pod_indptr, pod_proto, pod_ip, pod_port, used_node, used_proto, used_ip, used_port, used_count, conflict = state
+    pod_indptr, pod_proto, pod_ip, pod_port = state.pod_indptr, state.pod_proto, state.pod_ip, state.pod_port
+    used_node, used_proto, used_ip, used_port = state.used_node, state.used_proto, state.used_ip, state.used_port
+    used_count = state.used_count
     for k in range(pod_indptr[p], pod_indptr[p + 1]):
         u = used_count[0]
         used_node[u] = n
@@ -60,7 +84,9 @@ def _reserve(nodes, pods, p, n, state):
 
 @kernel
 def _unreserve(nodes, pods, p, n, state):
-    pod_indptr, pod_proto, pod_ip, pod_port, used_node, used_proto, used_ip, used_port, used_count, conflict = state
+    pod_indptr = state.pod_indptr
+    used_node, used_proto, used_ip, used_port = state.used_node, state.used_proto, state.used_ip, state.used_port
+    used_count = state.used_count
     # Reserve appended this pod's rows last; Unreserve runs before any other pod reserves.
     for k in range(pod_indptr[p], pod_indptr[p + 1]):
         u = used_count[0] - 1
@@ -106,7 +132,8 @@ class NodePorts(Plugin):
                 ip.append(ips(port.host_ip))
                 number.append(port.port)
             indptr[i + 1] = len(number)
-        return (indptr, np.asarray(proto, dtype=np.int64), np.asarray(ip, dtype=np.int64),
-                np.asarray(number, dtype=np.int64), used_node, used_proto, used_ip, used_port,
-                np.array([len(running)], dtype=np.int64), np.zeros(max(cluster.num_nodes, 1), dtype=np.bool_))
+        return NodePortsState(indptr, np.asarray(proto, dtype=np.int64), np.asarray(ip, dtype=np.int64),
+                              np.asarray(number, dtype=np.int64), used_node, used_proto, used_ip, used_port,
+                              np.array([len(running)], dtype=np.int64),
+                              np.zeros(max(cluster.num_nodes, 1), dtype=np.bool_))
 

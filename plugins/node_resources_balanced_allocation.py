@@ -11,6 +11,7 @@ that request none of the resources.
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 
 import numpy as np
 
@@ -18,10 +19,19 @@ from schedkit.framework.config import check_fields
 from schedkit.framework.plugin import SKIP, SUCCESS, Kernels, Plugin, kernel
 from schedkit.resources import resource_weights
 
+BalancedAllocationState = namedtuple(
+    "BalancedAllocationState",
+    [
+        "columns",  # int64 [configured resources]: each one's resource column, -1 when no node or pod has it
+        "with_pod",  # float64 [configured resources]: scratch: fractions requested/allocatable with the pod
+        "without_pod",  # float64 [configured resources]: scratch: the same without it
+    ],
+)
+
 
 @kernel
 def _pre_score(nodes, pods, p, feasible, count, state):
-    columns = state[0]
+    columns = state.columns
     for i in range(columns.shape[0]):
         r = columns[i]
         if r >= 0 and pods.requests[p, r] != 0:
@@ -49,7 +59,7 @@ def _balance(fractions, count):
 
 @kernel
 def _score(nodes, pods, p, n, state):
-    columns, with_pod, without_pod = state[0], state[1], state[2]
+    columns, with_pod, without_pod = state.columns, state.with_pod, state.without_pod
     count = 0
     for i in range(columns.shape[0]):
         r = columns[i]
@@ -86,5 +96,5 @@ class NodeResourcesBalancedAllocation(Plugin):
     def prepare(self, cluster, pods, pod_columns):
         column = {name: i for i, name in enumerate(cluster.resources)}
         width = max(len(self.resources), 1)
-        return (np.array([column.get(name, -1) for name in self.resources], dtype=np.int64),
-                np.zeros(width, dtype=np.float64), np.zeros(width, dtype=np.float64))
+        return BalancedAllocationState(np.array([column.get(name, -1) for name in self.resources], dtype=np.int64),
+                                       np.zeros(width, dtype=np.float64), np.zeros(width, dtype=np.float64))

@@ -13,6 +13,8 @@ does not request, or any resource with allocatable 0, drops out of the weighted 
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 
 from schedkit.framework.config import check_fields
@@ -27,6 +29,18 @@ MAX_CUSTOM_PRIORITY_SCORE = 10  # shape scores are 0..10, scaled to 0..100
 
 TOO_MANY_PODS = 1  # failure code bits: bit 0 pod count, bit 1 + r resource column r
 UNRESOLVABLE = 1 << 62
+
+NodeResourcesFitState = namedtuple(
+    "NodeResourcesFitState",
+    [
+        "checked",  # bool [resources]: per resource column: counted by the filter (not ignored, tracked)
+        "columns",  # int64 [scoring resources]: each one's resource column, -1 when no node or pod has it
+        "weights",  # int64 [scoring resources]: each one's weight
+        "strategy",  # int64 [1]: LEAST_ALLOCATED, MOST_ALLOCATED or REQUESTED_TO_CAPACITY_RATIO
+        "shape_utilization",  # int64 [shape points]: RequestedToCapacityRatio's utilization, increasing
+        "shape_score",  # int64 [shape points]: its score at each point, scaled to 0..100
+    ],
+)
 
 
 @kernel
@@ -45,7 +59,7 @@ def _pre_score(nodes, pods, p, feasible, count, state):
 
 @kernel
 def _filter(nodes, pods, p, n, state):
-    checked = state[0]  # bool per resource column: counted by the filter (not ignored, tracked)
+    checked = state.checked  # bool per resource column: counted by the filter (not ignored, tracked)
     code = 0
     if nodes.pod_count[n] + 1 > nodes.allowed_pods[n]:
         code |= TOO_MANY_PODS
@@ -82,7 +96,8 @@ def _broken_linear(utilization, shape_utilization, shape_score):
 
 @kernel
 def _score(nodes, pods, p, n, state):
-    columns, weights, strategy, shape_utilization, shape_score = state[1], state[2], state[3][0], state[4], state[5]
+    columns, weights, strategy = state.columns, state.weights, state.strategy[0]
+    shape_utilization, shape_score = state.shape_utilization, state.shape_score
     node_score = 0
     weight_sum = 0
     for i in range(columns.shape[0]):
@@ -217,7 +232,7 @@ class NodeResourcesFit(Plugin):
             raise ValueError("NodeResourcesFit: more than 61 resource kinds in one cluster")
         column = {name: i for i, name in enumerate(cluster.resources)}
         checked = np.array([self._checked(name) for name in cluster.resources], dtype=np.bool_)
-        return (
+        return NodeResourcesFitState(
             checked,
             np.array([column.get(name, -1) for name, _ in self.resources], dtype=np.int64),
             np.array([weight for _, weight in self.resources], dtype=np.int64),

@@ -6,6 +6,8 @@ Upstream: pkg/scheduler/framework/plugins/nodeunschedulable/node_unschedulable.g
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 
 from schedkit.framework.plugin import Code, Kernels, Plugin, kernel
@@ -15,10 +17,17 @@ from schedkit.taints import tolerates
 ERR_REASON_UNSCHEDULABLE = "node(s) were unschedulable"
 UNSCHEDULABLE_TAINT = Taint("node.kubernetes.io/unschedulable", "", "NoSchedule")
 
+NodeUnschedulableState = namedtuple(
+    "NodeUnschedulableState",
+    [
+        "tolerant",  # bool [pods]: the pod tolerates the node.kubernetes.io/unschedulable:NoSchedule taint
+    ],
+)
+
 
 @kernel
 def _filter(nodes, pods, p, n, state):
-    tolerant = state[0]
+    tolerant = state.tolerant
     if nodes.unschedulable[n] and not tolerant[p]:
         return 1
     return 0
@@ -40,4 +49,4 @@ class NodeUnschedulable(Plugin):
     def prepare(self, cluster, pods, pod_columns):
         tolerant = np.array([any(tolerates(t, UNSCHEDULABLE_TAINT) for t in pod.tolerations) for pod in pods],
                             dtype=np.bool_)
-        return (tolerant,)
+        return NodeUnschedulableState(tolerant)

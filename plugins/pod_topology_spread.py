@@ -16,6 +16,7 @@ PreScore cost one pass over the nodes per constraint instead of a scan of every 
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 
 import numpy as np
 
@@ -36,14 +37,80 @@ SYSTEM_DEFAULTS = ((HOSTNAME, 3), (ZONE, 5))  # plugin.go systemDefaultConstrain
 # Columns of a constraint row.
 SEL, KEY, MAX_SKEW, MIN_DOMAINS, AFFINITY_HONOR, TAINTS_HONOR, SELF_MATCH, IS_HOSTNAME = range(8)
 
+# The pods' nodeSelector and required node affinity, for nodeAffinityPolicy: Honor. Terms are ids into
+# ``terms`` (schedkit.nodeselector.TermArrays).
+PodNodeAffinity = namedtuple(
+    "PodNodeAffinity",
+    [
+        "terms",  # schedkit.nodeselector.TermArrays: every term below
+        "selector_term",  # int64 [pods]: the pod's nodeSelector as a term, -1 without one
+        "required_indptr",  # int64 [pods + 1]: CSR over required_terms
+        "required_terms",  # int64 [required terms]: the pods' required node affinity terms (ORed)
+        "has_required",  # bool [pods]: the pod has required node affinity
+    ],
+)
+
+# What Reserve updates besides the counts, and the memos that let same-signature pods share domain counts.
+SpreadReserve = namedtuple(
+    "SpreadReserve",
+    [
+        "selector_indptr",  # int64 [pods + 1]: CSR over selectors
+        "selectors",  # int64 [matches]: the (namespace, selector) rows of counts each pod matches
+        "memo_sig",  # int64 [1]: pts_sig of the pod PreFilter's domain counts are for; -1 none yet
+        "memo_pod",  # int64 [1]: that pod's row
+        "pts_sig",  # int64 [pods]: equal for equal hard constraints and inclusion-policy inputs; -1 none
+        "soft_memo_sig",  # int64 [1]: soft_sig of the pod PreScore's per-value totals are for; -1 none yet
+        "soft_memo_pod",  # int64 [1]: that pod's row
+        "soft_sig",  # int64 [pods]: the same for the soft constraints; -1 none
+    ],
+)
+
+# Scratch space of one extension point: PreFilter's, or PreScore's (where dom_list holds the totals).
+SpreadScratch = namedtuple(
+    "SpreadScratch",
+    [
+        "dom_count",  # int64 [constraints, label values]: matching pods per domain (valid where stamped)
+        "dom_stamp",  # int64 [constraints, label values]: the stamp of the pass that set dom_count
+        "dom_list",  # int64 [constraints, label values]: PreFilter: domains seen, in order (dom_n of them);
+        # PreScore: matching pods per topology value over every eligible node (the totals Score reads)
+        "dom_n",  # int64 [constraints]: domains seen
+        "min_match",  # int64 [constraints]: PreFilter: the fewest matching pods in a domain
+        "stamp",  # int64 [1]: current pass
+        "ignored",  # bool [nodes]: PreScore: left out (lacks a soft key under require_all): scores 0
+        "weights",  # float64 [constraints]: PreScore: ln(domains + 2)
+        "empty_value",  # int64 [1]: the label-value id of "" (a node without the key)
+    ],
+)
+
+PodTopologySpreadState = namedtuple(
+    "PodTopologySpreadState",
+    [
+        "counts",  # int64 [selectors, nodes]: non-terminating pods matching each (namespace, selector)
+        "hard_indptr",  # int64 [pods + 1]: CSR over hard
+        "hard",  # int64 [DoNotSchedule constraints, 8]: constraint rows (SEL ... IS_HOSTNAME)
+        "soft_indptr",  # int64 [pods + 1]: CSR over soft
+        "soft",  # int64 [ScheduleAnyway constraints, 8]: constraint rows
+        "require_all",  # bool [pods]: requireAllTopologies: only nodes with every soft key count (not for
+        # System defaults)
+        "affinity",  # PodNodeAffinity: for nodeAffinityPolicy: Honor
+        "tolerations",  # schedkit.taints.Tolerations: for nodeTaintsPolicy: Honor
+        "reserve",  # SpreadReserve
+        "pre_filter",  # SpreadScratch: PreFilter's domain counts (kept current by Reserve while memoized)
+        "pre_score",  # SpreadScratch: PreScore's
+    ],
+)
+
 
 @kernel
 def _passes_policies(nodes, p, n, row, info, affinity, tolerations):
     """matchNodeInclusionPolicies: Honor on affinity needs the pod's nodeSelector and required node
     affinity to match the node; Honor on taints needs every NoSchedule/NoExecute taint tolerated."""
     if info[row, AFFINITY_HONOR]:
-        tables, selector_term, required_indptr, required_terms, has_required = affinity
-        t_indptr, t_valid, r_key, r_op, r_num, v_indptr, values = tables
+        tables, selector_term = affinity.terms, affinity.selector_term
+        required_indptr, required_terms, has_required = (affinity.required_indptr, affinity.required_terms,
+                                                         affinity.has_required)
+        t_indptr, t_valid, r_key, r_op = tables.term_indptr, tables.term_valid, tables.req_key, tables.req_op
+        r_num, v_indptr, values = tables.req_number, tables.value_indptr, tables.values
         t = selector_term[p]
         if t >= 0 and not term_matches(nodes, n, t, t_indptr, t_valid, r_key, r_op, r_num, v_indptr, values):
             return False
@@ -56,7 +123,8 @@ def _passes_policies(nodes, p, n, row, info, affinity, tolerations):
             if not ok:
                 return False
     if info[row, TAINTS_HONOR]:
-        tol_indptr, tol_key, tol_op, tol_value, tol_effect = tolerations
+        tol_indptr, tol_key, tol_op = tolerations.indptr, tolerations.key, tolerations.operator
+        tol_value, tol_effect = tolerations.value, tolerations.effect
         for t in range(nodes.taint_indptr[n], nodes.taint_indptr[n + 1]):
             effect = nodes.taint_effect[t]
             if (effect == 0 or effect == 2) and not tolerated(nodes, t, p, tol_indptr, tol_key, tol_op, tol_value,
@@ -87,9 +155,11 @@ def _set_min_match(p, hard_indptr, hard, dom_count, dom_list, dom_n, min_match):
 
 @kernel
 def _pre_filter(nodes, pods, p, state, mask):
-    counts, hard_indptr, hard, soft_indptr, soft, require_all, affinity, tolerations, reserve, scratch = state[:10]
-    dom_count, dom_stamp, dom_list, dom_n, min_match, stamp, ignored, weights, empty_value = scratch
-    memo_sig, memo_pod, pts_sig = reserve[2], reserve[3], reserve[4]
+    counts, hard_indptr, hard = state.counts, state.hard_indptr, state.hard
+    affinity, tolerations, reserve, scratch = state.affinity, state.tolerations, state.reserve, state.pre_filter
+    dom_count, dom_stamp, dom_list, dom_n = scratch.dom_count, scratch.dom_stamp, scratch.dom_list, scratch.dom_n
+    min_match, stamp = scratch.min_match, scratch.stamp
+    memo_sig, memo_pod, pts_sig = reserve.memo_sig, reserve.memo_pod, reserve.pts_sig
     lo, hi = hard_indptr[p], hard_indptr[p + 1]
     if lo == hi:
         return SKIP
@@ -124,8 +194,8 @@ def _pre_filter(nodes, pods, p, state, mask):
 
 @kernel
 def _filter(nodes, pods, p, n, state):
-    counts, hard_indptr, hard, soft_indptr, soft, require_all, affinity, tolerations, reserve, scratch = state[:10]
-    dom_count, dom_stamp, dom_list, dom_n, min_match, stamp, ignored, weights, empty_value = scratch
+    hard_indptr, hard, scratch = state.hard_indptr, state.hard, state.pre_filter
+    dom_count, dom_stamp, min_match, stamp = scratch.dom_count, scratch.dom_stamp, scratch.min_match, scratch.stamp
     lo, hi = hard_indptr[p], hard_indptr[p + 1]
     for c in range(hi - lo):
         row = lo + c
@@ -140,8 +210,10 @@ def _filter(nodes, pods, p, n, state):
 
 @kernel
 def _pre_score(nodes, pods, p, feasible, count, state):
-    counts, hard_indptr, hard, soft_indptr, soft, require_all, affinity, tolerations, reserve, scratch = state[:10]
-    dom_count, dom_stamp, dom_list, dom_n, min_match, stamp, ignored, weights, empty_value = state[10]
+    counts, soft_indptr, soft, require_all = state.counts, state.soft_indptr, state.soft, state.require_all
+    affinity, tolerations, reserve, scratch = state.affinity, state.tolerations, state.reserve, state.pre_score
+    dom_count, dom_stamp, dom_n, stamp = scratch.dom_count, scratch.dom_stamp, scratch.dom_n, scratch.stamp
+    ignored, weights, empty_value = scratch.ignored, scratch.weights, scratch.empty_value
     lo, hi = soft_indptr[p], soft_indptr[p + 1]
     num_nodes = nodes.allocatable.shape[0]
     if lo == hi or num_nodes == 0:
@@ -172,7 +244,8 @@ def _pre_score(nodes, pods, p, feasible, count, state):
         weights[c] = math.log(size + 2)
     # Pod counts per topology value over every eligible node (only domain values are ever read). Pods
     # with the same soft constraints and policy inputs share them: Reserve keeps them current.
-    totals, memo_sig, memo_pod, soft_sig = state[10][2], reserve[5], reserve[6], reserve[7]
+    totals, memo_sig, memo_pod = scratch.dom_list, reserve.soft_memo_sig, reserve.soft_memo_pod
+    soft_sig = reserve.soft_sig
     if soft_sig[p] >= 0 and soft_sig[p] == memo_sig[0]:
         return SUCCESS
     memo_sig[0] = soft_sig[p]
@@ -196,8 +269,8 @@ def _pre_score(nodes, pods, p, feasible, count, state):
 
 @kernel
 def _score(nodes, pods, p, n, state):
-    counts, hard_indptr, hard, soft_indptr, soft, require_all, affinity, tolerations, reserve, scratch = state[:10]
-    dom_count, dom_stamp, dom_list, dom_n, min_match, stamp, ignored, weights, empty_value = state[10]
+    counts, soft_indptr, soft, scratch = state.counts, state.soft_indptr, state.soft, state.pre_score
+    dom_list, ignored, weights = scratch.dom_list, scratch.ignored, scratch.weights
     if ignored[n]:
         return 0
     lo, hi = soft_indptr[p], soft_indptr[p + 1]
@@ -217,7 +290,7 @@ def _score(nodes, pods, p, n, state):
 
 @kernel
 def _normalize(nodes, pods, p, feasible, scores, count, state):
-    ignored = state[10][6]
+    ignored = state.pre_score.ignored
     lowest = 9223372036854775807
     highest = 0
     for j in range(count):
@@ -244,9 +317,13 @@ def _matches_selector(p, selector, indptr, selectors):
 
 @kernel
 def _update(nodes, pods, p, n, state, sign):
-    counts, hard_indptr, hard, soft_indptr, soft, require_all, affinity, tolerations, reserve, scratch = state[:10]
-    dom_count, dom_stamp, dom_list, dom_n, min_match, stamp, ignored, weights, empty_value = scratch
-    indptr, selectors, memo_sig, memo_pod = reserve[0], reserve[1], reserve[2], reserve[3]
+    counts, hard_indptr, hard = state.counts, state.hard_indptr, state.hard
+    soft_indptr, soft, require_all = state.soft_indptr, state.soft, state.require_all
+    affinity, tolerations, reserve, scratch = state.affinity, state.tolerations, state.reserve, state.pre_filter
+    dom_count, dom_stamp, stamp = scratch.dom_count, scratch.dom_stamp, scratch.stamp
+    empty_value = scratch.empty_value
+    indptr, selectors = reserve.selector_indptr, reserve.selectors
+    memo_sig, memo_pod = reserve.memo_sig, reserve.memo_pod
     for k in range(indptr[p], indptr[p + 1]):
         counts[selectors[k], n] += sign
     # Keep the memoized PreFilter domain counts current: the pod counts where the memo's pod would count it.
@@ -261,7 +338,7 @@ def _update(nodes, pods, p, n, state, sign):
                 if dom_stamp[c, v] == stamp[0]:
                     dom_count[c, v] += sign
     # And PreScore's per-value totals.
-    totals, soft_memo_sig, soft_memo_pod = state[10][2], reserve[5], reserve[6]
+    totals, soft_memo_sig, soft_memo_pod = state.pre_score.dom_list, reserve.soft_memo_sig, reserve.soft_memo_pod
     q = soft_memo_pod[0]
     lo, hi = soft_indptr[q], soft_indptr[q + 1]
     if soft_memo_sig[0] < 0 or (require_all[q] and not _has_all_keys(nodes, n, lo, hi, soft)):
@@ -471,24 +548,38 @@ class PodTopologySpread(Plugin):
         most = max(max(np.diff(hard_indptr), default=0), max(np.diff(soft_indptr), default=0), 1)
         as_rows = lambda rows: np.asarray(rows, dtype=np.int64).reshape(-1, 8)  # noqa: E731
         def scratch():
-            return (
-                np.zeros((most, width), dtype=np.int64),  # dom_count
-                np.zeros((most, width), dtype=np.int64),  # dom_stamp
-                np.zeros((most, width), dtype=np.int64),  # dom_list
-                np.zeros(most, dtype=np.int64),  # dom_n
-                np.zeros(most, dtype=np.int64),  # min_match
-                np.zeros(1, dtype=np.int64),  # stamp
-                np.zeros(max(cluster.num_nodes, 1), dtype=np.bool_),  # ignored
-                np.zeros(most, dtype=np.float64),  # weights
-                np.array([empty_value], dtype=np.int64),
+            return SpreadScratch(
+                dom_count=np.zeros((most, width), dtype=np.int64),
+                dom_stamp=np.zeros((most, width), dtype=np.int64),
+                dom_list=np.zeros((most, width), dtype=np.int64),
+                dom_n=np.zeros(most, dtype=np.int64),
+                min_match=np.zeros(most, dtype=np.int64),
+                stamp=np.zeros(1, dtype=np.int64),
+                ignored=np.zeros(max(cluster.num_nodes, 1), dtype=np.bool_),
+                weights=np.zeros(most, dtype=np.float64),
+                empty_value=np.array([empty_value], dtype=np.int64),
             )
-        return (counts, hard_indptr, as_rows(hard_rows), soft_indptr, as_rows(soft_rows), require_all,
-                (tables.arrays(), selector_term, required_indptr, np.asarray(required_terms, dtype=np.int64),
-                 has_required),
-                toleration_tables(cluster, pods),
-                (reserve_indptr, np.asarray(reserve_selectors, dtype=np.int64), np.array([-1], dtype=np.int64),
-                 np.zeros(1, dtype=np.int64), pts_sig, np.array([-1], dtype=np.int64), np.zeros(1, dtype=np.int64),
-                 soft_sig),
-                scratch(),  # PreFilter's domain counts (kept current by Reserve while memoized)
-                scratch())  # PreScore's
+        return PodTopologySpreadState(
+            counts=counts,
+            hard_indptr=hard_indptr,
+            hard=as_rows(hard_rows),
+            soft_indptr=soft_indptr,
+            soft=as_rows(soft_rows),
+            require_all=require_all,
+            affinity=PodNodeAffinity(tables.arrays(), selector_term, required_indptr,
+                                     np.asarray(required_terms, dtype=np.int64), has_required),
+            tolerations=toleration_tables(cluster, pods),
+            reserve=SpreadReserve(
+                selector_indptr=reserve_indptr,
+                selectors=np.asarray(reserve_selectors, dtype=np.int64),
+                memo_sig=np.array([-1], dtype=np.int64),
+                memo_pod=np.zeros(1, dtype=np.int64),
+                pts_sig=pts_sig,
+                soft_memo_sig=np.array([-1], dtype=np.int64),
+                soft_memo_pod=np.zeros(1, dtype=np.int64),
+                soft_sig=soft_sig,
+            ),
+            pre_filter=scratch(),
+            pre_score=scratch(),
+        )
 

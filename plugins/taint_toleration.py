@@ -8,6 +8,8 @@ NormalizeScore: fewer intolerable PreferNoSchedule taints score higher.
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 from schedkit.framework.normalize import default_normalize_score
 from schedkit.framework.plugin import SUCCESS, Code, Kernels, Plugin, kernel
 from schedkit.taints import tolerated, toleration_tables
@@ -15,10 +17,19 @@ from schedkit.taints import tolerated, toleration_tables
 EFFECT_NO_SCHEDULE, EFFECT_PREFER_NO_SCHEDULE, EFFECT_NO_EXECUTE = 0, 1, 2
 ERR_REASON_UNTOLERATED = "node(s) had untolerated taint(s)"
 
+TaintTolerationState = namedtuple(
+    "TaintTolerationState",
+    [
+        "tolerations",  # schedkit.taints.Tolerations: every pod's tolerations as CSR
+    ],
+)
+
 
 @kernel
 def _filter(nodes, pods, p, n, state):
-    tol_indptr, tol_key, tol_op, tol_value, tol_effect = state
+    tolerations = state.tolerations
+    tol_indptr, tol_key, tol_op = tolerations.indptr, tolerations.key, tolerations.operator
+    tol_value, tol_effect = tolerations.value, tolerations.effect
     for t in range(nodes.taint_indptr[n], nodes.taint_indptr[n + 1]):
         effect = nodes.taint_effect[t]
         if effect != EFFECT_NO_SCHEDULE and effect != EFFECT_NO_EXECUTE:
@@ -36,7 +47,9 @@ def _pre_score(nodes, pods, p, feasible, count, state):
 
 @kernel
 def _score(nodes, pods, p, n, state):
-    tol_indptr, tol_key, tol_op, tol_value, tol_effect = state
+    tolerations = state.tolerations
+    tol_indptr, tol_key, tol_op = tolerations.indptr, tolerations.key, tolerations.operator
+    tol_value, tol_effect = tolerations.value, tolerations.effect
     intolerable = 0
     for t in range(nodes.taint_indptr[n], nodes.taint_indptr[n + 1]):
         if nodes.taint_effect[t] != EFFECT_PREFER_NO_SCHEDULE:
@@ -71,4 +84,4 @@ class TaintToleration(Plugin):
         return pod.tolerations
 
     def prepare(self, cluster, pods, pod_columns):
-        return toleration_tables(cluster, pods)
+        return TaintTolerationState(toleration_tables(cluster, pods))

@@ -10,6 +10,7 @@ key other than metadata.name), matches no node.
 from __future__ import annotations
 
 import re
+from collections import namedtuple
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,6 +26,20 @@ OPERATOR_CODES = {"In": OP_IN, "NotIn": OP_NOT_IN, "Exists": OP_EXISTS, "DoesNot
 # apimachinery/pkg/util/validation: label values are at most 63 characters of this form (or empty).
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 OBJECT_NAME_FIELD = "metadata.name"
+
+# ``TermTables.arrays()``: the tables as kernels read them (``term_matches``'s arguments).
+TermArrays = namedtuple(
+    "TermArrays",
+    [
+        "term_indptr",  # int64 [terms + 1]: CSR over the requirement arrays
+        "term_valid",  # bool [terms]: False: the term matches nothing
+        "req_key",  # int64 [requirements]: label-key id; -1 for metadata.name
+        "req_op",  # int64 [requirements]: OP_* code
+        "req_number",  # int64 [requirements]: the integer of Gt/Lt
+        "value_indptr",  # int64 [requirements + 1]: CSR over values
+        "values",  # int64 [values]: label-value ids (for metadata.name: the node row, -1 none)
+    ],
+)
 
 
 def _valid_value(value: str) -> bool:
@@ -101,8 +116,8 @@ class TermTables:
         self.term_indptr.append(len(self.req_key))
         return len(self.term_valid) - 1
 
-    def arrays(self) -> tuple:
-        return (
+    def arrays(self) -> TermArrays:
+        return TermArrays(
             np.asarray(self.term_indptr, dtype=np.int64),
             np.asarray(self.term_valid, dtype=np.bool_),
             np.asarray(self.req_key, dtype=np.int64),

@@ -8,6 +8,8 @@ TaintTolerationComparisonOperators, off by default in v1.36, so they never match
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 
 from .framework.plugin import kernel
@@ -17,6 +19,18 @@ from .state import EFFECT_ALL, EFFECT_CODES, ClusterState
 TOL_EQUAL, TOL_EXISTS, TOL_LT, TOL_GT = 0, 1, 2, 3
 _TOL_CODES = {"Equal": TOL_EQUAL, "Exists": TOL_EXISTS, "Lt": TOL_LT, "Gt": TOL_GT}
 KEY_ANY = -1
+
+# ``toleration_tables``: every pod's tolerations as CSR (``tolerated``'s arguments).
+Tolerations = namedtuple(
+    "Tolerations",
+    [
+        "indptr",  # int64 [pods + 1]: CSR over the toleration arrays
+        "key",  # int64 [tolerations]: label-key id, KEY_ANY for an empty key
+        "operator",  # int64 [tolerations]: TOL_* code
+        "value",  # int64 [tolerations]: label-value id
+        "effect",  # int64 [tolerations]: EFFECT_CODES, EFFECT_ALL for an empty effect
+    ],
+)
 
 
 def tolerates(toleration: Toleration, taint: Taint) -> bool:
@@ -31,7 +45,7 @@ def tolerates(toleration: Toleration, taint: Taint) -> bool:
     return False
 
 
-def toleration_tables(state: ClusterState, pods: list) -> tuple:
+def toleration_tables(state: ClusterState, pods: list) -> Tolerations:
     """CSR of every pod's tolerations: indptr, key (-1 empty), operator, value, effect (-1 empty)."""
     indptr = np.zeros(len(pods) + 1, dtype=np.int64)
     key, operator, value, effect = [], [], [], []
@@ -42,8 +56,8 @@ def toleration_tables(state: ClusterState, pods: list) -> tuple:
             value.append(state.label_values(t.value))
             effect.append(EFFECT_CODES[t.effect] if t.effect else EFFECT_ALL)
         indptr[i + 1] = len(key)
-    return (indptr, np.asarray(key, dtype=np.int64), np.asarray(operator, dtype=np.int64),
-            np.asarray(value, dtype=np.int64), np.asarray(effect, dtype=np.int64))
+    return Tolerations(indptr, np.asarray(key, dtype=np.int64), np.asarray(operator, dtype=np.int64),
+                       np.asarray(value, dtype=np.int64), np.asarray(effect, dtype=np.int64))
 
 
 @kernel

@@ -375,11 +375,24 @@ def _check_pod(instance: Plugin, cluster: Cluster, pod: Pod, where: str) -> None
         _check_reserve(instance, cluster, pod, where)
 
 
+def _is_record(value: Any) -> bool:
+    """A namedtuple: a plugin state (or a group in one) whose entries have names."""
+    return isinstance(value, tuple) and hasattr(type(value), "_fields")
+
+
+def _entry_name(state: tuple, i: int) -> str:
+    """Entry ``i`` of a plugin's state as a message names it: ``state.counts`` in a namedtuple, else ``state[i]``
+    (third-party plugins may return plain tuples)."""
+    return f"state.{type(state)._fields[i]}" if _is_record(state) else f"state[{i}]"
+
+
 def _snapshot(value: Any) -> Any:
+    """A copy of every array in a state, nested tuples and namedtuples keeping their type."""
     if isinstance(value, np.ndarray):
         return value.copy()
     if isinstance(value, tuple):
-        return tuple(_snapshot(v) for v in value)
+        copies = [_snapshot(v) for v in value]
+        return type(value)(*copies) if _is_record(value) else tuple(copies)
     return value
 
 
@@ -631,5 +644,5 @@ def _check_other_rows(before: tuple, after: tuple, per_node: list[int], m: int, 
         changed = [n for n in range(len(node_names))
                    if n != m and not np.array_equal(before[i][n], after[i][n])]
         if changed:
-            raise AssertionError(f"{broken}, the plugin's state[{i}] changes in the row of node "
+            raise AssertionError(f"{broken}, the plugin's {_entry_name(after, i)} changes in the row of node "
                                  f"{node_names[changed[0]]}")

@@ -6,6 +6,7 @@ carry the plugin's labels or on the author's own clusters and pods."""
 from __future__ import annotations
 
 import os
+from collections import namedtuple
 
 import numpy as np
 import pytest
@@ -412,9 +413,23 @@ class ReservesTheNextNode(Plugin):
         return (np.zeros(cluster.num_nodes, dtype=np.int64),)
 
 
-def test_check_plugin_catches_a_node_local_reserve_writing_another_nodes_row():
+NextNodeState = namedtuple("NextNodeState", ["load"])  # int64 [nodes]
+
+
+class ReservesTheNextNodeNamed(ReservesTheNextNode):
+    """The same mistake in a plugin whose state is a namedtuple."""
+
+    name = "ReservesTheNextNodeNamed"
+
+    def prepare(self, cluster, pods, pod_columns):
+        return NextNodeState(np.zeros(cluster.num_nodes, dtype=np.int64))
+
+
+# The message names a plain tuple's entry by position, a namedtuple's by field.
+@pytest.mark.parametrize("cls, entry", [(ReservesTheNextNode, "state[0]"), (ReservesTheNextNodeNamed, "state.load")])
+def test_check_plugin_catches_a_node_local_reserve_writing_another_nodes_row(cls, entry):
     with pytest.raises(AssertionError) as raised:
-        check_plugin(ReservesTheNextNode, clusters=[make_cluster(nodes())], pods=[pod()], examples=0)
+        check_plugin(cls, clusters=[make_cluster(nodes())], pods=[pod()], examples=0)
     assert str(raised.value) == (
-        "plugin ReservesTheNextNode, clusters[0]: breaks its node_local promise: after pod default/p is placed "
-        "on node n0, the plugin's state[0] changes in the row of node n1")
+        f"plugin {cls.name}, clusters[0]: breaks its node_local promise: after pod default/p is placed "
+        f"on node n0, the plugin's {entry} changes in the row of node n1")

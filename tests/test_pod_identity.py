@@ -5,6 +5,7 @@ Unreserve reads back, at a Permit rejection and at the pod's departure."""
 from __future__ import annotations
 
 import json
+from collections import namedtuple
 
 import numpy as np
 import pandas as pd
@@ -19,21 +20,28 @@ from schedkit.testing import check_plugin, make_cluster, make_pod
 from schedkit.traces import load_trace
 
 BASE = {"apiVersion": "kubescheduler.config.k8s.io/v1", "kind": "KubeSchedulerConfiguration"}
-FACT, LOAD, MISMATCHES = range(3)  # state: per-pod facts, per-node load, [facts read back wrong]
+LedgerState = namedtuple(
+    "LedgerState",
+    [
+        "facts",  # int64 [pod ids]: what Reserve kept for each pod (node * 1000 + pod), -1 none
+        "load",  # int64 [nodes]: the sum of pod + 1 over the pods reserved on the node
+        "mismatches",  # int64 [1]: facts Unreserve read back wrong
+    ],
+)
 
 
 def _reserve(nodes, pods, p, n, state, pod):
     # The per-pod fact a device plugin would keep (which device it chose): here the node and the pod.
-    state[FACT][pod] = n * 1000 + pod
-    state[LOAD][n] += pod + 1
+    state.facts[pod] = n * 1000 + pod
+    state.load[n] += pod + 1
 
 
 def _unreserve(nodes, pods, p, n, state, pod):
-    fact = state[FACT][pod]
+    fact = state.facts[pod]
     if fact // 1000 != n or fact % 1000 != pod:
-        state[MISMATCHES][0] += 1  # read back something else than Reserve wrote for this pod
-    state[LOAD][n] -= fact % 1000 + 1
-    state[FACT][pod] = -1
+        state.mismatches[0] += 1  # read back something else than Reserve wrote for this pod
+    state.load[n] -= fact % 1000 + 1
+    state.facts[pod] = -1
 
 
 class PodLedger(Plugin):
@@ -43,8 +51,8 @@ class PodLedger(Plugin):
     kernels = Kernels(reserve=_reserve, unreserve=_unreserve)
 
     def prepare(self, cluster, pods, pod_columns):
-        self.state = (np.full(cluster.pod_ids, -1, dtype=np.int64), np.zeros(cluster.num_nodes, dtype=np.int64),
-                      np.zeros(1, dtype=np.int64))
+        self.state = LedgerState(np.full(cluster.pod_ids, -1, dtype=np.int64),
+                                 np.zeros(cluster.num_nodes, dtype=np.int64), np.zeros(1, dtype=np.int64))
         return self.state
 
 
@@ -65,7 +73,8 @@ def test_a_batch_reserves_each_pod_under_its_own_row():
         {"name": "c", "resources": {"requests": {"cpu": "1"}}}]}}) for j in range(5)]
     scheduler = _scheduler()
     result = scheduler.schedule(make_cluster(nodes), pods)
-    facts, load, mismatches = _ledger(scheduler).state
+    ledger = _ledger(scheduler).state
+    facts, load, mismatches = ledger.facts, ledger.load, ledger.mismatches
     node_row = {f"n{i}": i for i in range(3)}
     by_pod = {a.pod: a.node for a in result.assignments}
     for row, pod in enumerate(pods):
@@ -87,7 +96,8 @@ def test_a_replay_gives_departures_the_facts_their_reserve_kept(tmp_path):
     for run in (replay, reference_replay):
         scheduler = _scheduler()
         result = run(scheduler, workload)
-        facts, load, mismatches = _ledger(scheduler).state
+        ledger = _ledger(scheduler).state
+        facts, load, mismatches = ledger.facts, ledger.load, ledger.mismatches
         ran = int(np.sum(~np.isnan(result.arrays.scheduled if run is replay else result["scheduled"])))
         assert ran == 24  # and all have left: every departure read its own pod's fact and cleared it
         assert mismatches.tolist() == [0], run.__name__

@@ -7,7 +7,8 @@ with reference counting off; ``@numba.njit`` works too, slower per call) and the
 runs compiled. Plain-Python kernels work too (the loop then runs as Python: slower, same semantics).
 
 Kernel signatures (``nodes``: ``schedkit.state.NodeColumns``; ``pods``: ``PodColumns``; ``p``: the
-pod's row; ``n``: a node's row; ``state``: the tuple the plugin's ``prepare`` returned):
+pod's row; ``n``: a node's row; ``state``: the tuple the plugin's ``prepare`` returned, best a
+namedtuple the kernels read by name, as the built-in plugins' are):
 
 =============  ===================================================  ==========================================
 kernel         signature                                            returns
@@ -263,7 +264,8 @@ class Plugin:
 
     # -- per batch -------------------------------------------------------------------------------
     def prepare(self, cluster: Any, pods: list[Any], pod_columns: Any) -> tuple:
-        """The state tuple passed to every kernel: numpy arrays (node-side, pod-side and scratch).
+        """The state tuple passed to every kernel: numpy arrays (node-side, pod-side and scratch), best
+        as a module-level namedtuple whose fields the kernels read by name (docs/plugins.md).
 
         ``cluster`` is a ``ClusterState`` (its running pods included), ``pods`` the batch's Pod
         objects in row order. Called once per batch, never per pod.
