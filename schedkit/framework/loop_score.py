@@ -51,24 +51,27 @@ def _static(spec: LoopSpec) -> list[tuple[int, int]]:
             if i in cached and spec.plugins[i].kernels.normalize is None]
 
 
-def score_gather_lines(spec: LoopSpec) -> str:
+def score_gather_lines(spec: LoopSpec, current_only: bool = False) -> str:
     """Source run in the Filter pass as node ``n`` (unsigned: ``u``) joins the feasible list at index ``fc``
     (unsigned: ``position``) in the batch and replay loops: its cached scores when they are current (its
     SCORES_CURRENT bit: computed for this signature since the node last changed), else it goes on the
     stale list that Score kernels run for. A plugin's PreScore has not run yet at this point: its scores
     are gathered when it ran for the last pod scored (``gather_s``), the same signature's (a node's
-    scores are current only within one signature)."""
+    scores are current only within one signature). ``current_only``: the lines for a node known current."""
     static = _static(spec)
     static_ids = {i for _, i in static}
     cached = spec.cached_scores()
-    gathers = ""
+    lines = [f"total[position] = {'static_cache[u]' if static else '0'}"]
     for slot, i in enumerate(spec.score):
         if i in cached and i not in static_ids:
             gather = f"score_rows[{slot}, position] = score_cache[{slot}, u]"
-            gathers += f"\n    if gather_s{i}:\n        {gather}" if i in spec.pre_score else f"\n    {gather}"
+            lines += [f"if gather_s{i}:", f"    {gather}"] if i in spec.pre_score else [gather]
+    current = "\n".join(lines)
+    if current_only:  # the caller knows the scores are current
+        return current
     return f"""
 if known & {SCORES_CURRENT}:
-    total[position] = {"static_cache[u]" if static else "0"}{gathers}
+{indent(current, 4)}
 else:
     total[position] = 0
     stale[stale_count] = fc
