@@ -408,7 +408,7 @@ if code == 0:
         position = np.uint64(fc)
         feasible[position] = n
 """ + ("" if explain else indent(score_gather_lines(spec), 8) + "\n"
-       + indent(f"streak = known == {FILTER_CURRENT | SCORES_CURRENT}", 8) + "\n") + """
+       + indent(f"streak = known == {FILTER_CURRENT | SCORES_CURRENT}", 8)) + """
         fc += 1
 elif fc < to_find or score_all:
     if hl >= 0:

@@ -51,6 +51,21 @@ def _static(spec: LoopSpec) -> list[tuple[int, int]]:
             if i in cached and spec.plugins[i].kernels.normalize is None]
 
 
+def _static_score_lines(spec: LoopSpec, slot: int, i: int, explain: bool = False) -> list[str]:
+    """Static plugin i's weighted score of node ``n`` added to ``acc`` (indent 16), range-checked; explain
+    records it as raw and normalized score."""
+    call = _score_into(spec, i, 4)
+    out_of_range = indent(flag_error(ERR_SCORE_RANGE, i, "score", "n", "sc"), 8)
+    record = f"\n    ex_raw[{slot}, n] = sc\n    ex_norm[{slot}, n] = sc" if explain else ""
+    return _lines(16, f"""
+if {_guard(spec, i)}:
+{call}
+    if sc < 0 or sc > 100:
+{out_of_range}
+    acc += w{slot} * sc{record}
+""")
+
+
 def score_gather_lines(spec: LoopSpec, current_only: bool = False) -> str:
     """Source run in the Filter pass as node ``n`` (unsigned: ``u``) joins the feasible list at index ``fc``
     (unsigned: ``position``) in the batch and replay loops: its cached scores when they are current (its
@@ -107,15 +122,7 @@ for s in range(stale_count):
     acc = 0
 """))
         for slot, i in static:
-            call = _score_into(spec, i, 4)
-            out_of_range = indent(flag_error(ERR_SCORE_RANGE, i, "score", "n", "sc"), 8)
-            add(_lines(16, f"""
-if {_guard(spec, i)}:
-{call}
-    if sc < 0 or sc > 100:
-{out_of_range}
-    acc += w{slot} * sc
-"""))
+            add(_static_score_lines(spec, slot, i))
         add(_lines(16, "total[j] = acc\nstatic_cache[n] = acc"))
     for slot, i in enumerate(spec.score):
         if i in static_ids:
@@ -191,17 +198,7 @@ for j in range(fc):
     acc = 0
 """))
         for slot, i in static:
-            call = _score_into(spec, i, 4)
-            out_of_range = indent(flag_error(ERR_SCORE_RANGE, i, "score", "n", "sc"), 8)
-            add(_lines(16, f"""
-if {_guard(spec, i)}:
-{call}
-    if sc < 0 or sc > 100:
-{out_of_range}
-    acc += w{slot} * sc
-    ex_raw[{slot}, n] = sc
-    ex_norm[{slot}, n] = sc
-"""))
+            add(_static_score_lines(spec, slot, i, explain=True))
         add(_lines(16, "total[j] = acc"))
         for slot, i in static:
             if i in spec.pre_score:
