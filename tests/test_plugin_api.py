@@ -176,8 +176,10 @@ def test_the_compiled_loop_reports_the_first_node_out_of_range_after_normalizing
     """Upstream (framework.go RunScorePlugins) checks the normalized scores node by node in the feasible
     list's order and fails at the first one outside [0, 100]: cheap's 200, not pricey's 1800."""
     cls = type("CostTimesTwenty", (CostTimesTwenty,), {"node_local": node_local})
-    scheduler = Scheduler(parse_config({**BASE, "profiles": [{"plugins": {"multiPoint": {"enabled": [
-        {"name": "CostTimesTwenty"}]}}}]}), Registry.with_builtins(cls))
+    # The plugin alone (the default plugins disabled): a small loop, compiled in seconds.
+    scheduler = Scheduler(parse_config({**BASE, "profiles": [{"plugins": {"multiPoint": {
+        "enabled": [{"name": "PrioritySort"}, {"name": "DefaultBinder"}, {"name": "CostTimesTwenty"}],
+        "disabled": [{"name": "*"}]}}}]}), Registry.with_builtins(cls))
     with pytest.raises(PluginError, match='plugin "CostTimesTwenty" returns an invalid score 200,'):
         result = scheduler.schedule(cost_cluster(), [pod()])
         assert result.compiled
