@@ -16,10 +16,13 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import runtime
+from . import loop_opt, runtime
 from .loop import LoopSpec, generate_body
 from .loop_errors import PYTHON_LOOP_FILE
 from .plugin import python_function
+
+
+loop_opt.install()  # the loops are optimized at -O1 (see loop_opt)
 
 
 def _module_source(spec: LoopSpec, body: str, imports: tuple[str, ...] = ()) -> str:
