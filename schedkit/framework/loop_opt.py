@@ -3,7 +3,7 @@
 A loop's LLVM module holds the loop and, linked in for inlining, every kernel and helper it calls, each
 already optimized at -O3 when it was compiled on its own. -O1 still inlines the callees and cleans up the
 loop, and costs less. Measured: the test suite (dozens of loops compiled, `.ci/run` on a clean clone)
-took 244 s instead of 279-295 s; one cold ``schedkit replay`` of the bundled sample gained less than
+took 244-266 s instead of 279-295 s; one cold ``schedkit replay`` of the bundled sample gained less than
 its run-to-run noise (31-33 s either way, alternating runs); the scheduler_perf workloads ran within
 -8%..+16% of -O3 (most faster), the 100,000-pod replay the same. Kernels and helpers keep numba's level.
 
