@@ -33,6 +33,7 @@ from .loop_source import (
     call_kernel,
     filter_call,
     indent,
+    node_changed,
     reserve_args,
     unknown_filter_code,
 )
@@ -310,7 +311,7 @@ if narrowed:
 """))
     if hooks.after_pre_filter:
         add(hooks.after_pre_filter(spec))
-    rest = spec.filter[cache_filters:]
+    cached, rest = spec.filter[:cache_filters], spec.filter[cache_filters:]
     run_rest = " or ".join(f"run_f{i}" for i in rest) or "False"
     add(_lines(8, f"""
 to_find = num_feasible_nodes_to_find(percentage, nc)
@@ -353,7 +354,6 @@ if code == 0 and run_f{i}:
 
     # The leading run of node-local filter plugins is cached per node; the rest run every time.
     section: list[str] = []
-    cached, rest = spec.filter[:cache_filters], spec.filter[cache_filters:]
     if cached:
         section += _lines(0, f"""
 if known & {FILTER_CURRENT}:
@@ -456,12 +456,10 @@ if chosen < 0 and out_nominated[p] < 0 and state_error < 0 and out_reject_code[p
     if explain:  # nothing is reserved
         add(_lines(8, "out_node[p] = chosen"))
         return out
-    add(_lines(8, """
+    add(_lines(8, f"""
 if chosen >= 0:
     assume(nodes, pods, p, chosen, 1)
-    clock += 1
-    node_stamp[chosen] = clock
-    current[chosen] = 0
+{indent(node_changed("chosen"), 4)}
 """))
     if hooks.node_changed:
         add(_lines(12, hooks.node_changed))
@@ -481,9 +479,7 @@ if chosen >= 0:
 """))
         add(_lines(20, "\n".join(undo + [
             "assume(nodes, pods, p, chosen, -1)",
-            "clock += 1",
-            "node_stamp[chosen] = clock",
-            "current[chosen] = 0",
+            node_changed("chosen"),
             *([hooks.node_changed] if hooks.node_changed else []),
             f"out_reject_plugin[p] = {i}",
             "out_reject_code[p] = -r",

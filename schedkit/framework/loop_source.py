@@ -18,6 +18,12 @@ FILTER_CURRENT = 1
 SCORES_CURRENT = 2
 
 
+def node_changed(node: str) -> str:
+    """Source recording that node ``node`` changed (a pod assumed, forgotten or departed): its stamp moves
+    on (the replay's signature slots compare stamps) and none of its cached answers is current."""
+    return f"clock += 1\nnode_stamp[{node}] = clock\ncurrent[{node}] = 0"
+
+
 def _lines(indent: int, text: str) -> list[str]:
     pad = " " * indent
     return [pad + line if line else "" for line in text.strip("\n").splitlines()]

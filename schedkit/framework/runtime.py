@@ -129,9 +129,7 @@ def select_host(feasible, total, count, rng, ties):
         elif total[j] == best:
             tied += one
             state += GOLDEN_GAMMA
-            z = (state ^ (state >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-            z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-            z = z ^ (z >> np.uint64(31))
+            z = mix64(state)
             shift = ties[tied, 0]
             low = z & ((one << shift) - one)
             # One branch on both tests (written in this order: with the low-bits test first, LLVM

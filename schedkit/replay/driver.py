@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ..framework.loop import LOOP_ARGS, LoopSpec, pod_cycle_lines, preamble_lines
-from ..framework.loop_source import _lines, call_kernel, reserve_args
+from ..framework.loop_source import _lines, call_kernel, node_changed, reserve_args
 from ..framework.loop_build import build_loop
 from . import queue
 from .incremental import REPLAY_HOOKS
@@ -92,9 +92,7 @@ while True:
         out.extend(_lines(20, call_kernel(spec, i, "unreserve", args, node="n", pod="s")))
     out.extend(_lines(20, _named("""
 assume(nodes, pods, s, n, -1)
-clock += 1
-node_stamp[n] = clock
-current[n] = 0
+""" + node_changed("n") + """
 log_change(tables, counts, n)
 departed(tables, counts, pods, d, now)
 cluster_event(tables, counts, times, EV_POD_DELETE, now)
