@@ -257,6 +257,11 @@ class Plugin:
     # tests/upstream_tables/NOTES-queue.md §6). None: every event, as upstream assumes for a plugin
     # without EnqueueExtensions.
     requeue_events: ClassVar[tuple[str, ...] | None] = None
+    # Fields of the state namedtuple where Reserve keeps a record of what it chose for each pod, for
+    # ``placement_columns`` to report after the pod has left (Unreserve at a departure would otherwise
+    # erase it): Unreserve leaves them as they are, and check_plugin's Unreserve-undoes-Reserve check
+    # skips them.
+    reserve_records: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, args: dict[str, Any] | None = None) -> None:
         if args:
@@ -275,6 +280,12 @@ class Plugin:
     def signature(self, pod: Any) -> Any:
         """A hashable summary of everything this plugin reads from the pod, or None (never cache)."""
         return None
+
+    def placement_columns(self, state: Any) -> dict[str, Any]:
+        """Per-pod facts to report after a replay, as ``{column: values}`` with one value per pod id
+        (``ClusterState.pod_ids``, Reserve's ``pod``), read from the ``state`` ``prepare`` returned:
+        e.g. the devices Reserve gave each pod. They become columns of ``placements.parquet``."""
+        return {}
 
     # -- decoding --------------------------------------------------------------------------------
     def reasons(self, code: int) -> list[str]:

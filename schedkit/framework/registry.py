@@ -142,9 +142,9 @@ def entry_point_label(ep: EntryPoint) -> str:
 
 
 def _in_tree() -> list[type[Plugin]]:
-    from ..plugins import BUILTIN_PLUGINS
+    from ..plugins import BUILTIN_PLUGINS, GPU_PLUGINS
 
-    return list(BUILTIN_PLUGINS)
+    return list(BUILTIN_PLUGINS + GPU_PLUGINS)
 
 
 _default: Registry | None = None

@@ -9,7 +9,7 @@ into upstream's messages.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -47,6 +47,8 @@ class ReplayResult:
     group_attempts: int  # attempts failed in groups
     end_time: float  # simulated time of the last event
     requests: np.ndarray  # int64 [shapes, resources]: each distinct pod spec's requests
+    # Per-pod columns the profile's plugins report (Plugin.placement_columns), one value per trace pod.
+    plugin_columns: dict[str, list] = field(default_factory=dict)
 
     @property
     def decisions_per_second(self) -> float:
@@ -163,7 +165,23 @@ def replay(scheduler: Scheduler, workload: Trace, seed: int = 0,
     return ReplayResult(workload, state, tables, counts, messages, name, time.perf_counter() - started, compile_seconds,
                         loop_seconds, int(tables.attempts.sum()), int(counts[queue.C_CYCLES]),
                         int(counts[queue.C_GROUP_ATTEMPTS]),
-                        float(times[queue.F_NOW]), columns.requests)
+                        float(times[queue.F_NOW]), columns.requests,
+                        plugin_columns(profile, states, workload.num_pods))
+
+
+def plugin_columns(profile, states: list, pods: int) -> dict[str, list]:
+    """The profile's plugins' per-pod report columns, each checked to hold one value per pod."""
+    out: dict[str, list] = {}
+    for plugin, plugin_state in zip(profile.plugins, states):
+        for column, values in plugin.placement_columns(plugin_state).items():
+            values = list(values)
+            if len(values) != pods:
+                raise PluginError(f'plugin "{plugin.name}": placement_columns gave {len(values)} values for column '
+                                  f'{column!r}, one per pod ({pods}) expected')
+            if column in out:
+                raise PluginError(f'plugin "{plugin.name}": placement column {column!r} is reported by two plugins')
+            out[column] = values
+    return out
 
 
 def _arrays(workload: Trace, columns, held: dict[int, str], profile, state: ClusterState,

@@ -61,6 +61,10 @@ def placements(result: ReplayResult) -> pd.DataFrame:
     requests = result.requests
     for r, resource in resources_in_use(result):
         frame[column_name(resource)] = requests[R.spec, r]
+    scheduled = ~np.isnan(R.scheduled)
+    for column, values in result.plugin_columns.items():
+        # A pod that never ran reports nothing, whatever a Reserve rejected later (Permit) left behind.
+        frame[column] = pd.array([v if ran else None for v, ran in zip(values, scheduled.tolist())])
     return frame
 
 

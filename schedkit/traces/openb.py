@@ -2,8 +2,9 @@
 
 Mapping (the default scheduler's view of the trace): ``cpu_milli`` -> cpu in millicores,
 ``memory_mib`` -> memory in MiB, ``num_gpu`` -> whole ``nvidia.com/gpu`` (a GPU-sharing pod with
-``gpu_milli`` < 1000 still asks for one device); ``gpu_milli`` and ``gpu_spec`` stay on the pod as
-annotations for plugins that share GPUs; a node's GPU ``model`` becomes the label
+``gpu_milli`` < 1000 still asks for one device); ``num_gpu``, ``gpu_milli`` and ``gpu_spec`` also become
+open-gpu-share's annotations ``alibabacloud.com/gpu-count``, ``-gpu-milli`` and ``-gpu-card-model`` for
+plugins that share GPUs device by device (``plugins/gpu_share.py``); a node's GPU ``model`` becomes the label
 ``alibabacloud.com/gpu-card-model`` and a pod's ``gpu_spec`` a required node affinity on it;
 ``creation_time``/``deletion_time`` become arrival and departure. The five-column ``multigpu*`` files
 have no times: their pods arrive in file order (arrival = row number) and never leave, which only a
@@ -25,6 +26,7 @@ from .workload import ShapeTable, Trace, seconds_problem
 GPU_RESOURCE = "nvidia.com/gpu"
 GPU_MODEL_LABEL = "alibabacloud.com/gpu-card-model"
 GPU_MILLI_ANNOTATION = "alibabacloud.com/gpu-milli"
+GPU_COUNT_ANNOTATION = "alibabacloud.com/gpu-count"
 GPU_SPEC_ANNOTATION = "alibabacloud.com/gpu-card-model"
 POD_LIMIT = 1001  # pods per node, as the trace's own node YAML (openb_node_list_gpu_node.yaml) sets it
 NODE_COLUMNS = ("sn", "cpu_milli", "memory_mib", "gpu", "model")
@@ -96,7 +98,7 @@ def _pod_manifest(name: str, namespace: str, cpu: int, memory: int, gpus: int, g
     requests = {"cpu": f"{cpu}m", "memory": f"{memory}Mi"}
     if gpus:
         requests[GPU_RESOURCE] = str(gpus)
-    annotations = {GPU_MILLI_ANNOTATION: str(gpu_milli)}
+    annotations = {GPU_MILLI_ANNOTATION: str(gpu_milli), GPU_COUNT_ANNOTATION: str(gpus)}
     spec: dict = {"containers": [{"name": "main", "resources": {"requests": requests, "limits": requests}}]}
     if gpu_spec:
         annotations[GPU_SPEC_ANNOTATION] = gpu_spec
