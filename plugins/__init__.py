@@ -4,6 +4,7 @@ The list below is the in-tree registry (pkg/scheduler/framework/plugins/registry
 """
 
 from .default_binder import DefaultBinder
+from .gpu_policies import GPU_POLICIES
 from .gpu_share import GpuShare
 from .image_locality import ImageLocality
 from .inter_pod_affinity import InterPodAffinity
@@ -36,8 +37,6 @@ BUILTIN_PLUGINS = (
 
 # Not in upstream's registry: GPU sharing device by device and the FGD paper's score policies (Weng et
 # al., USENIX ATC '23), for configurations that name them.
-GPU_PLUGINS = (
-    GpuShare,
-)
+GPU_PLUGINS = (GpuShare, *GPU_POLICIES)
 
-__all__ = [cls.__name__ for cls in BUILTIN_PLUGINS + GPU_PLUGINS] + ["BUILTIN_PLUGINS", "GPU_PLUGINS"]
+__all__ = [cls.__name__ for cls in BUILTIN_PLUGINS + (GpuShare,)] + ["BUILTIN_PLUGINS", "GPU_PLUGINS", "GPU_POLICIES"]

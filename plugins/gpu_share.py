@@ -28,6 +28,7 @@ from collections import namedtuple
 import numpy as np
 
 from schedkit.framework.plugin import SUCCESS, Kernels, Plugin, kernel
+from schedkit.framework.runtime import rand_intn
 from schedkit.gpu import (GPU_INDEX_ANNOTATION, GPU_MODEL_LABEL, MAX_DEVICES, MILLI_PER_GPU, format_index,
                           node_gpu_count, parse_index, pod_gpu_ask)
 
@@ -41,11 +42,14 @@ REASONS = {
     NOT_ENOUGH_GPU: "node(s) didn't have enough free GPU",
 }
 
-# Device choice at Reserve (GpuShareState.choice[0]):
-BEST_FIT = 0  # the devices with the least milli free that still fit (lowest index on ties)
-FIRST_FIT = 1  # the lowest-numbered devices that fit
-WORST_FIT = 2  # the devices with the most milli free (lowest index on ties)
-CHOICES = {"best": BEST_FIT, "first": FIRST_FIT, "worst": WORST_FIT}
+# Device choice at Reserve for a share (a pod asking whole GPUs always gets the lowest-numbered fully free
+# ones, as open-gpu-share's AllocateExclusiveGpuId does). GpuShareState.choice[0]; open_gpu_share.go's
+# gpuSelMethod.
+BEST_FIT = 0  # the device with the least milli free that still fits, lowest index on ties ("best")
+FIRST_FIT = 1  # the lowest-numbered device that fits
+WORST_FIT = 2  # the device with the most milli free, lowest index on ties ("worst")
+RANDOM_FIT = 3  # a fitting device drawn uniformly ("random")
+CHOICES = {"best": BEST_FIT, "first": FIRST_FIT, "worst": WORST_FIT, "random": RANDOM_FIT}
 
 GpuDevices = namedtuple(
     "GpuDevices",
@@ -73,9 +77,11 @@ GpuShareState = namedtuple(
         "asks",  # GpuAsks: per pod row
         "held",  # int64 [pod ids]: bit mask of the devices the pod holds now (0: none)
         "given",  # int64 [pod ids]: the devices its last Reserve gave it (kept after it leaves), -1 never
-        "choice",  # int64 [1]: device choice at Reserve (BEST_FIT, FIRST_FIT, WORST_FIT)
+        "choice",  # int64 [1]: device choice at Reserve for a share (BEST_FIT, FIRST_FIT, WORST_FIT, RANDOM_FIT)
+        "rng",  # uint64 [1]: splitmix64 stream for random draws, seeded from the run's seed
     ],
 )
+SHARE_FIELDS = list(GpuShareState._fields)  # the fields every GPU policy's state starts with
 
 
 @kernel
@@ -116,23 +122,34 @@ def gpu_filter(nodes, pods, p, n, state):
 
 
 @kernel
-def choose_devices(free, count, n, milli, wanted, choice):
-    """Bit mask of the ``wanted`` devices of node n to give a pod asking ``milli`` of each."""
+def choose_devices(free, count, n, milli, wanted, choice, rng):
+    """Bit mask of the devices of node n to give a pod asking ``wanted`` devices of ``milli`` each, -1
+    when they do not fit. Whole GPUs: the lowest-numbered fully free ones. A share: by ``choice``."""
     mask = 0
-    for _ in range(wanted):
-        pick = -1
+    if milli >= MILLI_PER_GPU:
+        taken = 0
         for d in range(count[n]):
-            if (mask >> d) & 1 or free[n, d] < milli:
-                continue
-            if pick < 0 or (choice == BEST_FIT and free[n, d] < free[n, pick]) or (
-                    choice == WORST_FIT and free[n, d] > free[n, pick]):
+            if taken == wanted:
+                break
+            if free[n, d] >= MILLI_PER_GPU:
+                mask |= 1 << d
+                taken += 1
+        return mask if taken == wanted else -1
+    pick = -1
+    seen = 0
+    for d in range(count[n]):
+        if free[n, d] < milli:
+            continue
+        seen += 1
+        if choice == RANDOM_FIT:
+            if rand_intn(rng, seen) == 0:  # reservoir sampling: uniform over the fitting devices
                 pick = d
+        elif pick < 0 or (choice == BEST_FIT and free[n, d] < free[n, pick]) or (
+                choice == WORST_FIT and free[n, d] > free[n, pick]):
+            pick = d
             if choice == FIRST_FIT:
                 break
-        if pick < 0:
-            return -1
-        mask |= 1 << pick
-    return mask
+    return -1 if pick < 0 else 1 << pick
 
 
 @kernel
@@ -162,7 +179,7 @@ def _reserve(nodes, pods, p, n, state, pod):
     milli = asks.milli[p]
     if milli == 0:
         return
-    mask = choose_devices(devices.free, devices.count, n, milli, asks.count[p], state.choice[0])
+    mask = choose_devices(devices.free, devices.count, n, milli, asks.count[p], state.choice[0], state.rng)
     if mask > 0:
         take_devices(state, n, pod, milli, mask)
 
@@ -194,9 +211,9 @@ def build_asks(cluster, pods) -> GpuAsks:
     return GpuAsks(milli, count, indptr, np.asarray(models, dtype=np.int64))
 
 
-def account_running(cluster, devices: GpuDevices, choice: int) -> None:
+def account_running(cluster, devices: GpuDevices) -> None:
     """Running pods' GPUs taken from their nodes' devices: where their ``gpu-index`` annotation says, else
-    chosen as Reserve would choose them (in the order the pods are listed)."""
+    the best fit (in the order the pods are listed)."""
     for pod in cluster.running:
         milli, count, _ = pod_gpu_ask(pod)
         if not milli or pod.node_name not in cluster.node_index:
@@ -207,7 +224,7 @@ def account_running(cluster, devices: GpuDevices, choice: int) -> None:
         if annotations.get(GPU_INDEX_ANNOTATION):
             mask = parse_index(annotations[GPU_INDEX_ANNOTATION], where, int(devices.count[n]))
         else:
-            mask = choose_devices(devices.free, devices.count, n, milli, count, choice)
+            mask = choose_devices(devices.free, devices.count, n, milli, count, BEST_FIT, np.zeros(1, np.uint64))
             if mask < 0:
                 raise ValueError(f"{where}: its {count} GPU(s) of {milli} milli do not fit the free GPUs of node "
                                  f"{pod.node_name}")
@@ -216,12 +233,19 @@ def account_running(cluster, devices: GpuDevices, choice: int) -> None:
                 devices.free[n, d] -= milli
 
 
-def parse_choice(args: dict, default: str) -> int:
+def _name_hash(name: str) -> int:
+    """A stable 64-bit number per plugin name: two plugins drawing from the same seed get different streams."""
+    import hashlib
+
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "little")
+
+
+def parse_choice(args: dict, default: str, choices: dict[str, int]) -> int:
     value = args.pop("deviceChoice", default)
-    if value not in CHOICES:
+    if value not in choices:
         raise ValueError(f"deviceChoice: Unsupported value: {value!r}: supported values: "
-                         + ", ".join(f'"{c}"' for c in CHOICES))
-    return CHOICES[value]
+                         + ", ".join(f'"{c}"' for c in choices))
+    return choices[value]
 
 
 class GpuShare(Plugin):
@@ -233,12 +257,13 @@ class GpuShare(Plugin):
     node_local = True  # Filter reads node n's devices only; Reserve changes node n's only
     # Devices free up when a pod leaves; a new node brings new devices.
     requeue_events = ("pod_delete", "node_add")
-    reserve_records = ("given",)  # the devices each pod was given, for placements.parquet's gpu_index
+    unreserve_keeps = ("given", "rng")  # the devices each pod was given, for placements.parquet's gpu_index
     default_choice = "best"
+    choices = CHOICES
 
     def __init__(self, args: dict | None = None) -> None:
         args = dict(args or {})
-        self.choice = parse_choice(args, self.default_choice)
+        self.choice = parse_choice(args, self.default_choice, self.choices)
         self.parse_args(args)
         if args:
             raise ValueError(f"unknown field(s) {', '.join(sorted(args))}")
@@ -250,11 +275,17 @@ class GpuShare(Plugin):
         return pod_gpu_ask(pod)
 
     def prepare(self, cluster, pods, pod_columns):
+        self.last_state = GpuShareState(*self.share_fields(cluster, pods))
+        return self.last_state
+
+    def share_fields(self, cluster, pods) -> tuple:
+        """The values of SHARE_FIELDS for this cluster and batch (a policy's state starts with them)."""
         devices = build_devices(cluster)
-        account_running(cluster, devices, self.choice)
+        account_running(cluster, devices)
         ids = max(cluster.pod_ids, 1)
-        return GpuShareState(devices, build_asks(cluster, pods), np.zeros(ids, dtype=np.int64),
-                             np.full(ids, -1, dtype=np.int64), np.array([self.choice], dtype=np.int64))
+        seed = (int(cluster.seed) ^ _name_hash(self.name)) % 2**64
+        return (devices, build_asks(cluster, pods), np.zeros(ids, dtype=np.int64), np.full(ids, -1, dtype=np.int64),
+                np.array([self.choice], dtype=np.int64), np.array([seed], dtype=np.uint64))
 
     def placement_columns(self, state) -> dict:
         """``gpu_index`` per pod id: the devices the pod was given (``0-1``), None when it got none."""

@@ -4,6 +4,10 @@ and the device sets written as ``alibabacloud.com/gpu-index`` (``0-1``)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import numpy as np
+
 GPU_MILLI_ANNOTATION = "alibabacloud.com/gpu-milli"
 GPU_COUNT_ANNOTATION = "alibabacloud.com/gpu-count"
 GPU_MODEL_ANNOTATION = "alibabacloud.com/gpu-card-model"
@@ -79,3 +83,87 @@ def format_index(mask: int) -> str | None:
     return "-".join(str(d) for d in range(MAX_DEVICES) if (mask >> d) & 1) or None
 
 
+
+
+# -- the FGD paper's fragmentation measure ------------------------------------------------------------
+# Weng et al., "Beware of Fragmentation", USENIX ATC '23, as its simulator computes it
+# (hkust-adsl/kubernetes-scheduler-simulator, pkg/utils/frag.go: GetTypicalPods, GetNodePodFrag,
+# NodeGpuShareFragAmount, FragAmountSumExceptQ3).
+
+DEFAULT_POPULARITY = 95  # percent: the experiments' --pod-popularity-threshold (Go's own default is 60)
+
+
+@dataclass(frozen=True)
+class TypicalPods:
+    """The target workload: the most frequent pod shapes until ``threshold``% of the pods are covered."""
+
+    cpu: np.ndarray  # int64 [T]: milli-CPU (non-zero requests, as the scheduler scores them)
+    milli: np.ndarray  # int64 [T]: milli-GPU per device, 0 for a CPU-only shape
+    count: np.ndarray  # int64 [T]: devices
+    models: tuple[tuple[str, ...], ...]  # per shape, the GPU models it accepts (empty: any)
+    freq: np.ndarray  # float64 [T]: share of the shape among the typical ones (sums to 1)
+
+    def __len__(self) -> int:
+        return len(self.freq)
+
+
+def typical_pods(pods, threshold: int = DEFAULT_POPULARITY) -> TypicalPods:
+    """``pods``: (key, pods with it) pairs, a key being (milli-CPU, milli-GPU, devices, card-model text)
+    (``typical_key``), CPU-only pods included (the experiments' isInvolvedCpuPods). Shapes sorted by count, most first, ties by cpu, milli, devices and
+    model text, each descending; taken one by one until their count reaches ``threshold``% of all pods
+    (the one crossing it included); frequencies are count / (count of the shapes taken)."""
+    counts: dict[tuple, int] = {}
+    for key, count in pods:
+        if count > 0:
+            counts[key] = counts.get(key, 0) + int(count)
+    total = sum(counts.values())
+    order = sorted(counts, key=lambda k: (counts[k], k[0], k[1], k[2], k[3]), reverse=True)
+    expected = float(threshold) * total / 100
+    taken, cumulative = [], 0
+    for key in order:
+        if cumulative >= expected:
+            break
+        taken.append(key)
+        cumulative += counts[key]
+    return TypicalPods(
+        cpu=np.array([k[0] for k in taken], dtype=np.int64),
+        milli=np.array([k[1] for k in taken], dtype=np.int64),
+        count=np.array([k[2] for k in taken], dtype=np.int64),
+        models=tuple(tuple(m for m in k[3].split("|") if m) for k in taken),
+        freq=np.array([counts[k] / cumulative for k in taken], dtype=np.float64),
+    )
+
+
+def typical_key(pod) -> tuple[int, int, int, str]:
+    """A pod's typical-pods key: (non-zero milli-CPU, milli-GPU, devices, card-model annotation text)."""
+    milli, count, _ = pod_gpu_ask(pod)
+    annotations = (pod.raw.get("metadata") or {}).get("annotations") or {}
+    return (int(pod.nonzero_cpu), milli, count, str(annotations.get(GPU_MODEL_ANNOTATION) or "") if milli else "")
+
+
+def access_table(node_models: list[str], typical: TypicalPods) -> np.ndarray:
+    """bool [nodes, T]: the shape may use the node's GPUs (utils.IsNodeAccessibleToPodByType)."""
+    out = np.ones((len(node_models), len(typical)), dtype=np.bool_)
+    for t, models in enumerate(typical.models):
+        if models:
+            out[:, t] = [model in models for model in node_models]
+    return out
+
+
+def nodes_fragmentation(cpu_left: np.ndarray, free: np.ndarray, devices: np.ndarray, access: np.ndarray,
+                        typical: TypicalPods) -> np.ndarray:
+    """float64 [nodes]: each node's fragmented milli-GPU, the expectation over the typical pods.
+
+    For a shape the node can serve (model allowed, ``count`` devices with ``milli`` free, cpu left), the
+    fragment is the free milli of the devices below ``milli``; otherwise (and for CPU-only shapes, which
+    leave every GPU idle) it is all the node's free milli. ``free`` int64 [nodes, max devices] (0 past
+    ``devices``), ``cpu_left`` int64 [nodes], ``access`` from access_table."""
+    free = np.where(np.arange(free.shape[1])[None, :] < devices[:, None], free, 0)
+    idle = free.sum(axis=1)  # G
+    fits = free[:, None, :] >= typical.milli[None, :, None]  # [N, T, D]
+    below = (free[:, None, :] * ~fits).sum(axis=2)  # F: free milli on devices that cannot hold the shape
+    real = np.arange(free.shape[1])[None, None, :] < devices[:, None, None]
+    served = ((fits & real).sum(axis=2) >= typical.count[None, :]) & (cpu_left[:, None] >= typical.cpu[None, :]) \
+        & access & (typical.milli[None, :] > 0)
+    amount = np.where(served, below, idle[:, None]).astype(np.float64)
+    return (amount * typical.freq[None, :]).sum(axis=1)

@@ -142,6 +142,11 @@ class ClusterState:
     # How many pods Reserve/Unreserve/Permit kernels may name with their ``pod`` argument (0 .. pod_ids-1):
     # the pending pods given to build_state (a batch), or a replay's trace pods (set by the replay).
     pod_ids: int = 0
+    # The run's --seed, for plugins that draw random numbers in their kernels (set before ``prepare``).
+    seed: int = 0
+    # int64 [pods given to prepare]: how many pods of the run each row stands for (a replay's rows are
+    # distinct pod specs); None: one each
+    pod_counts: np.ndarray | None = None
 
     def node_objects_in_input_order(self) -> list[Node]:
         return self.input_order or self.node_objects

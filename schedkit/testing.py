@@ -405,10 +405,10 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _without_records(plugin: Plugin, state: Any) -> Any:
-    """The state with its ``reserve_records`` fields left out (Unreserve need not undo them)."""
-    if not plugin.reserve_records or not _is_record(state):
+    """The state with its ``unreserve_keeps`` fields left out (Unreserve need not undo them)."""
+    if not plugin.unreserve_keeps or not _is_record(state):
         return state
-    return tuple(v for name, v in zip(type(state)._fields, state) if name not in plugin.reserve_records)
+    return tuple(v for name, v in zip(type(state)._fields, state) if name not in plugin.unreserve_keeps)
 
 
 def _check_reserve(plugin: Plugin, cluster: Cluster, pod: Pod, where: str) -> None:

@@ -16,6 +16,7 @@ from schedkit.plugins.gpu_share import (
     BEST_FIT,
     FIRST_FIT,
     REASONS,
+    RANDOM_FIT,
     WORST_FIT,
     GpuShare,
     choose_devices,
@@ -89,15 +90,21 @@ def test_whole_gpus_need_fully_free_devices_and_models_restrict():
 def test_device_choice():
     free = np.array([[300, 1000, 200, 600]], dtype=np.int64)
     count = np.array([4], dtype=np.int64)
+    rng = np.zeros(1, dtype=np.uint64)
     py = choose_devices.py_func
-    assert py(free, count, 0, 200, 1, BEST_FIT) == 1 << 2  # the tightest fit
-    assert py(free, count, 0, 250, 1, BEST_FIT) == 1 << 0
-    assert py(free, count, 0, 250, 1, WORST_FIT) == 1 << 1
-    assert py(free, count, 0, 250, 1, FIRST_FIT) == 1 << 0
-    assert py(free, count, 0, 1000, 1, BEST_FIT) == 1 << 1
-    assert py(free, count, 0, 1000, 2, BEST_FIT) == -1
-    assert py(free, count, 0, 500, 2, BEST_FIT) == (1 << 3) | (1 << 1)
-    assert choose_devices(free, count, 0, 500, 2, BEST_FIT) == (1 << 3) | (1 << 1)  # compiled agrees
+    assert py(free, count, 0, 200, 1, BEST_FIT, rng) == 1 << 2  # the tightest fit
+    assert py(free, count, 0, 250, 1, BEST_FIT, rng) == 1 << 0
+    assert py(free, count, 0, 250, 1, WORST_FIT, rng) == 1 << 1
+    assert py(free, count, 0, 650, 1, FIRST_FIT, rng) == 1 << 1
+    assert py(free, count, 0, 1000, 1, BEST_FIT, rng) == 1 << 1
+    assert py(free, count, 0, 1000, 2, BEST_FIT, rng) == -1
+    assert py(free, count, 0, 700, 1, BEST_FIT, rng) == 1 << 1
+    eight = np.array([[1000, 0, 1000, 1000, 500, 1000, 1000, 1000]], dtype=np.int64)
+    assert choose_devices(eight, np.array([8]), 0, 1000, 3, WORST_FIT, rng) == 0b1101  # lowest fully free
+    # Random: uniform over the fitting devices (0, 1 and 3 fit 300), never an unfitting one.
+    picks = [py(free, count, 0, 300, 1, RANDOM_FIT, rng) for _ in range(3000)]
+    shares = {m: picks.count(m) / len(picks) for m in set(picks)}
+    assert set(shares) == {1 << 0, 1 << 1, 1 << 3} and all(abs(v - 1 / 3) < 0.04 for v in shares.values())
 
 
 def test_pod_contract():

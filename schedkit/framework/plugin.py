@@ -257,11 +257,11 @@ class Plugin:
     # tests/upstream_tables/NOTES-queue.md §6). None: every event, as upstream assumes for a plugin
     # without EnqueueExtensions.
     requeue_events: ClassVar[tuple[str, ...] | None] = None
-    # Fields of the state namedtuple where Reserve keeps a record of what it chose for each pod, for
-    # ``placement_columns`` to report after the pod has left (Unreserve at a departure would otherwise
-    # erase it): Unreserve leaves them as they are, and check_plugin's Unreserve-undoes-Reserve check
-    # skips them.
-    reserve_records: ClassVar[tuple[str, ...]] = ()
+    # Fields of the state namedtuple Unreserve need not restore: where Reserve keeps a record of what it
+    # chose for each pod (for ``placement_columns`` to report after the pod has left, when Unreserve at
+    # its departure would otherwise erase it), caches Reserve and Unreserve only invalidate, random
+    # streams Reserve draws from. check_plugin's Unreserve-undoes-Reserve check skips them.
+    unreserve_keeps: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, args: dict[str, Any] | None = None) -> None:
         if args:

@@ -8,6 +8,8 @@ path of the loop uses, so both paths share one definition.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from numba import types
 from numba.extending import overload
@@ -42,6 +44,9 @@ def num_feasible_nodes_to_find(percentage, num_all_nodes):
 
 
 GOLDEN_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+# splitmix64 wraps around 2**64 on purpose; compiled, it does so silently, and a plugin kernel drawing from
+# ``rand_intn`` run as Python (explain on a small cluster) must not warn about it either.
+warnings.filterwarnings("ignore", "overflow encountered in scalar", RuntimeWarning, __name__)
 
 
 @kernel

@@ -249,6 +249,7 @@ class Scheduler:
         state = build_state(cluster, pods)
         columns = state.pod_columns(pods)
         queue, held = self._queue(pods)
+        state.seed = seed
         prepared = self._prepare(state, pods, columns)
         outputs = LoopOutputs(len(pods), state.num_nodes, 0, explain=False)
         rng = np.array([seed % 2**64], dtype=np.uint64)
@@ -337,6 +338,7 @@ class Scheduler:
                 NodeExplanation(name, False, None, [], {}, None, False, False) for name in names_in_input
             ], not_modelled=list(profile.not_modelled), warnings=warnings)
         columns = state.pod_columns([pod])
+        state.seed = seed
         prepared = self._prepare(state, [pod], columns)
         if python is None:
             python = state.num_nodes + len(cluster.pods) <= EXPLAIN_PYTHON_LIMIT

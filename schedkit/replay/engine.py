@@ -109,6 +109,8 @@ def replay(scheduler: Scheduler, workload: Trace, seed: int = 0,
                          "is not supported in a replay", scheduler.config.source or None)
 
     state.pod_ids = workload.num_pods  # Reserve/Unreserve's ``pod``: the pod's row in the trace
+    state.seed = seed
+    state.pod_counts = workload.recorded_counts()
     prepared = scheduler._prepare(state, shapes, columns)
     states = [prepared[id(plugin)] for plugin in profile.plugins]
     sig = scheduler._signatures(profile, shapes)

@@ -55,6 +55,14 @@ class Trace:
     # False when the trace records no times (openb's multigpu lists): arrivals are row numbers, which
     # only a fill replay (submit in order) may use
     has_times: bool = True
+    # int64 [shapes]: pods per shape in the trace as recorded, before a fill inflated or thinned it (the
+    # FGD paper's typical pods come from the recorded list); None: count shape_of
+    base_counts: np.ndarray | None = None
+
+    def recorded_counts(self) -> np.ndarray:
+        if self.base_counts is not None:
+            return self.base_counts
+        return np.bincount(self.shape_of, minlength=len(self.shapes)).astype(np.int64)
 
     @property
     def num_pods(self) -> int:
@@ -69,7 +77,7 @@ class Trace:
             self.arrival[rows] if arrival is None else arrival,
             self.duration[rows] if timed else np.full(count, np.nan),
             self.deadline[rows] if timed else np.full(count, np.nan),
-            self.source, self.running, self.namespace_labels, self.has_times)
+            self.source, self.running, self.namespace_labels, self.has_times, self.recorded_counts())
 
 
 class ShapeTable:
