@@ -200,9 +200,14 @@ def bench(workloads: tuple[str, ...], nodes: int | None, scoring: str, seed: int
               help="Fill mode: the resource the target counts (default nvidia.com/gpu if nodes have GPUs, else cpu; "
                    "gpu-milli counts shared GPUs by their fraction).")
 @click.option("--shuffle", is_flag=True, help="Fill mode: submit in a seeded random order instead of trace order.")
+@click.option("--ties", type=click.Choice(["random", "first"]), default="random", show_default=True,
+              help="Between nodes with the best score: a seeded random one (kube-scheduler) or the first in node "
+                   "order (the FGD paper's simulator).")
+@click.option("--node-order", type=click.Choice(["trace", "shuffled"]), default="trace", show_default=True,
+              help="The scheduler's node order: as the trace lists them, or a seeded permutation (the FGD simulator).")
 def replay(trace: str | None, nodes_path: str | None, config_path: str | None, fmt: str, mode: str, seed: int,
            out_dir: str | None, quiet: bool, target_demand: float | None, target_resource: str | None,
-           shuffle: bool) -> None:
+           shuffle: bool, ties: str, node_order: str) -> None:
     """Replay a recorded workload through the scheduler (default: the bundled sample trace)."""
     from .replay.report import human_summary
     from .replay.run import ReplayOptions, run_replay
@@ -210,7 +215,7 @@ def replay(trace: str | None, nodes_path: str | None, config_path: str | None, f
     def run() -> None:
         _check_seed(seed)
         summary, files = run_replay(ReplayOptions(trace, nodes_path, config_path, fmt, mode, seed, out_dir, quiet,
-                                                  target_demand, target_resource, shuffle))
+                                                  target_demand, target_resource, shuffle, ties, node_order))
         click.echo(human_summary(summary), nl=False)
         click.echo(f"wrote {', '.join(files)}")
 

@@ -13,6 +13,7 @@ from schedkit.framework.runtime import (
     fill_tie_table,
     python_fill_tie_table,
     python_rand_intn,
+    TIES_FIRST,
     python_select_host,
     rand_intn,
     select_host,
@@ -61,7 +62,7 @@ def test_select_host_matches_python(scores, seed):
     total = np.asarray(scores, dtype=np.int64)
     feasible = np.arange(100, 100 + len(scores), dtype=np.int64)
     ties = _table(len(scores))
-    rng_compiled = np.array([seed], np.uint64)
+    rng_compiled = np.array([seed, 0], np.uint64)
     rng_python = rng_compiled.copy()
     chosen = _compiled_select(feasible, total, len(scores), rng_compiled, ties)
     expected = python_select_host(feasible, total, len(scores), rng_python, ties)
@@ -86,7 +87,20 @@ def test_all_tied_picks_every_position_sometimes():
     feasible = np.arange(count, dtype=np.int64)
     total = np.zeros(count, np.int64)
     ties = _table(count)
-    rng = np.array([7], np.uint64)
+    rng = np.array([7, 0], np.uint64)
     picks = np.bincount([_compiled_select(feasible, total, count, rng, ties) for _ in range(8000)],
                         minlength=count)
     assert picks.min() > 800 and picks.max() < 1200
+
+
+@settings(max_examples=examples(100), deadline=None)
+@given(scores=st.lists(st.integers(0, 3), min_size=1, max_size=100), seed=st.integers(0, 2**64 - 1))
+def test_ties_first_picks_the_first_best_and_draws_nothing(scores, seed):
+    """TIES_FIRST (the FGD simulator's rule): the first highest total in feasible order, the stream untouched."""
+    total = np.asarray(scores, dtype=np.int64)
+    feasible = np.arange(100, 100 + len(scores), dtype=np.int64)
+    ties = _table(len(scores))
+    for select in (_compiled_select, python_select_host):
+        rng = np.array([seed, TIES_FIRST], np.uint64)
+        assert select(feasible, total, len(scores), rng, ties) == 100 + scores.index(max(scores))
+        assert rng[0] == seed

@@ -44,6 +44,16 @@ def num_feasible_nodes_to_find(percentage, num_all_nodes):
 
 
 GOLDEN_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+# The loops' ``rng`` is uint64 [2]: [0] the splitmix64 state, [1] how selectHost breaks ties between nodes
+# with the highest score. TIES_RANDOM: uniformly (upstream's reservoir sampling); TIES_FIRST: the first
+# in feasible-list order, as the FGD paper's simulator does (its forked v1.20 scheduler: the published
+# results are reproduced only so, see docs/fgd.md).
+TIES_RANDOM, TIES_FIRST = 0, 1
+TIES = {"random": TIES_RANDOM, "first": TIES_FIRST}
+
+
+def new_rng(seed: int, ties: int = TIES_RANDOM) -> np.ndarray:
+    return np.array([seed % 2**64, ties], dtype=np.uint64)
 # splitmix64 wraps around 2**64 on purpose; compiled, it does so silently, and a plugin kernel drawing from
 # ``rand_intn`` run as Python (explain on a small cluster) must not warn about it either.
 warnings.filterwarnings("ignore", "overflow encountered in scalar", RuntimeWarning, __name__)
@@ -110,6 +120,18 @@ def python_fill_tie_table(table):
 
 
 @kernel
+def _first_best(feasible, total, count):
+    """The first node with the highest total, in feasible-list order (TIES_FIRST)."""
+    best = total[0]
+    selected = feasible[0]
+    for j in range(1, count):
+        if total[j] > best:
+            best = total[j]
+            selected = feasible[j]
+    return selected
+
+
+@kernel
 def select_host(feasible, total, count, rng, ties):
     """selectHost: the highest total score; ties broken uniformly at random by reservoir sampling
     (the k-th tied node replaces the pick with probability 1/k), in feasible-list order.
@@ -121,6 +143,8 @@ def select_host(feasible, total, count, rng, ties):
     evaluated without a branch: a scan of identical nodes draws for every node, and a mispredicted
     branch per draw cost more than the division it replaces (measured: 14 us per 5,000 ties with a
     division, 18 with branches, 8 without)."""
+    if rng[1] == TIES_FIRST:
+        return _first_best(feasible, total, count)
     state = rng[0]
     best = total[0]
     selected = feasible[0]
@@ -147,6 +171,8 @@ def select_host(feasible, total, count, rng, ties):
 
 
 def python_select_host(feasible, total, count, rng, ties):
+    if int(rng[1]) == TIES_FIRST:
+        return python_function(_first_best)(feasible, total, count)
     best, selected, tied = total[0], feasible[0], 1
     for j in range(1, count):
         if total[j] > best:

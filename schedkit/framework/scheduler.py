@@ -24,6 +24,7 @@ from .loop_io import LoopInputs, LoopOutputs
 from .plugin import Plugin, kernel_error, takes_pod
 from .profile import Profile, build_profile
 from .registry import Registry
+from .runtime import TIES_RANDOM, new_rng
 
 NO_NODES_MESSAGE = "no nodes available to schedule pods"
 # Explain runs its one cycle as plain Python up to this many nodes plus pods in the cluster (a tenth of
@@ -114,6 +115,9 @@ class Scheduler:
             raise PluginError("profiles[1].plugins.queueSort: queueSort must be the same for all profiles",
                               self.config.source or None)
         self.next_start_node_index = np.zeros(1, dtype=np.int64)
+        # How selectHost breaks ties (runtime.TIES_RANDOM as upstream, or TIES_FIRST as the FGD paper's
+        # simulator): not a KubeSchedulerConfiguration field, set by ``replay --ties`` and sweeps.
+        self.ties = TIES_RANDOM
 
     @classmethod
     def from_file(cls, path: str | None, registry: Registry | None = None) -> "Scheduler":
@@ -252,7 +256,7 @@ class Scheduler:
         state.seed = seed
         prepared = self._prepare(state, pods, columns)
         outputs = LoopOutputs(len(pods), state.num_nodes, 0, explain=False)
-        rng = np.array([seed % 2**64], dtype=np.uint64)
+        rng = new_rng(seed, self.ties)
         pod_ids = np.arange(len(pods), dtype=np.int64)  # each pod is its own row
         # Compile (or load from cache) each profile's loop by running it on an empty queue.
         compile_start = time.perf_counter()
@@ -346,7 +350,7 @@ class Scheduler:
         slot_of = {i: slot for slot, i in enumerate(profile.score_slots)}
         score_slots = [(slot_of[i], i) for i in profile.points["score"]]
         outputs = LoopOutputs(1, state.num_nodes, len(score_slots), explain=True)
-        rng = np.array([seed % 2**64], dtype=np.uint64)
+        rng = new_rng(seed, self.ties)
         self._run(profile, state, columns, np.zeros(1, dtype=np.int64), prepared, outputs, rng,
                   score_all=score_all, explain=True, pods=[pod], python=python)
         chosen = int(outputs.node[0])

@@ -19,6 +19,7 @@ from ..errors import InputError, PluginError
 from ..framework.loop import HISTOGRAM_WIDTH
 from ..framework.plugin import requeued_on
 from ..framework.loop_io import LoopInputs, LoopOutputs
+from ..framework.runtime import new_rng
 from ..framework.scheduler import Scheduler, failure_message
 from ..state import ClusterState, build_state
 from ..traces.workload import Trace
@@ -125,7 +126,7 @@ def replay(scheduler: Scheduler, workload: Trace, seed: int = 0,
     counts[queue.C_GROUPS_ON] = int(groups)
 
     scheduler.next_start_node_index[:] = 0
-    rng = np.array([seed % 2**64], dtype=np.uint64)
+    rng = new_rng(seed, scheduler.ties)
     has_scoring = bool(profile.points["score"])
     empty = np.zeros(0, dtype=np.int64)
     compile_start = time.perf_counter()

@@ -15,7 +15,7 @@ from typing import Callable
 from ..errors import InputError
 from ..paths import check_creatable, make_folders, remove_empty_folders
 
-FILES = ("placements.parquet", "timeline.parquet", "summary.json")
+FILES = ("placements.parquet", "timeline.parquet", "curve.parquet", "summary.json")  # curve: fill runs on GPUs
 LOCK = ".schedkit-replay.lock"  # in the --out folder while a replay writes there (its pid inside)
 
 

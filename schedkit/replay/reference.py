@@ -17,6 +17,7 @@ from ..cluster import Cluster
 from ..framework.plugin import requeued_on, takes_pod
 from ..framework.runtime import assume
 from ..framework.loop_io import LoopOutputs
+from ..framework.runtime import new_rng
 from ..framework.scheduler import Scheduler, failure_message
 from ..state import build_state
 from ..traces.workload import Trace
@@ -41,7 +42,7 @@ def reference_replay(scheduler: Scheduler, workload: Trace, seed: int = 0) -> di
     prepared = scheduler._prepare(state, shapes, columns)
     pod_ids = np.zeros(len(shapes), dtype=np.int64)  # the cycle's spec row -> the pod being scheduled
     outputs = LoopOutputs(len(shapes), state.num_nodes, 0, explain=False)
-    rng = np.array([seed % 2**64], dtype=np.uint64)
+    rng = new_rng(seed, scheduler.ties)
     sig = scheduler._signatures(profile, shapes)
     scheduler.next_start_node_index[:] = 0
     requeue_on = {event: {i for i, p in enumerate(profile.plugins) if event in requeued_on(p)}

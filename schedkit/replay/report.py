@@ -2,8 +2,9 @@
 
 ``placements``: one row per pod. ``timeline``: one row per simulated time something happened,
 cluster-wide allocated and allocatable per resource, running and pending pods. ``summary``: pod
-counts, pending time, allocation ratios (at the end, time-weighted, peak), for GPU clusters the
-unallocated share and a fragmentation measure, and how fast the replay ran.
+counts, pending time, allocation ratios (at the end, time-weighted, peak), for GPU clusters the GPU
+figures of ``gpu_metrics`` (milli-GPU allocation, unallocated share, the FGD paper's fragmentation), and
+how fast the replay ran. ``curve``: for fill runs on GPU clusters, per submitted pod.
 
 Units: cpu in millicores; memory and storage in bytes; other resources in their own units.
 """
@@ -11,6 +12,7 @@ Units: cpu in millicores; memory and storage in bytes; other resources in their 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -18,9 +20,8 @@ import pandas as pd
 from .. import KUBERNETES_VERSION
 from ..objects import CPU
 from . import queue
+from . import gpu_metrics
 from .engine import ReplayResult
-
-GPU_RESOURCE = "nvidia.com/gpu"
 
 OUTCOMES = {
     queue.NOT_ARRIVED: "pending", queue.ACTIVE: "pending", queue.BACKOFF: "pending",
@@ -68,7 +69,7 @@ def placements(result: ReplayResult) -> pd.DataFrame:
     return frame
 
 
-def timeline(result: ReplayResult) -> pd.DataFrame:
+def timeline(result: ReplayResult, gpu: GpuReport | None = None) -> pd.DataFrame:
     R, state = result.arrays, result.state
     rows = result.timeline_length
     data: dict[str, object] = {"time": R.tl["time"][:rows]}
@@ -77,6 +78,8 @@ def timeline(result: ReplayResult) -> pd.DataFrame:
         label = "cpu_milli" if resource == CPU else resource
         data[f"allocated_{label}"] = R.tl_alloc[:rows, r]
         data[f"allocatable_{label}"] = np.full(rows, allocatable[r], dtype=np.int64)
+    if gpu is not None:
+        data.update(gpu.columns)
     data["running"] = R.tl["running"][:rows]
     data["pending"] = R.tl["pending"][:rows]
     return pd.DataFrame(data)
@@ -90,55 +93,28 @@ def _ratio(a: float, b: float) -> float | None:
     return a / b if b else None
 
 
-def running_at(result: ReplayResult, when: float) -> np.ndarray:
-    """Rows of the pods on a node at simulated time ``when`` (bound at or before it, not yet gone)."""
-    R = result.arrays
-    scheduled = np.nan_to_num(R.scheduled, nan=np.inf)
-    left = np.nan_to_num(R.left, nan=np.inf)
-    return np.flatnonzero((scheduled <= when) & (left > when))
+@dataclass
+class GpuReport:
+    """A GPU cluster's figures (gpu_metrics), computed once for the timeline, the summary and the curve."""
+
+    columns: dict  # timeline columns
+    figures: dict  # summary: end, atPeak
+    curve: pd.DataFrame | None  # fill runs: per submitted pod
+    typical_pods: int
 
 
-def gpu_fragmentation(result: ReplayResult, pods: np.ndarray) -> dict | None:
-    """Unallocated GPUs and how many of them are fragments, with ``pods`` on their nodes.
-
-    The measure follows FGD (Weng et al., USENIX ATC '23) for whole GPUs: a node's free GPUs are
-    fragments for a task that cannot run there (too few free GPUs, or not enough free cpu/memory left
-    beside them); the fragmentation is the expectation over the trace's own GPU tasks (each distinct
-    spec weighted by how many pods have it), summed over nodes. Node affinity is not considered."""
-    state = result.state
-    if GPU_RESOURCE not in state.resources:
+def gpu_report(result: ReplayResult, fill: bool) -> GpuReport | None:
+    cluster = gpu_metrics.gpu_cluster(result)
+    if cluster is None:
         return None
-    g = state.resources.index(GPU_RESOURCE)
-    allocatable = state.nodes.allocatable
-    used = np.zeros_like(allocatable)
-    requests = result.requests
-    R = result.arrays
-    np.add.at(used, R.node[pods], requests[R.spec[pods]])
-    free = allocatable - used
-    total_gpus = int(allocatable[:, g].sum())
-    free_gpus = free[:, g]
-    gpu_tasks = np.flatnonzero(requests[:, g] > 0)
-    counts = np.bincount(R.spec, minlength=requests.shape[0])[gpu_tasks].astype(np.float64)
-    fragments = 0.0
-    if len(gpu_tasks) and counts.sum() > 0:
-        weights = counts / counts.sum()
-        task = requests[gpu_tasks]  # tasks x resources
-        # fits[n, t]: every request of task t within node n's free amounts
-        fits = np.all(task[None, :, :] <= free[:, None, :], axis=2)
-        unfit_weight = (~fits * weights[None, :]).sum(axis=1)
-        fragments = float((free_gpus * unfit_weight).sum())
-    unallocated = int(free_gpus.sum())
-    return {
-        "gpus": total_gpus,
-        "unallocatedGpus": unallocated,
-        "unallocatedShare": _ratio(unallocated, total_gpus),
-        "fragmentedGpus": round(fragments, 3),
-        "fragmentationRatio": _ratio(fragments, unallocated),
-    }
+    times = result.arrays.tl["time"][:result.timeline_length]
+    columns, figures = gpu_metrics.timeline_columns(result, cluster, times)
+    curve = gpu_metrics.fill_curve(result, cluster) if fill else None
+    return GpuReport(columns, figures, curve, len(cluster.typical))
 
 
 def summary(result: ReplayResult, *, mode: str, seed: int, trace: str, config: str | None,
-            extra: dict | None = None) -> dict:
+            extra: dict | None = None, gpu_figures: GpuReport | None = None) -> dict:
     R, state = result.arrays, result.state
     scheduled = ~np.isnan(R.scheduled)
     waits = (R.scheduled - R.arrival)[scheduled]
@@ -160,12 +136,12 @@ def summary(result: ReplayResult, *, mode: str, seed: int, trace: str, config: s
             "peak": _ratio(float(series.max()) if rows else 0.0, allocatable[r]),
         }
     gpu = None
-    if GPU_RESOURCE in state.resources:
-        g = state.resources.index(GPU_RESOURCE)
-        gpu = {"end": gpu_fragmentation(result, running_at(result, result.end_time))}
-        if rows:
-            peak_time = float(times[int(np.argmax(R.tl_alloc[:rows, g]))])
-            gpu["atPeak"] = {"time": peak_time, **(gpu_fragmentation(result, running_at(result, peak_time)) or {})}
+    if gpu_figures is not None:
+        gpu = {**gpu_figures.figures, "typicalPods": gpu_figures.typical_pods,
+               "typicalPodsThreshold": gpu_metrics.DEFAULT_POPULARITY}
+        if gpu_figures.curve is not None:
+            gpu["allocationAtArrivedDemand"] = gpu_metrics.at_arrived_demand(gpu_figures.curve, "gpu_allocation")
+            gpu["fragmentationAtArrivedDemand"] = gpu_metrics.at_arrived_demand(gpu_figures.curve, "fragmentation")
     pending = {
         "mean": float(waits.mean()) if len(waits) else None,
         "p50": _quantile(waits, 0.5),
@@ -226,12 +202,16 @@ def human_summary(data: dict) -> str:
     gpu = data.get("gpu")
     if gpu:
         for label, key in (("GPUs at end ", "end"), ("GPUs at peak", "atPeak")):
-            frag = gpu.get(key)
-            if frag and frag.get("gpus"):
-                ratio = frag["fragmentationRatio"]
-                lines.append(f"  {label}    unallocated {frag['unallocatedGpus']:,}/{frag['gpus']:,} "
-                             f"({frag['unallocatedShare']:.1%}), fragmented {frag['fragmentedGpus']:,.1f}"
-                             + ("" if ratio is None else f" ({ratio:.1%} of unallocated)"))
+            f = gpu.get(key)
+            if f and f.get("gpus"):
+                ratio = f["fragmentationOfUnallocated"]
+                lines.append(f"  {label}    allocated {f['allocatedGpus']:,.1f}/{f['gpus']:,} ({f['allocation']:.1%}), "
+                             f"unallocated {f['unallocatedGpus']:,.1f} ({f['unallocatedShare']:.1%}), fragmented "
+                             f"{f['fragmentedGpus']:,.1f}" + ("" if ratio is None else f" ({ratio:.1%} of unallocated)"))
+        at = gpu.get("allocationAtArrivedDemand")
+        if at:
+            cells = "  ".join(f"{k}%: {'-' if v is None else f'{v:.2f}'}" for k, v in at.items())
+            lines.append(f"  GPU allocation % at arrived demand   {cells}")
     dps = perf["decisionsPerSecond"]
     lines.append(f"  wall {perf['wallSeconds']:.2f} s (compiling or loading the compiled loop "
                  f"{perf['compileSeconds']:.2f} s), "

@@ -8,8 +8,11 @@ import time
 from dataclasses import dataclass
 from typing import TextIO
 
+import numpy as np
+
 from ..compile_notice import QUIET_NOTICE_AFTER, CompileNotice, compile_message
 from ..errors import InputError
+from ..framework.runtime import TIES
 from ..framework.scheduler import Scheduler
 from ..packaged import sample_trace
 from ..traces.loader import load_trace
@@ -34,6 +37,19 @@ class ReplayOptions:
     target_demand: float | None = None
     target_resource: str | None = None
     shuffle: bool = False
+    ties: str = "random"  # how selectHost breaks ties: "random" (upstream) or "first" (the FGD simulator)
+    node_order: str = "trace"  # "trace", or "shuffled": a seeded permutation (the FGD simulator's node names)
+
+
+def order_nodes(workload, order: str, seed: int):
+    """The nodes in the order the scheduler lists them: as the trace gives them, or a permutation drawn
+    from ``seed`` (the FGD simulator names nodes ``%04d-<name>`` from a random permutation, and its
+    scheduler lists them by name)."""
+    if order == "trace":
+        return workload
+    permutation = np.random.default_rng((seed, 1)).permutation(len(workload.nodes))
+    workload.nodes = [workload.nodes[i] for i in permutation]
+    return workload
 
 
 class Progress:
@@ -107,8 +123,14 @@ def _run_replay(options: ReplayOptions, stderr: TextIO) -> tuple[dict, list[str]
     if not options.out and not os.access(".", os.W_OK):
         raise InputError("the current folder is not writable; pass --out DIR", os.path.abspath("."))
     scheduler = Scheduler.from_file(options.config)
+    if options.ties not in TIES:
+        raise InputError(f"--ties must be one of {', '.join(TIES)}, got {options.ties!r}")
+    if options.node_order not in ("trace", "shuffled"):
+        raise InputError(f"--node-order must be trace or shuffled, got {options.node_order!r}")
+    scheduler.ties = TIES[options.ties]
     workload, fmt = load_trace(trace, options.nodes, options.fmt)
-    extra: dict = {"format": fmt}
+    workload = order_nodes(workload, options.node_order, options.seed)
+    extra: dict = {"format": fmt, "ties": options.ties, "nodeOrder": options.node_order}
     if options.mode == "fill":
         resource = options.target_resource or default_resource(workload)
         if options.target_resource and options.target_resource != GPU_MILLI and not any(
@@ -127,13 +149,16 @@ def _run_replay(options: ReplayOptions, stderr: TextIO) -> tuple[dict, list[str]
         result = replay(scheduler, workload, seed=options.seed, progress=progress, compiling=progress.compiling)
     finally:
         progress.close()
+    gpu = report.gpu_report(result, fill=options.mode == "fill")
     summary = report.summary(result, mode=options.mode, seed=options.seed, trace=trace, config=options.config,
-                             extra=extra)
+                             extra=extra, gpu_figures=gpu)
     writers = {
         "placements.parquet": parquet_writer(report.placements(result)),
-        "timeline.parquet": parquet_writer(report.timeline(result)),
-        "summary.json": json_writer(summary),
+        "timeline.parquet": parquet_writer(report.timeline(result, gpu)),
     }
+    if gpu is not None and gpu.curve is not None:
+        writers["curve.parquet"] = parquet_writer(gpu.curve)
+    writers["summary.json"] = json_writer(summary)
     out = options.out or new_out_dir(trace)
     files = write_outputs(out, writers, created=options.out is None)
     return summary, files
