@@ -222,6 +222,65 @@ def replay(trace: str | None, nodes_path: str | None, config_path: str | None, f
     _guard(run)
 
 
+@main.command()
+@click.argument("sweep_file", required=False)
+@click.option("--config", "configs", multiple=True, help="A KubeSchedulerConfiguration file (repeat); named by its stem.")
+@click.option("--trace", "traces", multiple=True, help="A trace file or openb list name (repeat).")
+@click.option("--seeds", default=None, help='Seeds: "42-51" or "1,2,3".')
+@click.option("--mode", type=click.Choice(["timed", "fill"]), default=None, help="Replay mode (default timed).")
+@click.option("--target-demand", type=float, default=None, help="Fill mode: tune the workload to this multiple of capacity.")
+@click.option("--target-resource", default=None, help="Fill mode: what the target counts (gpu-milli by default with a target).")
+@click.option("--shuffle", is_flag=True, default=None, help="Fill mode: submit in a seeded random order.")
+@click.option("--ties", type=click.Choice(["random", "first"]), default=None, help="selectHost's ties (default random).")
+@click.option("--node-order", type=click.Choice(["trace", "shuffled"]), default=None, help="Node order (default trace).")
+@click.option("--workers", type=click.IntRange(1), default=None, help="Processes (default: one per core).")
+@click.option("--dask", "dask_address", default=None, help="Run on a Dask cluster: its scheduler's address, or local.")
+@click.option("--openb", "openb_dir", default=None,
+              help="Where openb pod lists named in traces are (default $SCHEDKIT_OPENB, else ../shared/traces/openb).")
+@click.option("--out", "out_dir", default=None, help="The sweep's folder (default sweep-<sweep file name>); rerun to resume.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def sweep(sweep_file: str | None, configs: tuple[str, ...], traces: tuple[str, ...], seeds: str | None,
+          mode: str | None, target_demand: float | None, target_resource: str | None, shuffle: bool | None,
+          ties: str | None, node_order: str | None, workers: int | None, dask_address: str | None,
+          openb_dir: str | None, out_dir: str | None, quiet: bool) -> None:
+    """Run a grid of replays (configurations x traces x seeds) and gather their figures into
+    runs.parquet/runs.csv (a row per run) and curves.parquet; a rerun skips the runs already done."""
+    import pandas as pd
+
+    from .sweep.runner import run_sweep
+    from .sweep.spec import ReplaySettings, build_sweep, load_sweep_file, openb_folder, parse_seeds, replay_settings
+    from .sweep.table import allocation_table, format_table
+
+    def run() -> None:
+        options = {"mode": mode, "targetDemand": target_demand, "targetResource": target_resource,
+                   "shuffle": shuffle, "ties": ties, "nodeOrder": node_order}
+        given = {k: v for k, v in options.items() if v is not None}
+        if sweep_file:
+            if configs or traces or seeds or given:
+                raise InputError("give either a sweep file or --config/--trace/--seeds and replay options, not both",
+                                 sweep_file)
+            spec = load_sweep_file(sweep_file, openb_dir)
+            out = out_dir or f"sweep-{os.path.splitext(os.path.basename(sweep_file))[0]}"
+        else:
+            if not configs or not traces:
+                raise InputError("give a sweep file, or --config (one or more) and --trace (one or more)")
+            settings = replay_settings(given, "command line") if given else ReplaySettings()
+            names = [os.path.splitext(os.path.basename(c))[0] for c in configs]
+            spec = build_sweep([(n, c, f"--config {c}") for n, c in zip(names, configs)],
+                               [(t, f"--trace {t}") for t in traces],
+                               parse_seeds(seeds or "0", "command line", "--seeds"), settings, os.getcwd(),
+                               openb_folder(openb_dir), "")
+            out = out_dir or "sweep"
+        files, total, failed = run_sweep(spec, out, workers, dask_address, quiet=quiet)
+        table = allocation_table(pd.read_parquet(os.path.join(out, "runs.parquet")))
+        if table is not None:
+            click.echo(format_table(table), nl=False)
+        click.echo(f"wrote {', '.join(files)} ({total} runs" + (f", {failed} failed: see the error column" if failed
+                                                                 else "") + ")")
+
+    _guard(run)
+
+
 @main.group()
 def trace() -> None:
     """Make and inspect workload traces."""
