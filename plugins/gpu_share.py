@@ -112,10 +112,10 @@ def gpu_filter(nodes, pods, p, n, state):
     milli = asks.milli[p]
     if milli == 0:
         return SUCCESS
+    if devices.count[n] == 0:  # checked first, as open_gpu_share.go's Filter does
+        return NO_GPU
     if not model_allowed(asks, p, devices.model[n]):
         return MODEL_MISMATCH
-    if devices.count[n] == 0:
-        return NO_GPU
     if devices_fitting(devices.free, devices.count, n, milli) < asks.count[p]:
         return NOT_ENOUGH_GPU
     return SUCCESS

@@ -28,6 +28,12 @@ REGRESSION = 0.10
 OPENB_FILL = "OpenbFill"
 OPENB_POD_LIST = "openb_pod_list_default.csv"
 OPENB_DEMAND = 1.3  # the FGD paper's protocol: submit until GPU requests reach 130% of the cluster's GPUs
+OPENB_FGD = "OpenbFGD"  # one run of the FGD paper's study: FGDScore, the simulator's protocol, seed 42
+FGD_SEED = 42
+OPENB_TRACE_ROWS = (OPENB_FILL, OPENB_FGD)
+FGD_RUN_NOTE = ("OpenbFGD: one of the FGD study's 1,020 runs (FGDScore, 130% of GPU capacity, seed 42), GPU "
+                "figures included; the paper's Go simulator: about 10 minutes per run on two vCPUs, 10 hours "
+                "for the 1,020 on 256 vCPUs.")
 FGD_SIMULATOR_NOTE = ("OpenbFill: the FGD paper's Go simulator needs about 10 minutes for this run on two "
                       "vCPUs; schedkit's pods/s counts submitted pods over the replay's wall time after compile.")
 
@@ -199,8 +205,9 @@ def run_openb_fill(folder: str, seed: int, reference: bool,
     result = replay(scheduler, submitted, seed=seed)
     seconds = time.perf_counter() - start - result.compile_seconds
     check_replay(result)
-    if info["submittedDemand"] < OPENB_DEMAND:
-        raise AssertionError(f"{OPENB_FILL}: submitted GPU demand {info['submittedDemand']:.3f} < {OPENB_DEMAND}")
+    if not OPENB_DEMAND - 0.01 < info["submittedDemand"] <= OPENB_DEMAND:
+        raise AssertionError(f"{OPENB_FILL}: submitted GPU demand {info['submittedDemand']:.3f}, not the "
+                             f"{OPENB_DEMAND} target")
     reference_rate = None
     if reference:
         from .cluster import Cluster
@@ -217,6 +224,46 @@ def run_openb_fill(folder: str, seed: int, reference: bool,
         progress(f"{OPENB_FILL}: {rate:,.0f} pods/s ({seconds:.2f} s after compile)")
     return BenchResult(OPENB_FILL, result.state.num_nodes, 0, submitted.num_pods, "adaptive", rate, cold,
                        cached, reference_rate, None, scheduled)
+
+
+def run_openb_fgd(folder: str, progress: Callable[[str], None] | None = None) -> BenchResult:
+    """One run of the FGD paper's study (examples/fgd/configs/fgd.yaml on openb_pod_list_default, tuned to
+    130% of GPU capacity in milli-GPU, shuffled, seed 42, the simulator's tie rule and node order),
+    timed after compile, GPU figures included; checked against the paper's allocation at 100% demand."""
+    import numpy as np
+
+    from .framework.config import load_config
+    from .framework.runtime import TIES_FIRST
+    from .packaged import examples
+    from .replay import report
+    from .replay.engine import replay
+    from .replay.fill import GPU_MILLI, fill_workload
+    from .replay.run import order_nodes
+    from .traces import load_trace
+
+    workload, _ = load_trace(os.path.join(folder, OPENB_POD_LIST))
+    workload = order_nodes(workload, "shuffled", FGD_SEED)
+    submitted, _ = fill_workload(workload, OPENB_DEMAND, GPU_MILLI, shuffle=True, seed=FGD_SEED)
+    scheduler = Scheduler(load_config(str(examples() / "fgd" / "configs" / "fgd.yaml")))
+    scheduler.ties = TIES_FIRST
+    with CompileWatch() as watch:
+        first = replay(scheduler, submitted.take(np.arange(10)), seed=FGD_SEED).compile_seconds
+    cold, cached = (first, None) if watch.compiled else (None, first)
+    start = time.perf_counter()
+    result = replay(scheduler, submitted, seed=FGD_SEED)
+    gpu = report.gpu_report(result, fill=True)
+    seconds = time.perf_counter() - start - result.compile_seconds
+    check_replay(result)
+    at100 = report.gpu_metrics.at_arrived_demand(gpu.curve)["100"]
+    if not 94.0 < at100 < 96.5:  # the paper: 95.14 for seed 42, 95.23 over seeds 42-51
+        raise AssertionError(f"{OPENB_FGD}: GPU allocation at 100% demand {at100}, the paper's is about 95.2")
+    rate = submitted.num_pods / seconds if seconds > 0 else float("inf")
+    if progress:
+        progress(f"{OPENB_FGD}: {rate:,.0f} pods/s ({seconds:.2f} s after compile, GPU figures included; "
+                 f"allocation at 100% demand {at100:.2f}%)")
+    scheduled = int(np.count_nonzero(~np.isnan(result.arrays.scheduled)))
+    return BenchResult(OPENB_FGD, result.state.num_nodes, 0, submitted.num_pods, "all", rate, cold, cached, None,
+                       None, scheduled)
 
 
 def machine() -> dict:
@@ -254,6 +301,8 @@ def table(results: list[BenchResult]) -> str:
                  "engine alone.")
     if any(r.workload == OPENB_FILL for r in results):
         lines.append(FGD_SIMULATOR_NOTE)
+    if any(r.workload == OPENB_FGD for r in results):
+        lines.append(FGD_RUN_NOTE)
     return "\n".join(lines) + "\n"
 
 
@@ -306,4 +355,4 @@ def compare(results: list[BenchResult], baseline_path: str) -> Comparison:
 
 __all__ = ["WORKLOADS", "run_workload", "table", "compare", "Comparison", "child_python", "child_env",
            "machine", "cold_compile_seconds", "check_schedule",
-           "OPENB_FILL", "openb_dir", "openb_fill_workload", "run_openb_fill", "check_replay"]
+           "OPENB_FILL", "OPENB_FGD", "OPENB_TRACE_ROWS", "run_openb_fgd", "openb_dir", "openb_fill_workload", "run_openb_fill", "check_replay"]

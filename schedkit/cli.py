@@ -139,31 +139,36 @@ def bench(workloads: tuple[str, ...], nodes: int | None, scoring: str, seed: int
           baseline: str | None, quick: bool, cold_compile: bool, openb_path: str | None) -> None:
     """Run upstream scheduler_perf workloads (and OpenbFill, a trace replay) and print pods/s next to
     upstream's CI floors."""
-    from .benchmark import (OPENB_FILL, WORKLOADS, compare, cold_compile_seconds, machine, openb_dir,
-                            run_openb_fill, run_workload, table)
+    from .benchmark import (OPENB_FGD, OPENB_FILL, OPENB_TRACE_ROWS, WORKLOADS, compare, cold_compile_seconds,
+                            machine, openb_dir, run_openb_fgd, run_openb_fill, run_workload, table)
 
     def run() -> None:
         _check_seed(seed)
-        available = [*WORKLOADS, OPENB_FILL]
+        available = [*WORKLOADS, *OPENB_TRACE_ROWS]
         names = list(workloads) or available
         for name in names:
             if name not in available:
                 raise InputError(f"unknown workload {name!r}; available: {', '.join(available)}")
         if json_path:
             check_output_path(json_path)
-        trace_dir = openb_dir(openb_path) if OPENB_FILL in names else None
-        if OPENB_FILL in names and trace_dir is None:
+        wanted = [name for name in names if name in OPENB_TRACE_ROWS]
+        trace_dir = openb_dir(openb_path) if wanted else None
+        if wanted and trace_dir is None:
             if workloads:
-                raise InputError(f"{OPENB_FILL} needs the openb trace: pass --openb DIR or set SCHEDKIT_OPENB")
-            click.echo(f"{OPENB_FILL} skipped: no openb trace (pass --openb DIR or set SCHEDKIT_OPENB)", err=True)
-            names.remove(OPENB_FILL)
+                raise InputError(f"{', '.join(wanted)} need the openb trace: pass --openb DIR or set SCHEDKIT_OPENB")
+            click.echo(f"{', '.join(wanted)} skipped: no openb trace (pass --openb DIR or set SCHEDKIT_OPENB)",
+                       err=True)
+            names = [name for name in names if name not in OPENB_TRACE_ROWS]
         size = nodes or (500 if quick else None)
-        cold = cold_compile_seconds() if cold_compile and names != [OPENB_FILL] else None
+        cold = cold_compile_seconds() if cold_compile and any(n not in OPENB_TRACE_ROWS for n in names) else None
         results = []
         for name in names:
             if name == OPENB_FILL:
                 results.append(run_openb_fill(trace_dir, seed, reference=True,
                                               progress=lambda line: click.echo(line, err=True)))
+                continue
+            if name == OPENB_FGD:
+                results.append(run_openb_fgd(trace_dir, progress=lambda line: click.echo(line, err=True)))
                 continue
             results.extend(run_workload(WORKLOADS[name], size, scoring, seed, reference=True, cold=cold,
                                         progress=lambda line: click.echo(line, err=True)))
@@ -277,6 +282,21 @@ def sweep(sweep_file: str | None, configs: tuple[str, ...], traces: tuple[str, .
             click.echo(format_table(table), nl=False)
         click.echo(f"wrote {', '.join(files)} ({total} runs" + (f", {failed} failed: see the error column" if failed
                                                                  else "") + ")")
+
+    _guard(run)
+
+
+@main.command()
+@click.argument("sweep_dir")
+@click.option("--out", "out_dir", default=None, help="Where the figures go (default SWEEP_DIR/plots).")
+def plot(sweep_dir: str, out_dir: str | None) -> None:
+    """Draw a sweep's figures (PNG and SVG): allocation and fragmentation against arrived GPU demand per
+    configuration, and allocation at 100% demand per trace. Needs the plot extra (matplotlib)."""
+    from .sweep.plot import plot_sweep
+
+    def run() -> None:
+        files = plot_sweep(sweep_dir, out_dir)
+        click.echo(f"wrote {len(files)} files in {os.path.dirname(files[0]) if files else out_dir}")
 
     _guard(run)
 

@@ -99,6 +99,18 @@ def test_openb_fill_row(tmp_path):
     assert row["podsPerSecond"] > row["referencePodsPerSecond"] > 0
 
 
+@pytest.mark.skipif(not os.path.isdir(OPENB), reason="../shared/traces/openb not present")
+def test_openb_fgd_row(tmp_path):
+    # One run of the FGD paper's study; the bench checks its allocation at 100% demand against the paper's.
+    out = tmp_path / "bench.json"
+    result = run("bench", "OpenbFGD", "--openb", OPENB, "--json", str(out))
+    assert result.exit_code == 0, result.output
+    assert "allocation at 100% demand 9" in result.stderr
+    (row,) = json.loads(out.read_text())["results"]
+    assert row["workload"] == "OpenbFGD" and row["nodes"] == 1213 and row["measuredPods"] > row["scheduled"] > 8000
+    assert row["podsPerSecond"] > 0
+
+
 def test_openb_fill_without_the_trace_is_skipped_or_an_error(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # no ../shared/traces/openb from here
     monkeypatch.delenv("SCHEDKIT_OPENB", raising=False)

@@ -25,7 +25,7 @@ from ..gpu import (DEFAULT_POPULARITY, GPU_MODEL_LABEL, MILLI_PER_GPU, TypicalPo
 from ..objects import CPU
 
 ARRIVED_POINTS = (50, 80, 90, 100, 110, 120, 130)  # percent of GPU capacity: the study's table columns
-FRAGMENT_ROWS = 20_000  # timeline rows whose fragmentation is computed (evenly spaced beyond)
+EVENT_CHUNK = 65_536  # node states whose fragmentation is computed in one vectorized call
 CURVE_ROWS = 50_000  # fill-curve rows kept (every k-th pod beyond): many per 1% of demand
 
 
@@ -78,8 +78,9 @@ def gpu_cluster(result) -> GpuCluster | None:
 
 
 class DeviceLedger:
-    """Every node's devices and cpu as pods bind and leave; ``settle()`` brings the fragmentation of the
-    nodes changed since the last call up to date (one vectorized computation for all of them)."""
+    """Every node's devices and cpu as pods bind and leave. Each event records its node's state after it;
+    ``fragmentation()`` then computes those states' fragmentation in one vectorized pass and returns the
+    cluster's fragmentation after every event (events only change their own node's)."""
 
     def __init__(self, cluster: GpuCluster):
         self.c = cluster
@@ -89,63 +90,77 @@ class DeviceLedger:
         self.held = np.zeros(len(cluster.milli), dtype=np.int64)  # devices each pod holds while bound
         self.allocated = 0  # milli-GPU requested by the pods bound now
         self.unallocated = int(self.free.sum())
-        self.frag = nodes_fragmentation(self.cpu_left, self.free, cluster.devices, cluster.access, cluster.typical)
-        self.fragmented = float(self.frag.sum())
-        self.dirty: set[int] = set()
+        self.node_frag = nodes_fragmentation(self.cpu_left, self.free, cluster.devices, cluster.access,
+                                             cluster.typical)
+        self.total = float(self.node_frag.sum())  # as of the last fragmentation() call
+        self._nodes: list[int] = []
+        self._cpu: list[int] = []
+        self._free: list[np.ndarray] = []
 
-    def settle(self) -> None:
-        if not self.dirty:
-            return
-        c = self.c
-        rows = np.fromiter(self.dirty, dtype=np.int64)
-        values = nodes_fragmentation(self.cpu_left[rows], self.free[rows], c.devices[rows], c.access[rows], c.typical)
-        self.fragmented += float(values.sum() - self.frag[rows].sum())
-        self.frag[rows] = values
-        self.dirty.clear()
+    def _record(self, n: int) -> None:
+        self._nodes.append(n)
+        self._cpu.append(int(self.cpu_left[n]))
+        self._free.append(self.free[n].copy())
 
     def bind(self, pod: int, n: int) -> None:
         c = self.c
         self.cpu_left[n] -= c.cpu[pod]
-        self.dirty.add(n)
         milli = int(c.milli[pod])
-        if not milli:
-            return
-        count, mask = int(c.count[pod]), int(c.masks[pod])
-        row = self.free[n]
-        if mask < 0:  # whole devices: the lowest-numbered free ones, each taken entirely
-            mask, taken = 0, 0
-            for d in range(int(c.devices[n])):
-                if taken < count and row[d] == MILLI_PER_GPU:
-                    mask |= 1 << d
-                    taken += 1
-                    row[d] = 0
-            self.unallocated -= MILLI_PER_GPU * taken
-        else:
-            for d in range(int(c.devices[n])):
-                if (mask >> d) & 1:
-                    row[d] -= milli
-            self.unallocated -= milli * count
-        self.held[pod] = mask
-        self.allocated += milli * count
+        if milli:
+            count, mask = int(c.count[pod]), int(c.masks[pod])
+            row = self.free[n]
+            if mask < 0:  # whole devices: the lowest-numbered free ones, each taken entirely
+                mask, taken = 0, 0
+                for d in range(int(c.devices[n])):
+                    if taken < count and row[d] == MILLI_PER_GPU:
+                        mask |= 1 << d
+                        taken += 1
+                        row[d] = 0
+                self.unallocated -= MILLI_PER_GPU * taken
+            else:
+                for d in range(int(c.devices[n])):
+                    if (mask >> d) & 1:
+                        row[d] -= milli
+                self.unallocated -= milli * count
+            self.held[pod] = mask
+            self.allocated += milli * count
+        self._record(n)
 
     def release(self, pod: int, n: int) -> None:
         c = self.c
         self.cpu_left[n] += c.cpu[pod]
-        self.dirty.add(n)
         milli = int(c.milli[pod])
-        if not milli:
-            return
-        back = MILLI_PER_GPU if c.masks[pod] < 0 else milli
-        mask, row = int(self.held[pod]), self.free[n]
-        for d in range(int(c.devices[n])):
-            if (mask >> d) & 1:
-                row[d] += back
-                self.unallocated += back
-        self.held[pod] = 0
-        self.allocated -= milli * int(c.count[pod])
+        if milli:
+            back = MILLI_PER_GPU if c.masks[pod] < 0 else milli
+            mask, row = int(self.held[pod]), self.free[n]
+            for d in range(int(c.devices[n])):
+                if (mask >> d) & 1:
+                    row[d] += back
+                    self.unallocated += back
+            self.held[pod] = 0
+            self.allocated -= milli * int(c.count[pod])
+        self._record(n)
 
-    def figures(self) -> dict:
-        self.settle()
+    def fragmentation(self) -> np.ndarray:
+        """float64 [events since the last call]: the cluster's fragmented milli-GPU after each."""
+        c = self.c
+        nodes = np.asarray(self._nodes, dtype=np.int64)
+        out = np.zeros(len(nodes), dtype=np.float64)
+        for start in range(0, len(nodes), EVENT_CHUNK):
+            part = nodes[start:start + EVENT_CHUNK]
+            values = nodes_fragmentation(np.asarray(self._cpu[start:start + EVENT_CHUNK], dtype=np.int64),
+                                         np.stack(self._free[start:start + EVENT_CHUNK]), c.devices[part],
+                                         c.access[part], c.typical)
+            total, node_frag = self.total, self.node_frag
+            for k, n in enumerate(part.tolist()):
+                total += values[k] - node_frag[n]
+                node_frag[n] = values[k]
+                out[start + k] = total
+            self.total = total
+        self._nodes, self._cpu, self._free = [], [], []
+        return out
+
+    def figures(self, fragmented: float) -> dict:
         capacity = self.c.capacity
         return {
             "gpus": int(self.c.devices.sum()),
@@ -153,9 +168,9 @@ class DeviceLedger:
             "allocation": self.allocated / capacity,
             "unallocatedGpus": self.unallocated / MILLI_PER_GPU,
             "unallocatedShare": self.unallocated / capacity,
-            "fragmentedGpus": round(self.fragmented / MILLI_PER_GPU, 3),
-            "fragmentation": self.fragmented / capacity,
-            "fragmentationOfUnallocated": self.fragmented / self.unallocated if self.unallocated else None,
+            "fragmentedGpus": round(fragmented / MILLI_PER_GPU, 3),
+            "fragmentation": fragmented / capacity,
+            "fragmentationOfUnallocated": fragmented / self.unallocated if self.unallocated else None,
         }
 
 
@@ -172,45 +187,36 @@ def _events(result) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return times[order], kinds[order], pods[order]
 
 
-def _sampled(rows: int, budget: int) -> np.ndarray:
-    """bool [rows]: the rows whose fragmentation is computed: all of them up to ``budget``, else about
-    ``budget`` evenly spaced ones, the last included."""
-    keep = np.zeros(rows, dtype=bool)
-    keep[np.unique(np.linspace(0, rows - 1, min(rows, budget)).astype(np.int64))] = True
-    return keep
-
-
 def timeline_columns(result, cluster: GpuCluster, times: np.ndarray) -> tuple[dict, dict]:
     """The GPU columns for timeline rows at ``times`` (the state after every event at or before each)
-    and the figures at the end and at the allocation's peak. ``fragmented_gpu_milli`` is computed for
-    up to FRAGMENT_ROWS rows, evenly spaced (NaN between them on longer timelines)."""
+    and the figures at the end and at the allocation's peak."""
     ledger = DeviceLedger(cluster)
     node = result.arrays.node
     ev_time, ev_kind, ev_pod = _events(result)
     rows = len(times)
     allocated = np.zeros(rows, dtype=np.int64)
     unallocated = np.zeros(rows, dtype=np.int64)
-    fragmented = np.full(rows, np.nan)
-    sampled = _sampled(rows, FRAGMENT_ROWS)
-    e, peak, peak_time, peak_value = 0, None, 0.0, -1
+    seen = np.zeros(rows, dtype=np.int64)  # events applied by each row
+    e, peak_row, peak_value, peak_state = 0, -1, -1, None
     for k in range(rows):
         while e < len(ev_time) and ev_time[e] <= times[k]:
             (ledger.bind if ev_kind[e] else ledger.release)(int(ev_pod[e]), int(node[ev_pod[e]]))
             e += 1
-        allocated[k], unallocated[k] = ledger.allocated, ledger.unallocated
-        if sampled[k]:
-            ledger.settle()
-            fragmented[k] = round(ledger.fragmented, 3)
+        allocated[k], unallocated[k], seen[k] = ledger.allocated, ledger.unallocated, e
         if ledger.allocated > peak_value:
-            peak_value, peak_time, peak = ledger.allocated, float(times[k]), ledger.figures()
+            peak_value, peak_row, peak_state = ledger.allocated, k, (ledger.allocated, ledger.unallocated)
     while e < len(ev_time):
         (ledger.bind if ev_kind[e] else ledger.release)(int(ev_pod[e]), int(node[ev_pod[e]]))
         e += 1
+    start = ledger.total
+    after = np.concatenate([[start], ledger.fragmentation()])  # after[i]: once i events are applied
+    fragmented = np.round(after[seen], 3)
     columns = {"allocated_gpu_milli": allocated, "unallocated_gpu_milli": unallocated,
                "fragmented_gpu_milli": fragmented}
-    figures = {"end": ledger.figures()}
-    if peak is not None:
-        figures["atPeak"] = {"time": peak_time, **peak}
+    figures = {"end": ledger.figures(float(after[-1]))}
+    if peak_state is not None:
+        ledger.allocated, ledger.unallocated = peak_state
+        figures["atPeak"] = {"time": float(times[peak_row]), **ledger.figures(float(fragmented[peak_row]))}
     return columns, figures
 
 
@@ -224,20 +230,20 @@ def fill_curve(result, cluster: GpuCluster) -> pd.DataFrame:
     capacity = cluster.capacity
     pods = len(R.node)
     demand = (cluster.milli * cluster.count).astype(np.float64)
-    arrived = np.cumsum(demand) / capacity
-    keep = _sampled(pods, CURVE_ROWS)
-    allocation = np.zeros(pods, dtype=np.float64)
-    fragmentation = np.full(pods, np.nan)
     ran = ~np.isnan(R.scheduled) & (R.node >= 0)
-    for pod in range(pods):
-        if ran[pod]:
-            ledger.bind(pod, int(R.node[pod]))
-        allocation[pod] = ledger.allocated / capacity
-        if keep[pod]:
-            ledger.settle()
-            fragmentation[pod] = ledger.fragmented / capacity
-    return pd.DataFrame({"pod": np.arange(pods)[keep], "arrived_gpu_demand": arrived[keep],
-                         "gpu_allocation": allocation[keep], "fragmentation": fragmentation[keep]})
+    for pod in np.flatnonzero(ran).tolist():
+        ledger.bind(pod, int(R.node[pod]))
+    start = ledger.total
+    after = np.concatenate([[start], ledger.fragmentation()])
+    events_by = np.cumsum(ran)  # binds applied once each pod has had its turn
+    keep = np.zeros(pods, dtype=bool)
+    keep[np.unique(np.linspace(0, pods - 1, min(pods, CURVE_ROWS)).astype(np.int64))] = True
+    return pd.DataFrame({
+        "pod": np.arange(pods)[keep],
+        "arrived_gpu_demand": (np.cumsum(demand) / capacity)[keep],
+        "gpu_allocation": (np.cumsum(demand * ran) / capacity)[keep],
+        "fragmentation": (after[events_by] / capacity)[keep],
+    })
 
 
 def at_arrived_demand(curve: pd.DataFrame, column: str = "gpu_allocation",
