@@ -155,7 +155,8 @@ def bench(workloads: tuple[str, ...], nodes: int | None, scoring: str, seed: int
         trace_dir = openb_dir(openb_path) if wanted else None
         if wanted and trace_dir is None:
             if workloads:
-                raise InputError(f"{', '.join(wanted)} need the openb trace: pass --openb DIR or set SCHEDKIT_OPENB")
+                raise InputError(f"{' and '.join(wanted)} need{'s' if len(wanted) == 1 else ''} the openb trace: "
+                                 "pass --openb DIR or set SCHEDKIT_OPENB")
             click.echo(f"{', '.join(wanted)} skipped: no openb trace (pass --openb DIR or set SCHEDKIT_OPENB)",
                        err=True)
             names = [name for name in names if name not in OPENB_TRACE_ROWS]
