@@ -159,7 +159,6 @@ class GpuPolicy(GpuShare):
     unreserve_keeps = ("given", "rng", "frag")  # frag: FGD's per-node caches, only marked stale
     policy = BEST_FIT_SCORE
     default_choice = "best"
-    choices = {**CHOICES, "fgd": FGD_FIT}
 
     def signature(self, pod):
         # Scores read the GPU ask, the non-zero cpu request and (FGD) whether the pod requests anything.
@@ -216,8 +215,18 @@ class RandomScore(GpuPolicy):
 
 
 class DotProductScore(GpuPolicy):
+    """args ``dimExtMethod`` and ``normMethod``: the simulator's sub-options; the paper's experiments run
+    ``merge`` and ``max`` (one vector per node, divided by the largest node's), the only ones here."""
+
     name = "DotProductScore"
     policy = DOT_PRODUCT
+
+    def parse_args(self, args: dict) -> None:
+        for field, supported in (("dimExtMethod", "merge"), ("normMethod", "max")):
+            value = args.pop(field, supported)
+            if value != supported:
+                raise ValueError(f"{field}: Unsupported value: {value!r}: supported values: \"{supported}\" (the "
+                                 "FGD paper's experiments; the simulator's other methods are not modelled)")
 
 
 class GpuClusteringScore(GpuPolicy):
@@ -242,6 +251,7 @@ class FGDScore(GpuPolicy):
     name = "FGDScore"
     policy = FGD
     default_choice = "fgd"
+    choices = {**CHOICES, "fgd": FGD_FIT}  # the device FGD's own score prefers
 
     def parse_args(self, args: dict) -> None:
         self.popularity = _popularity(args)

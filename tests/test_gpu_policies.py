@@ -227,3 +227,17 @@ def test_policies_share_one_compiled_loop_and_keep_device_invariants():
         if cls is not GPU_POLICIES[0]:
             assert result.compile_seconds < 3, f"{cls.name} compiled its own loop"
         assert check_device_invariants(placements(result), workload) > 1000, cls.name
+
+
+def test_policy_args():
+    DotProductScore({"dimExtMethod": "merge", "normMethod": "max"})
+    with pytest.raises(ValueError, match="dimExtMethod: Unsupported value: 'share'"):
+        DotProductScore({"dimExtMethod": "share"})
+    assert FGDScore({"popularityThreshold": 60}).popularity == 60
+    with pytest.raises(ValueError, match="popularityThreshold"):
+        FGDScore({"popularityThreshold": 0})
+    with pytest.raises(ValueError, match="deviceChoice: Unsupported value: 'fgd'"):
+        from schedkit.plugins.gpu_share import GpuShare
+
+        GpuShare({"deviceChoice": "fgd"})  # only the FGD plugin knows its own device choice
+    assert RandomScore().choice != BestFitScore().choice
