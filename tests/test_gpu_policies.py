@@ -5,10 +5,12 @@ plugins sharing one compiled loop, and the device invariants of replays under ea
 
 from __future__ import annotations
 
+import json
 import math
 import os
 
 import numpy as np
+import pandas as pd
 import pytest
 from gpu_checks import check_device_invariants
 from hypothesis import given, settings
@@ -130,12 +132,27 @@ def test_fgd_score_and_device_by_hand():
     # (the best fit would take device 0). b: every device gives 50; the lowest wins.
     assert scores(FGDScore, share_pod()) == {"a": 50, "b": 50, "c": 50, "d": 50}
     assert int(1 / (1 + math.exp(0.2)) * 100) == 45
-    scheduler = Scheduler(parse_config(_config("FGDScore")))
-    result = scheduler.schedule(make_cluster([gpu_node("a", 2)], [gpu_pod("r1", 500, node="a", index="0")]),
-                                [make_pod(share_pod())])
-    assert [a.node for a in result.assignments] == ["a"]
-    fgd = next(p for p in scheduler.profiles["default-scheduler"].plugins if isinstance(p, FGDScore))
-    assert fgd.placement_columns(fgd.last_state)["gpu_index"] == ["1"]
+
+
+
+def test_fgd_reserve_gives_the_device_its_score_prefers(tmp_path):
+    # A replay (the loop every GPU policy shares). Typical pods: a 500 share and a 300 share, half each.
+    # The 500 share takes device 0 of a 2-GPU node (both alike: the lowest). For the 300 share, device 0
+    # (500 left) would leave 200, a fragment for both shapes; device 1 leaves 500 and 700, fragments for
+    # neither. FGD takes device 1; the best fit takes device 0.
+    nodes = [{"name": "a", "cpu": "64", "memory": "256Gi", "nvidia.com/gpu": 2,
+              "labels": json.dumps({"alibabacloud.com/gpu-card-model": "V100"})}]
+    pods = [{"name": name, "arrival": t, "duration": 100, "cpu": "4", "memory": "1Gi", "nvidia.com/gpu": 1,
+             "annotations": json.dumps({"alibabacloud.com/gpu-milli": str(m)})}
+            for name, t, m in (("first", 0, 500), ("second", 1, 300))]
+    pd.DataFrame(nodes).to_csv(tmp_path / "nodes.csv", index=False)
+    pd.DataFrame(pods).to_csv(tmp_path / "pods.csv", index=False)
+    workload, _ = load_trace(str(tmp_path))
+    given = {}
+    for policy in ("FGDScore", "BestFitScore"):
+        result = replay(Scheduler(parse_config(_config(policy))), workload)
+        given[policy] = placements(result)["gpu_index"].tolist()
+    assert given == {"FGDScore": ["0", "1"], "BestFitScore": ["0", "0"]}
 
 
 def test_typical_pods_threshold_and_order():
