@@ -356,17 +356,19 @@ def examples(copy_to: str | None) -> None:
         if copy_to is None:
             click.echo(str(folder))
             return
-        names = sorted(p.name for p in folder.iterdir() if p.suffix == ".yaml")
+        # The YAML files, those of examples/fgd (the FGD study's sweeps and configurations) included.
+        names = sorted(str(p.relative_to(folder)) for p in folder.rglob("*.yaml"))
         clashes = [n for n in names if os.path.exists(os.path.join(copy_to, n))]
         if clashes:
             raise InputError(f"already holds {', '.join(clashes)}; give a new or empty folder for --copy", copy_to)
         try:
-            os.makedirs(copy_to, exist_ok=True)
             for name in names:
+                os.makedirs(os.path.dirname(os.path.join(copy_to, name)), exist_ok=True)
                 shutil.copyfile(folder / name, os.path.join(copy_to, name))
         except OSError as exc:
             raise InputError(f"cannot write: {exc.strerror or exc}", copy_to) from None
-        click.echo(f"copied {', '.join(names)} to {copy_to}")
+        top = [n for n in names if os.sep not in n]
+        click.echo(f"copied {', '.join(top)} and {len(names) - len(top)} files under fgd/ to {copy_to}")
 
     _guard(run)
 
