@@ -35,7 +35,9 @@ def test_examples_command_prints_the_folder_and_copies(tmp_path):
     target = tmp_path / "new" / "examples"
     result = CliRunner().invoke(main, ["examples", "--copy", str(target)])
     assert result.exit_code == 0, result.output
-    assert {p.name for p in target.iterdir()} == EXAMPLE_FILES
+    assert {p.name for p in target.iterdir()} == EXAMPLE_FILES | {"fgd"}
+    assert {p.name for p in (target / "fgd").iterdir()} == {"default.yaml", "all.yaml", "configs"}
+    assert len(list((target / "fgd" / "configs").iterdir())) == 6
     again = CliRunner().invoke(main, ["examples", "--copy", str(target)])
     assert again.exit_code == 2 and "already holds" in again.output
 
