@@ -174,9 +174,8 @@ class GpuPolicy(GpuShare):
                 kind = pod_kind.py_func(key[1], key[2])
                 if kind >= 0:
                     kinds[cluster.node_index[pod.node_name], kind] += 1
-        self.last_state = GpuPolicyState(*fields, np.array([self.policy], dtype=np.int64),
-                                         self.frag_tables(cluster, pods, nodes), kinds, np.full(1, -1, dtype=np.int64))
-        return self.last_state
+        return GpuPolicyState(*fields, np.array([self.policy], dtype=np.int64),
+                              self.frag_tables(cluster, pods, nodes), kinds, np.full(1, -1, dtype=np.int64))
 
     def frag_tables(self, cluster, pods, nodes: int) -> FragTables:
         return _frag_tables(None, cluster.num_nodes, nodes)

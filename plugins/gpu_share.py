@@ -275,8 +275,7 @@ class GpuShare(Plugin):
         return pod_gpu_ask(pod)
 
     def prepare(self, cluster, pods, pod_columns):
-        self.last_state = GpuShareState(*self.share_fields(cluster, pods))
-        return self.last_state
+        return GpuShareState(*self.share_fields(cluster, pods))
 
     def share_fields(self, cluster, pods) -> tuple:
         """The values of SHARE_FIELDS for this cluster and batch (a policy's state starts with them)."""

@@ -54,6 +54,8 @@ TIES = {"random": TIES_RANDOM, "first": TIES_FIRST}
 
 def new_rng(seed: int, ties: int = TIES_RANDOM) -> np.ndarray:
     return np.array([seed % 2**64, ties], dtype=np.uint64)
+
+
 # splitmix64 wraps around 2**64 on purpose; compiled, it does so silently, and a plugin kernel drawing from
 # ``rand_intn`` run as Python (explain on a small cluster) must not warn about it either.
 warnings.filterwarnings("ignore", "overflow encountered in scalar", RuntimeWarning, __name__)

@@ -52,17 +52,11 @@ def default_resource(workload: Trace) -> str:
 def per_unit_demand(workload: Trace, resource: str) -> np.ndarray:
     """Per shape, what the simulator's stop test adds for one more pod: for gpu-milli the milli of ONE of
     its devices (simulator.go tuneUpPods compares ``total + podRes.MilliGpu``, not the pod's total)."""
+    demand = shape_demand(workload, resource)
     if resource != GPU_MILLI:
-        return shape_demand(workload, resource)
-    out = np.zeros(len(workload.shapes), dtype=np.float64)
-    for s, pod in enumerate(workload.shapes):
-        gpus = pod.requests.get(GPU_RESOURCE, 0)
-        annotations = (pod.raw.get("metadata") or {}).get("annotations") or {}
-        try:
-            out[s] = int(annotations.get(GPU_MILLI_ANNOTATION, 1000)) if gpus else 0
-        except ValueError:
-            out[s] = 1000
-    return out
+        return demand
+    devices = np.array([pod.requests.get(GPU_RESOURCE, 0) for pod in workload.shapes], dtype=np.float64)
+    return demand / np.maximum(devices, 1)
 
 
 def _clones(rng: np.random.Generator, count: int, demand: np.ndarray, step: np.ndarray, total: float,
