@@ -4,6 +4,7 @@ The list below is the in-tree registry (pkg/scheduler/framework/plugins/registry
 """
 
 from .default_binder import DefaultBinder
+from .default_preemption import DefaultPreemption
 from .gpu_policies import GPU_POLICIES
 from .gpu_share import GpuShare
 from .image_locality import ImageLocality
@@ -32,6 +33,7 @@ BUILTIN_PLUGINS = (
     PodTopologySpread,
     InterPodAffinity,
     ImageLocality,
+    DefaultPreemption,
     DefaultBinder,
 )
 

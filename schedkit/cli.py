@@ -63,7 +63,7 @@ def explain(cluster_path: tuple[str, ...], pod_path: str, config_path: str | Non
         cluster = load_cluster(list(cluster_path))
         for message in scheduler.config_warnings + cluster.warnings:
             warn(message)
-        pods = load_pods(pod_path, cluster.priority_classes)
+        pods = load_pods(pod_path, cluster.priority_classes, cluster.preemption_policies)
         if len(pods) != 1:
             raise InputError(f"expected exactly one Pod, found {len(pods)}", pod_path)
         for message in scheduler.spread_owner_warnings(cluster, pods):
@@ -97,7 +97,7 @@ def schedule(cluster_path: tuple[str, ...], pods_path: tuple[str, ...], config_p
         cluster = load_cluster(list(cluster_path))
         for message in scheduler.config_warnings + cluster.warnings:
             warn(message)
-        pods = load_pods(list(pods_path), cluster.priority_classes) if pods_path else cluster.pending_pods
+        pods = load_pods(list(pods_path), cluster.priority_classes, cluster.preemption_policies) if pods_path else cluster.pending_pods
         for message in scheduler.spread_owner_warnings(cluster, pods) + scheduler.volume_warnings(pods):
             warn(message)
         with CompileNotice(sys.stderr, compile_message("scheduling loop", list(scheduler.profiles))):

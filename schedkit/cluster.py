@@ -9,9 +9,10 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 
+from .disruption import DisruptionBudget, parse_disruption_budget
 from .errors import InputError
 from .manifests import SourcedObject, load_objects
-from .objects import Node, Pod, parse_node, parse_pod
+from .objects import PREEMPTION_POLICIES, Node, Pod, parse_node, parse_pod
 from .validation import validate_objects
 
 
@@ -23,6 +24,8 @@ class Cluster:
     priority_classes: dict[str, int] = field(default_factory=dict)
     others: list[SourcedObject] = field(default_factory=list)  # Services, ReplicaSets, ... for later plugins
     warnings: list[str] = field(default_factory=list)
+    preemption_policies: dict[str, str] = field(default_factory=dict)  # PriorityClass name ("" default) -> policy
+    disruption_budgets: list[DisruptionBudget] = field(default_factory=list)
 
     @property
     def running_pods(self) -> list[Pod]:
@@ -37,8 +40,10 @@ def _where(item: SourcedObject) -> str:
     return item.field
 
 
-def _priority_classes(objects: list[SourcedObject]) -> dict[str, int]:
+def _priority_classes(objects: list[SourcedObject]) -> tuple[dict[str, int], dict[str, str]]:
+    """PriorityClass values and preemption policies by name; the globalDefault class also under ""."""
     classes: dict[str, int] = {}
+    policies: dict[str, str] = {}
     for item in objects:
         if item.obj.get("kind") != "PriorityClass":
             continue
@@ -46,29 +51,36 @@ def _priority_classes(objects: list[SourcedObject]) -> dict[str, int]:
         name, value = meta.get("name"), item.obj.get("value")
         if not isinstance(name, str) or isinstance(value, bool) or not isinstance(value, int):
             raise InputError("a PriorityClass needs metadata.name and an integer value", item.source, _where(item))
-        classes[name] = value
+        policy = item.obj.get("preemptionPolicy") or "PreemptLowerPriority"
+        if policy not in PREEMPTION_POLICIES:
+            where = f"{_where(item)}.preemptionPolicy" if _where(item) else "preemptionPolicy"
+            raise InputError(f"Unsupported value: {policy!r}: supported values: "
+                             f"{', '.join(map(repr, PREEMPTION_POLICIES))}", item.source, where)
+        classes[name], policies[name] = value, policy
         if item.obj.get("globalDefault") is True:
-            classes[""] = value
-    return classes
+            classes[""], policies[""] = value, policy
+    return classes, policies
 
 
-def parse_pods(objects: list[SourcedObject], priority_classes: dict[str, int] | None = None) -> list[Pod]:
+def parse_pods(objects: list[SourcedObject], priority_classes: dict[str, int] | None = None,
+               preemption_policies: dict[str, str] | None = None) -> list[Pod]:
     """Pods among ``objects`` (other kinds ignored), Succeeded/Failed ones dropped."""
     pods = []
     for item in objects:
         if item.obj.get("kind") == "Pod":
-            pod = parse_pod(item.obj, item.source, _where(item), priority_classes)
+            pod = parse_pod(item.obj, item.source, _where(item), priority_classes, preemption_policies)
             if pod.holds_resources:
                 pods.append(pod)
     return pods
 
 
 def cluster_from_objects(objects: list[SourcedObject]) -> Cluster:
-    priority_classes = _priority_classes(objects)
+    priority_classes, preemption_policies = _priority_classes(objects)
     nodes: list[Node] = []
     pod_objects: list[SourcedObject] = []
     namespaces: dict[str, dict[str, str]] = {}
     others: list[SourcedObject] = []
+    budgets: list[DisruptionBudget] = []
     for item in objects:
         kind = item.obj.get("kind")
         if not isinstance(kind, str) or not kind:
@@ -80,6 +92,8 @@ def cluster_from_objects(objects: list[SourcedObject]) -> Cluster:
         elif kind == "Namespace":
             meta = item.obj.get("metadata") or {}
             namespaces[str(meta.get("name", ""))] = dict(meta.get("labels") or {})
+        elif kind == "PodDisruptionBudget":
+            budgets.append(parse_disruption_budget(item.obj, item.source, _where(item)))
         elif kind != "PriorityClass":
             others.append(item)
     seen: dict[str, Node] = {}
@@ -87,8 +101,9 @@ def cluster_from_objects(objects: list[SourcedObject]) -> Cluster:
         if node.name in seen:
             raise InputError(f"duplicate Node {node.name!r}", item.source, _where(item) or None)
         seen[node.name] = node
-    cluster = Cluster(nodes, [], namespaces, priority_classes, others)
-    pods = parse_pods(pod_objects, priority_classes)
+    cluster = Cluster(nodes, [], namespaces, priority_classes, others, preemption_policies=preemption_policies,
+                      disruption_budgets=budgets)
+    pods = parse_pods(pod_objects, priority_classes, preemption_policies)
     keys: set[str] = set()
     for pod in pods:
         if pod.key in keys:
@@ -111,9 +126,12 @@ def load_cluster(paths: str | list[str]) -> Cluster:
     return cluster
 
 
-def load_pods(paths: str | list[str], priority_classes: dict[str, int] | None = None) -> list[Pod]:
+def load_pods(paths: str | list[str], priority_classes: dict[str, int] | None = None,
+              preemption_policies: dict[str, str] | None = None) -> list[Pod]:
     objects = load_objects(paths)
-    pods = parse_pods(objects, {**_priority_classes(objects), **(priority_classes or {})})
+    own_classes, own_policies = _priority_classes(objects)
+    pods = parse_pods(objects, {**own_classes, **(priority_classes or {})},
+                      {**own_policies, **(preemption_policies or {})})
     validate_objects(objects)
     keys: set[str] = set()
     for pod in pods:

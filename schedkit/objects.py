@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import datetime
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -35,6 +36,11 @@ SELECTOR_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt")
 
 # Well-known PriorityClasses created by the API server (pkg/apis/scheduling/types.go).
 SYSTEM_PRIORITY_CLASSES = {"system-node-critical": 2000001000, "system-cluster-critical": 2000000000}
+
+
+PREEMPT_LOWER_PRIORITY = "PreemptLowerPriority"
+PREEMPT_NEVER = "Never"
+PREEMPTION_POLICIES = (PREEMPT_LOWER_PRIORITY, PREEMPT_NEVER)
 
 
 @dataclass(frozen=True)
@@ -127,6 +133,14 @@ class Pod:
     images: tuple[str, ...] = ()  # init containers' then containers' images
     image_volumes: tuple[str, ...] = ()  # spec.volumes[].image.reference
     deletion_timestamp: str | None = None
+    # Preemption (pkg/scheduler/framework/preemption): spec.preemptionPolicy after Priority admission,
+    # status.nominatedNodeName, status.startTime as seconds since the epoch (None: not started) and
+    # whether a DisruptionTarget condition says the scheduler preempted it.
+    preemption_policy: str = "PreemptLowerPriority"
+    nominated_node: str = ""
+    start_time: float | None = None
+    preempted_by_scheduler: bool = False
+    uid: str = ""
     raw: dict[str, Any] = field(default_factory=dict, repr=False)  # the manifest, for later plugins
     source: str = ""
 
@@ -407,6 +421,7 @@ def parse_pod(
     source: str = "",
     base: str = "",
     priority_classes: dict[str, int] | None = None,
+    preemption_policies: dict[str, str] | None = None,
 ) -> Pod:
     f = _Fields(source, base)
     p = lambda rest: join_path(base, rest) if base else rest  # noqa: E731
@@ -485,17 +500,7 @@ def parse_pod(
             raise f.error(tp + ".effect", f"unsupported value {effect!r}: must be one of {', '.join(TAINT_EFFECTS)}")
         tolerations.append(Toleration(f.string(t.get("key"), tp + ".key"), operator, f.string(t.get("value"), tp + ".value"), effect))
 
-    priority = spec.get("priority")
-    if priority is None:
-        class_name = f.string(spec.get("priorityClassName"), p("spec.priorityClassName"))
-        classes = {**SYSTEM_PRIORITY_CLASSES, **(priority_classes or {})}
-        if class_name:
-            if class_name not in classes:
-                raise f.error(p("spec.priorityClassName"), f"no PriorityClass named {class_name!r} in the input")
-            priority = classes[class_name]
-        else:
-            priority = (priority_classes or {}).get("", 0)  # "" holds a globalDefault class, if any
-    priority = f.integer(priority, p("spec.priority"))
+    priority, preemption_policy = _admitted_priority(f, p, name, spec, priority_classes, preemption_policies)
 
     affinity = f.mapping(spec.get("affinity"), p("spec.affinity"))
     gates = tuple(
@@ -521,6 +526,77 @@ def parse_pod(
         images=tuple(init_images + images),
         image_volumes=tuple(image_volumes),
         deletion_timestamp=meta.get("deletionTimestamp"),
+        preemption_policy=preemption_policy,
+        nominated_node=f.string(status.get("nominatedNodeName"), p("status.nominatedNodeName")),
+        start_time=_timestamp(f, status.get("startTime"), p("status.startTime")),
+        preempted_by_scheduler=_preempted_by_scheduler(f, status, p),
+        uid=f.string(meta.get("uid"), p("metadata.uid")),
         raw=obj,
         source=source,
     )
+
+
+def _admitted_priority(f: "_Fields", p, name: str, spec: dict, priority_classes: dict[str, int] | None,
+                       preemption_policies: dict[str, str] | None) -> tuple[int, str]:
+    """spec.priority and spec.preemptionPolicy as the Priority admission plugin leaves them
+    (plugin/pkg/admission/priority/admission.go): from the pod's PriorityClass, else the globalDefault
+    class (held under the name ""), else 0 / PreemptLowerPriority. A pod stored by an API server
+    already carries both; a value that contradicts its class is refused with admission's message."""
+    classes = {**SYSTEM_PRIORITY_CLASSES, **(priority_classes or {})}
+    policies = preemption_policies or {}
+    class_name = f.string(spec.get("priorityClassName"), p("spec.priorityClassName"))
+    raw_policy = spec.get("preemptionPolicy")
+    if raw_policy is not None:
+        raw_policy = f.string(raw_policy, p("spec.preemptionPolicy"))
+        if raw_policy not in PREEMPTION_POLICIES:
+            raise f.error(p("spec.preemptionPolicy"),
+                          f"Unsupported value: {raw_policy!r}: supported values: {', '.join(map(repr, PREEMPTION_POLICIES))}")
+    raw_priority = spec.get("priority")
+    if raw_priority is not None:
+        raw_priority = f.integer(raw_priority, p("spec.priority"))
+    if class_name and class_name not in classes:
+        if raw_priority is not None:  # stored already (a dump): the class may have been deleted since
+            return raw_priority, raw_policy or PREEMPT_LOWER_PRIORITY
+        raise f.error(p("spec.priorityClassName"),
+                      f'pods "{name}" is forbidden: no PriorityClass with name {class_name} was found')
+    key = class_name if class_name else ""
+    if not class_name and "" not in classes:
+        computed, computed_policy = 0, None
+    else:
+        computed, computed_policy = classes[key], policies.get(key, PREEMPT_LOWER_PRIORITY)
+    if raw_priority is not None:
+        if class_name and raw_priority != computed:
+            raise f.error(p("spec.priority"),
+                          f'pods "{name}" is forbidden: the integer value of priority ({raw_priority}) must not be '
+                          f"provided in pod spec; priority admission controller computed {computed} from the given "
+                          "PriorityClass name")
+        computed = raw_priority
+        if not class_name:  # stored without a class: whatever the API server recorded
+            return raw_priority, raw_policy or PREEMPT_LOWER_PRIORITY
+    if computed_policy is not None and raw_policy is not None and raw_policy != computed_policy:
+        raise f.error(p("spec.preemptionPolicy"),
+                      f'pods "{name}" is forbidden: the string value of PreemptionPolicy ({raw_policy}) must not be '
+                      f"provided in pod spec; priority admission controller computed {computed_policy} from the "
+                      "given PriorityClass name")
+    return computed, raw_policy or computed_policy or PREEMPT_LOWER_PRIORITY
+
+
+def _timestamp(f: "_Fields", value: Any, path: str) -> float | None:
+    """An RFC 3339 time (metav1.Time) as seconds since the epoch; None when absent."""
+    if value is None:
+        return None
+    text = f.string(value, path)
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        raise f.error(path, f"not an RFC 3339 time: {text!r}") from None
+
+
+def _preempted_by_scheduler(f: "_Fields", status: dict, p) -> bool:
+    """podTerminatingByPreemption's condition test: the first DisruptionTarget condition is True with
+    reason PreemptionByScheduler (defaultpreemption/default_preemption.go)."""
+    for i, condition in enumerate(f.sequence(status.get("conditions"), p("status.conditions"))):
+        condition = f.mapping(condition, p(f"status.conditions[{i}]"))
+        if condition.get("type") == "DisruptionTarget":
+            return condition.get("status") == "True" and condition.get("reason") == "PreemptionByScheduler"
+    return False

@@ -19,6 +19,8 @@ NOTES-interpodaffinity-imagelocality.md (v1.36, default feature gates). They rea
 
 from __future__ import annotations
 
+import dataclasses
+
 import math
 import re
 from dataclasses import dataclass, field
@@ -1118,6 +1120,9 @@ class CycleResult:
     feasible: list[str]  # the feasible nodes the cycle found, in visit order
     scores: dict[str, dict[str, dict[str, int]]]  # node -> plugin -> raw/normalized/weight (when scored)
     totals: dict[str, int]
+    codes: dict[str, str] = field(default_factory=dict)  # failed candidate -> its Filter status code
+    pre_filter: PreFilterOutcome | None = None
+    error: bool = False  # the cycle ended with an Error status (no PostFilter runs)
 
 
 @dataclass
@@ -1138,69 +1143,178 @@ def no_profile_message(pod: Pod) -> str:
             "another scheduler")
 
 
+@dataclass
+class PreFilterOutcome:
+    """What PreFilter left for Filter: plugins to skip, cross-node plugins' states, the PreFilterResult."""
+
+    skip: set[int]
+    states: dict[str, object]
+    allowed: set[str] | None
+    no_state: set[int]  # Filter plugins whose PreFilter is not enabled but whose Filter needs its state
+    reject: tuple[str, str] | None = None  # (plugin, reason) of a rejecting PreFilter
+    error: bool = False  # the rejection is an Error status, not a FitError
+
+
+def run_pre_filter(profile, pod: Pod, view: ClusterView) -> PreFilterOutcome:
+    plugins = profile.plugins
+    outcome = PreFilterOutcome(set(), {}, None, {i for i in profile.points["filter"]
+                                                if i not in profile.points["preFilter"]
+                                                and plugins[i].missing_pre_filter_state})
+    for i in profile.points["preFilter"]:
+        name = plugins[i].name
+        if name in CROSS_NODE:
+            code, payload, outcome.states[name] = CROSS_NODE[name].pre_filter(pod, view)
+        else:
+            code, payload = PRE_FILTER[name](plugins[i], pod)
+        if code == "skip":
+            outcome.skip.add(i)
+        elif code in ("reject", "error"):
+            outcome.reject, outcome.error = (name, payload), code == "error"
+            return outcome
+        elif code == "nodes":
+            outcome.allowed = payload if outcome.allowed is None else outcome.allowed & payload
+    return outcome
+
+
+def filter_node(profile, pod: Pod, node: Node, usage: Usage, pre: PreFilterOutcome,
+                states: dict[str, object] | None = None) -> tuple[str, list[str]] | None:
+    """RunFilterPlugins on one node: the first failing plugin and its reasons, None when all pass.
+    ``states`` replaces the cross-node plugins' PreFilter states (after AddPod/RemovePod)."""
+    states = pre.states if states is None else states
+    for i in profile.points["filter"]:
+        if i in pre.skip:
+            continue
+        name = profile.plugins[i].name
+        if i in pre.no_state:
+            return name, [profile.state_error(i)]
+        if name in CROSS_NODE:  # no PreFilter state (PreFilter disabled): passes
+            reasons = CROSS_NODE[name].filter(states.get(name), pod, node)
+        else:
+            reasons = FILTER[name](profile.plugins[i], pod, node, usage)
+        if reasons:
+            return name, reasons
+    return None
+
+
+def view_with_pods(view: ClusterView, node: Node, pods: list[Pod]) -> ClusterView:
+    """``view`` with ``pods`` (and only them) on ``node``: the NodeInfo copy AddPod/RemovePod edit."""
+    usage = Usage()
+    for pod in pods:
+        usage.add(pod)
+    return dataclasses.replace(view, usage={**view.usage, node.name: usage})
+
+
+def cross_node_states(profile, pod: Pod, view: ClusterView, pre: PreFilterOutcome) -> dict[str, object]:
+    """The cross-node plugins' PreFilter states recomputed on ``view``: what their PreFilterExtensions
+    (AddPod/RemovePod) leave after editing one node. Plugins whose PreFilter returned Skip stay skipped,
+    as the framework runs no extension for them."""
+    states = dict(pre.states)
+    for i in profile.points["preFilter"]:
+        name = profile.plugins[i].name
+        if name in CROSS_NODE and i not in pre.skip:
+            code, _, state = CROSS_NODE[name].pre_filter(pod, view)
+            states[name] = state if code == "ok" else None
+    return states
+
+
+def nominated_here(pod: Pod, node: Node, nominated: list[Pod]) -> list[Pod]:
+    """addGENominatedPods (framework/runtime/framework.go): the pods nominated to ``node`` with a priority
+    equal to or higher than ``pod``'s, other than ``pod`` itself."""
+    return [q for q in nominated if q.nominated_node == node.name and q.priority >= pod.priority and q.key != pod.key]
+
+
+def filter_with_nominated(profile, pod: Pod, node: Node, view: ClusterView, pre: PreFilterOutcome,
+                          nominated: list[Pod], states: dict[str, object] | None = None
+                          ) -> tuple[str, list[str]] | None:
+    """RunFilterPluginsWithNominatedPods: with the higher-or-equal priority pods nominated to the node
+    added first, and, when they were and the node passed, once more without them."""
+    extra = nominated_here(pod, node, nominated)
+    if extra:
+        with_extra = view_with_pods(view, node, view.pods_on(node) + extra)
+        status = filter_node(profile, pod, node, with_extra.usage[node.name], pre,
+                             cross_node_states(profile, pod, with_extra, pre))
+        if status is not None:
+            return status
+    return filter_node(profile, pod, node, view.usage[node.name], pre, states)
+
+
+def status_code(profile, pod: Pod, node: Node, plugin: str, reasons: list[str]) -> str:
+    """The failing Filter status's code. Unresolvable: the node-level plugins; NodeResourcesFit when a
+    request exceeds the node's whole allocatable; PodTopologySpread's missing label; InterPodAffinity's
+    affinity rules. Everything else is Unschedulable (preemption may help)."""
+    if plugin in ("NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity"):
+        return "UnschedulableAndUnresolvable"
+    if plugin == "NodeResourcesFit":
+        fit = profile.plugins[profile.plugin_index(plugin)]
+        for reason in reasons:
+            resource = reason[len("Insufficient "):] if reason.startswith("Insufficient ") else None
+            if resource is None:
+                continue
+            if is_extended(resource) and (resource in fit.ignored_resources
+                                          or resource.split("/")[0] in fit.ignored_groups):
+                continue
+            if pod.requests.get(resource, 0) > node.allocatable.get(resource, 0):
+                return "UnschedulableAndUnresolvable"
+        return "Unschedulable"
+    if plugin == "PodTopologySpread" and R_SPREAD_LABEL in reasons:
+        return "UnschedulableAndUnresolvable"
+    if plugin == "InterPodAffinity" and R_POD_AFFINITY in reasons:
+        return "UnschedulableAndUnresolvable"
+    if any(reason.startswith("running ") for reason in reasons):
+        return "Error"
+    return "Unschedulable"
+
+
 def run_cycle(profile, nodes: list[Node], usage: dict[str, Usage], pod: Pod, batch: BatchState,
-              view: ClusterView | None = None) -> CycleResult:
+              view: ClusterView | None = None, nominated: list[Pod] | None = None) -> CycleResult:
     """One scheduling cycle for ``pod`` over ``nodes`` (snapshot order); updates ``batch``. ``view`` (default:
-    these nodes and usage, no namespaces, objects or args) is what cross-node plugins read."""
+    these nodes and usage, no namespaces, objects or args) is what cross-node plugins read; ``nominated``
+    the pending pods holding a nominated node (status.nominatedNodeName)."""
     result = CycleResult(None, None, [], False, None, {}, [], {}, {})
     num_all = len(nodes)
     if num_all == 0:
         result.message = NO_NODES
         return result
-    plugins = profile.plugins
-
     if view is None:
         view = ClusterView(nodes, usage)
+    nominated = nominated or []
 
-    # PreFilter (cross-node plugins keep a state for their Filter)
-    skip_filter: set[int] = set()
-    allowed: set[str] | None = None
-    states: dict[str, object] = {}
-    for i in profile.points["preFilter"]:
-        name = plugins[i].name
-        if name in CROSS_NODE:
-            code, payload, states[name] = CROSS_NODE[name].pre_filter(pod, view)
-        else:
-            code, payload = PRE_FILTER[name](plugins[i], pod)
-        if code == "skip":
-            skip_filter.add(i)
-        elif code == "reject":
-            result.reject = (name, payload)
-            result.message = f"0/{num_all} nodes are available: {payload}."
-            return result
-        elif code == "error":  # framework: the cycle ends with an error, not a FitError
-            result.reject = (name, payload)
-            result.message = f'running PreFilter plugin "{name}": {payload}'
-            return result
-        elif code == "nodes":
-            allowed = payload if allowed is None else allowed & payload
-    candidates = [n for n in nodes if allowed is None or n.name in allowed]
-    result.narrowed = allowed is not None
+    pre = run_pre_filter(profile, pod, view)
+    result.pre_filter = pre
+    if pre.reject is not None:
+        name, payload = pre.reject
+        result.reject = pre.reject
+        result.message = f'running PreFilter plugin "{name}": {payload}' if pre.error else \
+            f"0/{num_all} nodes are available: {payload}."
+        result.error = pre.error
+        return result
+    candidates = [n for n in nodes if pre.allowed is None or n.name in pre.allowed]
+    result.narrowed = pre.allowed is not None
     result.candidates = [n.name for n in candidates]
+
+    # The nominated node first (schedule_one.go evaluateNominatedNode): when it passes, it is the answer.
+    by_name = {n.name: n for n in candidates}
+    if pod.nominated_node in by_name and not pre.no_state:
+        node = by_name[pod.nominated_node]
+        if filter_with_nominated(profile, pod, node, view, pre, nominated) is None:
+            for n in candidates:
+                result.status[n.name] = None if n.name == node.name else \
+                    filter_with_nominated(profile, pod, n, view, pre, nominated)
+            result.feasible, result.node = [node.name], node.name
+            return result
 
     # Filter (every candidate is evaluated so explain can show it; only visited ones decide). A plugin
     # whose Filter needs its PreFilter's state, PreFilter not enabled, returns an Error on any node it
     # reaches: no node can pass it, so every node is visited and the cycle ends with that error.
-    no_state = {i for i in profile.points["filter"]
-                if i not in profile.points["preFilter"] and plugins[i].missing_pre_filter_state}
+    plugins = profile.plugins
+    no_state_names = {plugins[i].name for i in pre.no_state}
     filter_error = None
     for node in candidates:
-        result.status[node.name] = None
-        for i in profile.points["filter"]:
-            if i in skip_filter:
-                continue
-            name = plugins[i].name
-            if i in no_state:
-                result.status[node.name] = (name, [profile.state_error(i)])
-                filter_error = filter_error or profile.state_error(i)
-                break
-            if name in CROSS_NODE:  # no PreFilter state (PreFilter disabled): passes
-                reasons = CROSS_NODE[name].filter(states.get(name), pod, node)
-            else:
-                reasons = FILTER[name](plugins[i], pod, node, usage[node.name])
-            if reasons:
-                result.status[node.name] = (name, reasons)
-                break
+        status = result.status[node.name] = filter_with_nominated(profile, pod, node, view, pre, nominated)
+        if status is not None and status[0] in no_state_names and filter_error is None:
+            filter_error = status[1][0]
+    result.codes = {name: status_code(profile, pod, by_name[name], *status)
+                    for name, status in result.status.items() if status is not None}
 
     count = len(candidates)
     target = num_feasible_nodes_to_find(profile.percentage_of_nodes_to_score, count)
@@ -1220,7 +1334,7 @@ def run_cycle(profile, nodes: list[Node], usage: dict[str, Usage], pod: Pod, bat
     batch.next_start = (start + visited) % num_all
 
     if filter_error:
-        result.message = filter_error
+        result.message, result.error = filter_error, True
         return result
     if not result.feasible:
         counts: dict[str, int] = {}
@@ -1367,8 +1481,7 @@ def reference_explain(scheduler, cluster: Cluster, pod: Pod, seed: int = 0) -> d
     held = no_profile_message(pod) if profile is None else gate_message(profile, pod)
     if held:  # the pod never enters a scheduling cycle
         return {"selectedNode": None, "message": held, "nodes": {n.name: _node_entry() for n in cluster.nodes}}
-    others = Cluster(cluster.nodes, [p for p in cluster.pods if p.key != pod.key], cluster.namespaces,
-                     cluster.priority_classes, cluster.others)
+    others = dataclasses.replace(cluster, pods=[p for p in cluster.pods if p.key != pod.key])
     nodes_in_order, usage = snapshot_order(cluster.nodes), initial_usage(others)
     view = cluster_view(scheduler, others, nodes_in_order, usage, pod.scheduler_name)
     result = run_cycle(profile, nodes_in_order, usage, pod, BatchState(0, [seed]), view)

@@ -139,8 +139,9 @@ def test_loader_accepts_every_kind_of_the_readme_recipe(tmp_path):
     assert [p.key for p in cluster.pods] == ["shop/web-5b7f9d8c4-aaaaa"]
     assert cluster.namespaces["shop"] == {"kubernetes.io/metadata.name": "shop"}
     assert cluster.priority_classes["system-node-critical"] == 2000001000
-    assert sorted(o.obj["kind"] for o in cluster.others) == ["PodDisruptionBudget", "ReplicaSet",
-                                                             "ReplicationController", "Service", "StatefulSet"]
+    assert sorted(o.obj["kind"] for o in cluster.others) == ["ReplicaSet", "ReplicationController", "Service",
+                                                             "StatefulSet"]
+    assert [(b.namespace, b.name, b.disruptions_allowed) for b in cluster.disruption_budgets] == [("shop", "web", 0)]
     assert cluster.warnings == []
     pending = write(tmp_path, "pending.json", web_pod("web-5b7f9d8c4-bbbbb"))
     result = run("schedule", "--cluster", dump, "--pods", pending, "-o", "json")

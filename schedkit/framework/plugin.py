@@ -309,7 +309,8 @@ class Plugin:
             if point == "reserve" and cls.reserve_keeps_cache:
                 continue
             if attr in kernels or (attr in ("pre_enqueue", "queue_order", "bind")
-                                   and getattr(cls, attr, None) is not None):
+                                   and getattr(cls, attr, None) is not None) or (
+                    point == "postFilter" and getattr(cls, "python_post_filter", False)):
                 points.append(point)
         return points
 

@@ -61,6 +61,9 @@ class Profile:
     not_modelled: list[str] = field(default_factory=list)  # upstream plugins in the config schedkit skips
     warnings: list[str] = field(default_factory=list)  # accepted as upstream accepts it, but likely a mistake
     _loops: dict[tuple[bool, bool], Any] = field(default_factory=dict)  # (explain?, python?) -> loop function
+    # DynamicResources (not modelled) runs at PostFilter: for a pod without resource claims it adds
+    # "no new claims to deallocate" to the unschedulable message (dynamicresources.go PostFilter).
+    claims_post_filter: bool = False
 
     def plugin_index(self, name: str) -> int:
         for i, plugin in enumerate(self.plugins):
@@ -96,7 +99,7 @@ class Profile:
             plugins=self.plugins,
             pre_filter=list(self.points["preFilter"]),
             filter=list(self.points["filter"]),
-            post_filter=list(self.points["postFilter"]),
+            post_filter=[i for i in self.points["postFilter"] if self.plugins[i].kernels.post_filter is not None],
             pre_score=list(self.points["preScore"]),
             score=self.score_slots,
             reserve=self.reserve_order,
@@ -161,10 +164,13 @@ def build_profile(
         if ref.name in NOT_YET_IMPLEMENTED:
             if ref.name not in not_modelled:
                 not_modelled.append(ref.name)
+            if interface == POINT_INTERFACES["postFilter"] and ref.name not in post_filter_not_modelled:
+                post_filter_not_modelled.append(ref.name)
             return False
         raise fail(ref, f'{prefix}: {interface} "{ref.name}" does not exist')
 
     not_modelled: list[str] = []
+    post_filter_not_modelled: list[str] = []
     plugins: list[Plugin] = []
     index_of: dict[str, int] = {}
 
@@ -255,4 +261,9 @@ def build_profile(
     percentage = config.percentage_of_nodes_to_score
     if percentage is None:
         percentage = global_percentage
-    return Profile(config.scheduler_name, plugins, points, weights, percentage, not_modelled, warnings)
+    disabled_post_filter = {ref.name for ref in config.plugins["postFilter"].disabled}
+    profile = Profile(config.scheduler_name, plugins, points, weights, percentage, not_modelled, warnings)
+    profile.claims_post_filter = ("DynamicResources" in post_filter_not_modelled
+                                  and "DynamicResources" not in disabled_post_filter
+                                  and "*" not in disabled_post_filter)
+    return profile

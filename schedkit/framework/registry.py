@@ -20,7 +20,6 @@ ENTRY_POINT_GROUP = "schedkit.plugins"
 # Upstream v1.36 plugins schedkit does not implement yet. A configuration may name them (the default
 # profile does); they are left out of the profile and reported, not treated as unknown names.
 NOT_YET_IMPLEMENTED = {
-    "DefaultPreemption": "preemption is not simulated yet",
     "VolumeRestrictions": "volumes are not modelled",
     "NodeVolumeLimits": "volumes are not modelled",
     "VolumeBinding": "volumes are not modelled",

@@ -8,6 +8,8 @@ built afterwards from the loop's per-pod failure histograms, in FitError.Error()
 
 from __future__ import annotations
 
+import dataclasses
+
 import time
 from dataclasses import dataclass, field
 
@@ -326,7 +328,7 @@ class Scheduler:
                                bound_message(pod, {node.name for node in cluster.nodes}), [],
                                bound_node=pod.node_name)
         others = [p for p in cluster.pods if p.key != pod.key]
-        cluster = Cluster(cluster.nodes, others, cluster.namespaces, cluster.priority_classes, cluster.others)
+        cluster = dataclasses.replace(cluster, pods=others)
         state = build_state(cluster, [pod])
         profile = self.profiles.get(pod.scheduler_name)
         names_in_input = [node.name for node in cluster.nodes]
@@ -422,8 +424,7 @@ def _with_bound_pods(cluster: Cluster, bound: list[Pod]) -> Cluster:
     extra = [pod for pod in bound if pod.key not in known and pod.node_name in names]
     if not extra:
         return cluster
-    return Cluster(cluster.nodes, cluster.pods + extra, cluster.namespaces, cluster.priority_classes, cluster.others,
-                   list(cluster.warnings))
+    return dataclasses.replace(cluster, pods=cluster.pods + extra, warnings=list(cluster.warnings))
 
 
 def no_profile_message(pod: Pod) -> str:

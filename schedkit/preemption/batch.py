@@ -1,0 +1,168 @@
+"""A batch of pending pods scheduled with preemption, as kube-scheduler's queue would take them.
+
+All pods enter the active queue at once, highest priority first (equal priorities in input order). The
+scheduler goes through the queue much faster than a deleted pod terminates, so a pass over the queue
+sees the victims of earlier preemptions in the same pass still on their nodes (terminating) and the
+preemptors nominated on their nodes. After the pass the victims are gone; the pods a cluster event
+could help are tried again (their rejecting plugins' ``requeue_events``: a victim's deletion is
+``pod_delete``, a binding ``pod_add``; a pod whose nomination was cleared is tried again too), again
+highest priority first, and so on until a pass changes nothing. A preemptor retried finds its nominated
+node first (schedule_one.go evaluateNominatedNode).
+
+Plain Python over ``schedkit.reference``: the readable reference of scheduling with preemption.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+from ..cluster import Cluster
+from ..framework.plugin import requeued_on
+from ..objects import Pod
+from ..reference import BatchState, cluster_view, initial_usage, run_cycle
+from ..state import snapshot_order
+from .evaluator import CycleContext, PreemptionOutcome
+from .postfilter import full_message, post_filter_message, run_preemption
+
+NOT_STARTED = float("inf")  # GetPodStartTime: a pod without status.startTime started "now"
+TERMINATING = "1970-01-01T00:00:00Z"  # deletionTimestamp of a victim while it terminates
+MAX_PASSES = 1000
+
+
+@dataclass
+class PodResult:
+    node: str | None
+    message: str | None
+    nominated_node: str | None = None
+    preemption: PreemptionOutcome | None = None  # the last attempt's PostFilter
+
+
+@dataclass
+class Eviction:
+    pod: Pod
+    node: str
+    by: str  # the preemptor's namespace/name
+
+
+@dataclass
+class BatchOutcome:
+    results: dict[int, PodResult]  # queue row -> its final state
+    evicted: list[Eviction] = field(default_factory=list)
+    passes: int = 0
+
+
+def offset_rng(seed: int) -> list[int]:
+    """The dry run's offset stream (upstream: a dedicated rand.Int31n), seeded apart from selectHost's."""
+    return [(seed * 0x2545F4914F6CDD1D + 0x5851F42D4C957F2D) & (2**64 - 1)]
+
+
+def schedule_with_preemption(scheduler, cluster: Cluster, pods: list[Pod], queue: list[int], seed: int = 0,
+                             ties_first: bool = False) -> BatchOutcome:
+    """Schedule ``pods[row]`` for ``row`` in ``queue`` (QueueSort order) on ``cluster``."""
+    nodes = snapshot_order(cluster.nodes)
+    usage = initial_usage(cluster)
+    batch = BatchState(0, [seed])
+    rng = offset_rng(seed)
+    current = {row: pods[row] for row in queue}
+    rank = {row: i for i, row in enumerate(queue)}
+    outcome = BatchOutcome({row: PodResult(None, None) for row in queue})
+    bound: set[int] = set()
+    events: list[str] = []  # cluster events in order: "pod_add", "pod_delete"
+    seen_at: dict[int, int] = {}  # row -> how many events its last attempt saw
+    rejectors: dict[int, set[str]] = {}
+    cleared: set[int] = set()
+    gone: set[int] = set()
+    active = list(queue)
+    input_nominated = [p for p in cluster.pods if not p.node_name and p.nominated_node
+                       and p.key not in {pods[row].key for row in queue}]
+
+    for number in range(1, MAX_PASSES + 1):
+        outcome.passes = number
+        deletions: list[tuple[str, Pod, str]] = []  # (node, victim, preemptor) gone when the pass ends
+        for row in sorted(active, key=lambda r: (-current[r].priority, rank[r])):
+            pod = current[row]
+            profile = scheduler.profiles[pod.scheduler_name]
+            nominated = input_nominated + [current[r] for r in queue
+                                           if r not in bound and r != row and current[r].nominated_node]
+            view = cluster_view(scheduler, cluster, nodes, usage, pod.scheduler_name)
+            result = run_cycle(profile, nodes, usage, pod, batch, view, nominated)
+            if ties_first and result.node is not None and result.totals:
+                best = max(result.totals.values())
+                result.node = next(n.name for n in nodes if result.totals.get(n.name) == best)
+            seen_at[row] = len(events)
+            if result.node is not None:
+                placed = dataclasses.replace(pod, node_name=result.node, nominated_node="", start_time=None)
+                usage[result.node].add(placed)
+                current[row] = placed
+                bound.add(row)
+                outcome.results[row] = PodResult(result.node, None)
+                events.append("pod_add")
+                continue
+            rejectors[row] = {status[0] for status in result.status.values() if status is not None}
+            if result.reject is not None:
+                rejectors[row].add(result.reject[0])
+            preemption = None
+            if nodes and result.pre_filter is not None:
+                ctx = CycleContext(profile, nodes, view, result.pre_filter, nominated, cluster.disruption_budgets,
+                                   NOT_STARTED)
+                preemption = run_preemption(profile, ctx, pod, result, rng)
+            post = post_filter_message(profile, preemption) if nodes and not result.error else None
+            if preemption is not None and preemption.nominated_node is not None:
+                current[row] = dataclasses.replace(pod, nominated_node=preemption.nominated_node)
+                for victim in preemption.victims:
+                    if victim.deletion_timestamp is None:  # one already terminating needs no second delete
+                        _mark_terminating(usage[preemption.nominated_node], victim)
+                        deletions.append((preemption.nominated_node, victim, pod.key))
+                for other in preemption.cleared_nominations:
+                    for r in queue:
+                        if current[r].key == other.key and r not in bound:
+                            current[r] = dataclasses.replace(current[r], nominated_node="")
+                            cleared.add(r)
+            elif preemption is not None and preemption.eligible:
+                current[row] = dataclasses.replace(pod, nominated_node="")  # preemption cannot help: cleared
+            outcome.results[row] = PodResult(None, full_message(result.message, post),
+                                             current[row].nominated_node or None, preemption)
+        for node_name, victim, by in deletions:
+            _remove(usage[node_name], victim)
+            outcome.evicted.append(Eviction(victim, node_name, by))
+            for row in queue:  # a pod bound earlier in this batch, preempted now
+                if row in bound and current[row].key == victim.key:
+                    bound.discard(row)
+                    outcome.results[row] = PodResult(None, f"preempted by {by} on node {node_name}")
+                    gone.add(row)
+            events.append("pod_delete")
+        active = []
+        for row in queue:
+            if row in bound or row in gone:  # a deleted pod is not in the queue any more
+                continue
+            if row in cleared:
+                active.append(row)
+                continue
+            happened = set(events[seen_at.get(row, 0):])
+            plugins = scheduler.profiles[current[row].scheduler_name].plugins
+            if any(happened & set(requeued_on(p)) for p in plugins if p.name in rejectors.get(row, set())):
+                active.append(row)
+        cleared.clear()
+        if not active:
+            break
+    return outcome
+
+
+def _mark_terminating(usage, victim: Pod) -> None:
+    for i, pod in enumerate(usage.pods_here):
+        if pod.key == victim.key and pod.deletion_timestamp is None:
+            usage.pods_here[i] = dataclasses.replace(pod, deletion_timestamp=TERMINATING, preempted_by_scheduler=True)
+
+
+def _remove(usage, victim: Pod) -> None:
+    keep = [pod for pod in usage.pods_here if pod.key != victim.key]
+    usage.requested.clear()
+    usage.nonzero_cpu = usage.nonzero_memory = usage.pods = 0
+    usage.ports.clear()
+    usage.pods_here.clear()
+    for pod in keep:
+        usage.add(pod)
+
+
+__all__ = ["BatchOutcome", "Eviction", "PodResult", "schedule_with_preemption"]

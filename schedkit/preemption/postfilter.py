@@ -1,0 +1,77 @@
+"""The PostFilter step of a failed cycle: run DefaultPreemption and build upstream's message.
+
+RunPostFilterPlugins (pkg/scheduler/framework/runtime/framework.go) runs the PostFilter plugins in
+order, stops at the first Success, and otherwise joins every plugin's reasons with ", "; schedule_one.go
+appends that text to the FitError's "0/N nodes are available: ..." after one space. In the default
+profile DynamicResources (not modelled by schedkit) runs first and, for a pod without resource claims,
+says "no new claims to deallocate"; DefaultPreemption's message starts with "preemption: ".
+"""
+
+from __future__ import annotations
+
+from ..objects import Node, Pod
+from ..reference import CycleResult
+from .evaluator import NO_VICTIMS, NOT_ELIGIBLE_NEVER, NOT_HELPFUL, CycleContext, PreemptionOutcome, preempt
+
+CLAIMS_MESSAGE = "no new claims to deallocate"
+
+
+def preemption_plugin(profile):
+    """The profile's PostFilter plugin that preempts (DefaultPreemption), or None."""
+    for i in profile.points.get("postFilter", []):
+        if getattr(profile.plugins[i], "python_post_filter", False):
+            return profile.plugins[i]
+    return None
+
+
+def post_filter_message(profile, outcome: PreemptionOutcome | None) -> str | None:
+    """What PostFilter adds to the message: None when preemption succeeded or no PostFilter ran."""
+    if outcome is not None and outcome.nominated_node is not None:
+        return None
+    parts = []
+    if profile.claims_post_filter:
+        parts.append(CLAIMS_MESSAGE)
+    if outcome is not None:
+        parts.append(f"preemption: {outcome.message}")
+    return ", ".join(parts) or None
+
+
+def full_message(fit_message: str | None, post: str | None) -> str | None:
+    if fit_message is None or post is None:
+        return fit_message
+    return f"{fit_message} {post}"
+
+
+def cycle_filter_codes(result: CycleResult, nodes: list[Node]) -> dict[str, str]:
+    """Each node's Filter status code for PostFilter: a PreFilter rejection makes every node
+    UnschedulableAndUnresolvable; nodes outside a PreFilterResult are absent (the same)."""
+    if result.reject is not None:
+        return {}
+    return dict(result.codes)
+
+
+def run_preemption(profile, ctx: CycleContext, pod: Pod, result: CycleResult, rng) -> PreemptionOutcome | None:
+    """DefaultPreemption for a cycle that found no node (None when the profile has no such plugin or the
+    cycle ended with an Error, which runs no PostFilter)."""
+    plugin = preemption_plugin(profile)
+    if plugin is None or result.error or result.node is not None:
+        return None
+    return preempt(ctx, pod, cycle_filter_codes(result, ctx.nodes), plugin.args, rng)
+
+
+def quick_outcome(pod: Pod, num_nodes: int, unschedulable_nodes: int) -> PreemptionOutcome:
+    """DefaultPreemption's outcome when no node holds a pod of lower priority than ``pod`` (and the pod
+    holds no nomination): every Unschedulable node is dry-run and has no victims, every other node is
+    not helpful. The fast path builds messages with this instead of a dry run."""
+    if pod.preemption_policy == "Never":
+        return PreemptionOutcome(False, NOT_ELIGIBLE_NEVER)
+    counts = {}
+    if unschedulable_nodes:
+        counts[NO_VICTIMS] = unschedulable_nodes
+    if num_nodes - unschedulable_nodes:
+        counts[NOT_HELPFUL] = num_nodes - unschedulable_nodes
+    parts = sorted(f"{count} {reason}" for reason, count in counts.items())
+    return PreemptionOutcome(True, f"0/{num_nodes} nodes are available: {', '.join(parts)}.")
+
+
+__all__ = ["full_message", "post_filter_message", "preemption_plugin", "quick_outcome", "run_preemption"]
