@@ -10,6 +10,7 @@ import tempfile
 from typing import Any
 
 from .framework.scheduler import Explanation, ScheduleResult
+from .preemption.explain import outcome_json, outcome_lines
 
 
 def explanation_json(explanation: Explanation) -> dict[str, Any]:
@@ -37,6 +38,9 @@ def explanation_json(explanation: Explanation) -> dict[str, Any]:
         "notModelled": explanation.not_modelled,
         "warnings": explanation.warnings,
         "boundNode": explanation.bound_node,
+        "nominatedNode": explanation.nominated_node,
+        "victims": explanation.victims,
+        "preemption": outcome_json(explanation.preemption),
     }
 
 
@@ -89,6 +93,7 @@ def explanation_table(explanation: Explanation) -> str:
             out.append("Only one feasible node: kube-scheduler picks it without scoring.")
     else:
         out.append(f"{'Error' if explanation.cycle_error else 'Unschedulable'}: {explanation.message}")
+    out.extend(outcome_lines(explanation.preemption))
     if explanation.skipped_score_plugins:
         out.append(f"Score plugins skipped by PreScore: {', '.join(explanation.skipped_score_plugins)}")
     if explanation.not_modelled:
@@ -100,7 +105,9 @@ def explanation_table(explanation: Explanation) -> str:
 
 def schedule_json(result: ScheduleResult) -> dict[str, Any]:
     return {
-        "assignments": [{"pod": a.pod, "node": a.node, "message": a.message} for a in result.assignments],
+        "assignments": [{"pod": a.pod, "node": a.node, "message": a.message, "nominatedNode": a.nominated_node}
+                        for a in result.assignments],
+        "evicted": [{"pod": e.pod, "node": e.node, "by": e.by} for e in result.evicted],
         "scheduled": result.scheduled,
         "unschedulable": result.unschedulable,
         "notQueued": result.not_queued,
@@ -113,9 +120,9 @@ def schedule_json(result: ScheduleResult) -> dict[str, Any]:
 def schedule_csv(result: ScheduleResult) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["pod", "node", "message"])
+    writer.writerow(["pod", "node", "message", "nominated_node"])
     for a in result.assignments:
-        writer.writerow([a.pod, a.node or "", a.message or ""])
+        writer.writerow([a.pod, a.node or "", a.message or "", a.nominated_node or ""])
     return buffer.getvalue()
 
 
@@ -124,7 +131,12 @@ def schedule_table(result: ScheduleResult) -> str:
     out = [_table(["POD", "NODE", "MESSAGE"], rows), ""]
     held = f", {result.not_queued} not queued" if result.not_queued else ""
     held += f", {result.bound} already bound" if result.bound else ""
-    out.append(f"{result.scheduled} scheduled, {result.unschedulable} unschedulable{held}; "
+    for e in result.evicted:
+        out.append(f"Preempted: {e.pod} on {e.node} (by {e.by})")
+    if result.evicted:
+        out.append("")
+    out.append(f"{result.scheduled} scheduled, {result.unschedulable} unschedulable{held}"
+               f"{f', {len(result.evicted)} preempted' if result.evicted else ''}; "
                f"{result.pods_per_second:,.0f} pods/s (compile {result.compile_seconds:.2f} s"
                f"{'' if result.compiled else ', Python plugins: not compiled'})")
     return "\n".join(out) + "\n"

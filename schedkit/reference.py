@@ -1362,6 +1362,7 @@ def run_cycle(profile, nodes: list[Node], usage: dict[str, Usage], pod: Pod, bat
             code, payload, state = CROSS_NODE[plugin.name].pre_score(pod, view, feasible_nodes)
             if code == "error":
                 result.node, result.message = None, f'running PreScore plugin "{plugin.name}": {payload}'
+                result.error = True
                 return result
             if code == "skip":
                 skip_score.add(i)
@@ -1375,7 +1376,7 @@ def run_cycle(profile, nodes: list[Node], usage: dict[str, Usage], pod: Pod, bat
     pre_score = set(profile.points["preScore"])
     no_state = [i for i in profile.points["score"] if i not in pre_score and plugins[i].missing_pre_score_state]
     if no_state:
-        result.message = profile.state_error(no_state[0])
+        result.message, result.error = profile.state_error(no_state[0]), True
         return result
     zero = {i for i in profile.points["score"] if i not in pre_score and plugins[i].name in PRE_SCORE_SKIP
             and PRE_SCORE_SKIP[plugins[i].name](plugins[i], pod)}
@@ -1454,19 +1455,15 @@ def cluster_view(scheduler, cluster: Cluster, nodes: list[Node], usage: dict[str
 
 
 def reference_schedule(scheduler, cluster: Cluster, pods: list[Pod], seed: int = 0):
-    """[(pod key, node or None, message or None)] in the input order of ``pods``."""
-    nodes = snapshot_order(cluster.nodes)
-    usage = initial_usage(cluster)
-    batch = BatchState(0, [seed])
+    """[(pod key, node or None, message or None)] in the input order of ``pods``: the queue scheduled one
+    pod after another, with PostFilter (DefaultPreemption) as ``schedkit.preemption.batch`` runs it."""
+    from .preemption.batch import schedule_with_preemption
+
     queue, held = queue_order(scheduler, pods)
     outcome: dict[int, tuple[str | None, str | None]] = {row: (None, msg) for row, msg in held.items()}
+    batch = schedule_with_preemption(scheduler, cluster, pods, queue, seed)
     for row in queue:
-        pod = pods[row]
-        view = cluster_view(scheduler, cluster, nodes, usage, pod.scheduler_name)
-        result = run_cycle(scheduler.profiles[pod.scheduler_name], nodes, usage, pod, batch, view)
-        if result.node is not None:
-            usage[result.node].add(pod)
-        outcome[row] = (result.node, result.message)
+        outcome[row] = (batch.results[row].node, batch.results[row].message)
     return [(pod.key, *outcome[row]) for row, pod in enumerate(pods)]
 
 
@@ -1498,7 +1495,12 @@ def reference_explain(scheduler, cluster: Cluster, pod: Pod, seed: int = 0) -> d
             nodes[name] = _node_entry(True, None, [], result.scores[name], result.totals[name])
         else:
             nodes[name] = _node_entry(True)
-    return {"selectedNode": result.node, "message": result.message, "nodes": nodes}
+    message = result.message
+    if result.node is None and not result.error and cluster.nodes:
+        from .preemption.explain import explain_cycle  # PostFilter's part of the message
+
+        message = explain_cycle(scheduler, others, pod, seed).message
+    return {"selectedNode": result.node, "message": message, "nodes": nodes}
 
 
 __all__ = [

@@ -293,7 +293,9 @@ EXPECTED = [
     ("default/p1", "n1", None),
     ("default/p2", "n2", None),
     ("default/p3", "n1", None),
-    ("default/p4", None, "0/3 nodes are available: 1 node(s) had untolerated taint(s), 2 Insufficient cpu."),
+    ("default/p4", None, "0/3 nodes are available: 1 node(s) had untolerated taint(s), 2 Insufficient cpu. "
+                         "no new claims to deallocate, preemption: 0/3 nodes are available: 1 Preemption is not "
+                         "helpful for scheduling, 2 No preemption victims found for incoming pod."),
 ]
 
 
@@ -307,10 +309,11 @@ def test_schedule_json(nodes, batch):
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
     # The documented keys: notQueued (pods that never entered the queue), bound (pods given with spec.nodeName).
-    assert set(data) == {"assignments", "scheduled", "unschedulable", "podsPerSecond", "compileSeconds", "notQueued",
-                         "bound"}
+    assert set(data) == {"assignments", "evicted", "scheduled", "unschedulable", "podsPerSecond", "compileSeconds",
+                         "notQueued", "bound"}
     for a in data["assignments"]:
-        assert set(a) == {"pod", "node", "message"}
+        assert set(a) == {"pod", "node", "message", "nominatedNode"}
+    assert data["evicted"] == []
     assert [(a["pod"], a["node"], a["message"]) for a in data["assignments"]] == EXPECTED
     assert data["scheduled"] == 3 and data["unschedulable"] == 1
     assert isinstance(data["podsPerSecond"], (int, float)) and data["podsPerSecond"] >= 0

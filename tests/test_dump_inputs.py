@@ -372,7 +372,7 @@ def test_schedule_reports_bound_pods_separately_and_counts_them_on_their_node(tm
     by_pod = {a["pod"]: a for a in data["assignments"]}
     assert by_pod["default/pinned"]["node"] is None
     assert "Insufficient cpu" in by_pod["default/pinned"]["message"]
-    assert by_pod["default/holder"] == {"pod": "default/holder", "node": "n2", "message": (
+    assert by_pod["default/holder"] == {"pod": "default/holder", "node": "n2", "nominatedNode": None, "message": (
         "already bound to node n2 (spec.nodeName): kube-scheduler never sees it, no scheduling cycle")}
     assert by_pod["default/lost"]["node"] == "n9"
     assert "which is not in the input" in by_pod["default/lost"]["message"]

@@ -17,7 +17,10 @@ import numpy as np
 
 from ..cluster import Cluster
 from ..errors import PluginError
-from ..objects import Pod
+from ..objects import PREEMPT_NEVER, Pod
+from ..preemption.batch import schedule_with_preemption
+from ..preemption.explain import explain_cycle, holds_room_for, reference_covers
+from ..preemption.postfilter import full_message, post_filter_message, preemption_plugin, quick_outcome
 from ..state import ClusterState, PodColumns, build_state
 from .caveats import missing_spread_owners, owner_warning_lines, volume_summary, volume_warning
 from .config import SchedulerConfig, load_config
@@ -45,11 +48,19 @@ class Assignment:
 
 
 @dataclass
+class Eviction:
+    pod: str  # namespace/name of the victim
+    node: str
+    by: str  # namespace/name of the preemptor
+
+
+@dataclass
 class ScheduleResult:
     assignments: list[Assignment]
     seconds: float  # wall time of the compiled loop(s)
     compile_seconds: float  # building and compiling (or loading from cache) the loop(s)
     compiled: bool
+    evicted: list[Eviction] = field(default_factory=list)  # pods deleted by preemption, in order
 
     @property
     def scheduled(self) -> int:
@@ -99,6 +110,9 @@ class Explanation:
     cycle_error: bool = False  # the cycle ended with an Error status (``message``), not unschedulable
     warnings: list[str] = field(default_factory=list)  # what schedkit could not check for this pod
     bound_node: str | None = None  # spec.nodeName: the pod is bound already, there is no scheduling cycle
+    nominated_node: str | None = None  # where preemption made room for the pod (it waits for its victims)
+    victims: list[str] = field(default_factory=list)  # the pods this attempt's preemption deletes
+    preemption: object | None = None  # schedkit.preemption.evaluator.PreemptionOutcome of the PostFilter
 
 
 class Scheduler:
@@ -239,6 +253,47 @@ class Scheduler:
         return failure_message(profile, state.num_nodes, int(outputs.reject_plugin[row]),
                                int(outputs.reject_code[row]), hist, pod)
 
+    def _full_message(self, profile: Profile, state: ClusterState, outputs: LoopOutputs, row: int, pod: Pod) -> str:
+        """The failure message with PostFilter's part, on the fast path: it runs only when no node holds
+        a pod DefaultPreemption could take (``preemption_path``), so every Unschedulable node has no
+        victims (``quick_outcome``)."""
+        message = self._message(profile, state, outputs, row, pod.key)
+        reject_plugin, reject_code = int(outputs.reject_plugin[row]), int(outputs.reject_code[row])
+        hist = [(int(outputs.hist_plugin[row, k]), int(outputs.hist_code[row, k]), int(outputs.hist_count[row, k]))
+                for k in range(int(outputs.hist_len[row]))]
+        if state.num_nodes == 0 or reject_code == MISSING_STATE or any(c == MISSING_STATE for _, c, _ in hist):
+            return message  # not a FitError: no PostFilter
+        if reject_plugin >= 0 and reject_code < 0:
+            return message  # Permit rejected the node: no PostFilter
+        unschedulable = 0
+        if reject_plugin < 0:
+            unschedulable = sum(count for i, code, count in hist
+                                if profile.plugins[i].status(code).name == "Unschedulable")
+        outcome = quick_outcome(pod, state.num_nodes, unschedulable) if preemption_plugin(profile) else None
+        return full_message(message, post_filter_message(profile, outcome))
+
+    def _schedule_with_preemption(self, cluster: Cluster, pods: list[Pod], queue: list[int], held: dict[int, str],
+                                  bound: list[Pod], seed: int) -> ScheduleResult:
+        """The queue scheduled with preemption (``schedkit.preemption.batch``, plain Python)."""
+        start = time.perf_counter()
+        batch = schedule_with_preemption(self, cluster, pods, queue, seed, ties_first=self.ties != TIES_RANDOM)
+        seconds = time.perf_counter() - start
+        assignments: list[Assignment] = []
+        for row in queue:
+            pod, result = pods[row], batch.results[row]
+            if result.node is not None:
+                profile = self.profiles[pod.scheduler_name]
+                profile.plugins[profile.points["bind"][0]].bind(pod, result.node)
+            assignments.append(Assignment(pod.key, result.node, result.message, result.nominated_node))
+        for row, message in sorted(held.items()):
+            assignments.append(Assignment(pods[row].key, None, message, queued=False))
+        known_nodes = {node.name for node in cluster.nodes}
+        for pod in bound:
+            assignments.append(Assignment(pod.key, pod.node_name, bound_message(pod, known_nodes), queued=False,
+                                          bound=True))
+        evicted = [Eviction(e.pod.key, e.node, e.by) for e in batch.evicted]
+        return ScheduleResult(assignments, seconds, 0.0, False, evicted)
+
     def schedule(self, cluster: Cluster, pods: list[Pod] | None = None, seed: int = 0,
                  fresh: bool = True) -> ScheduleResult:
         """Schedule ``pods`` (default: the cluster's pending pods) in queue order, one after another,
@@ -252,9 +307,11 @@ class Scheduler:
             cluster = _with_bound_pods(cluster, bound)
         if fresh:
             self.next_start_node_index[:] = 0
+        queue, held = self._queue(pods)
+        if preemption_path(self, cluster, [pods[row] for row in queue]):
+            return self._schedule_with_preemption(cluster, pods, queue, held, bound, seed)
         state = build_state(cluster, pods)
         columns = state.pod_columns(pods)
-        queue, held = self._queue(pods)
         state.seed = seed
         prepared = self._prepare(state, pods, columns)
         outputs = LoopOutputs(len(pods), state.num_nodes, 0, explain=False)
@@ -297,7 +354,7 @@ class Scheduler:
             else:
                 nominated = int(outputs.nominated[row])
                 assignments.append(Assignment(
-                    pod.key, None, self._message(profile, state, outputs, row, pod.key),
+                    pod.key, None, self._full_message(profile, state, outputs, row, pod),
                     state.node_names[nominated] if nominated >= 0 else None))
         for row, message in sorted(held.items()):
             assignments.append(Assignment(pods[row].key, None, message, queued=False))
@@ -402,9 +459,64 @@ class Scheduler:
                                          code_name))
         message = None if chosen >= 0 else self._message(profile, state, outputs, 0, pod.key)
         skipped = [profile.plugins[i].name for slot, i in score_slots if outputs.ex_skip[slot]]
-        return Explanation(pod.key, pod.scheduler_name, state.node_names[chosen] if chosen >= 0 else None, message,
-                           nodes, skipped, list(profile.not_modelled), _single_feasible(outputs) and not score_all,
-                           cycle_error, warnings)
+        explanation = Explanation(pod.key, pod.scheduler_name, state.node_names[chosen] if chosen >= 0 else None,
+                                  message, nodes, skipped, list(profile.not_modelled),
+                                  _single_feasible(outputs) and not score_all, cycle_error, warnings)
+        nominated_matter = holds_room_for(cluster, pod)
+        if (chosen < 0 and not cycle_error) or nominated_matter:
+            self._explain_post_filter(explanation, profile, cluster, pod, seed, nominated_matter, score_all)
+        return explanation
+
+    def _explain_post_filter(self, explanation: Explanation, profile: Profile, cluster: Cluster, pod: Pod, seed: int,
+                             nominated_matter: bool, score_all: bool) -> None:
+        """Nominated pods and PostFilter for ``explain``: pending pods holding a nominated node take their
+        room in this pod's filters, and a pod that fits nowhere runs DefaultPreemption. Both run as the
+        plain-Python cycle (``schedkit.preemption.explain``); without a preemption plugin only the
+        message gains PostFilter's part."""
+        if preemption_plugin(profile) is None and not nominated_matter:
+            if explanation.message is not None and cluster.nodes:
+                explanation.message = full_message(explanation.message, post_filter_message(profile, None))
+            return
+        if not reference_covers(profile):
+            explanation.warnings.append("preemption and nominated pods are evaluated only for profiles whose "
+                                        "Filter plugins schedkit has in plain Python; this one has others")
+            return
+        found = explain_cycle(self, cluster, pod, seed)
+        cycle = found.cycle
+        if nominated_matter and not score_all:  # the nominated pods change what the filters saw
+            explanation.selected_node = cycle.node
+            for node in explanation.nodes:
+                if node.name not in cycle.status:
+                    continue
+                status = cycle.status[node.name]
+                node.feasible = status is None
+                node.failed_plugin, node.reasons = (None, []) if status is None else (status[0], list(status[1]))
+                node.status = cycle.codes.get(node.name)
+                node.scores = cycle.scores.get(node.name, {}) if status is None else {}
+                node.total_score = cycle.totals.get(node.name) if status is None else None
+                node.scored = node.name in cycle.scores
+            explanation.scoring_skipped = cycle.node is not None and not cycle.scores
+        explanation.message = None if cycle.node is not None else found.message
+        outcome = found.outcome
+        explanation.preemption = outcome
+        if outcome is not None and outcome.nominated_node is not None:
+            explanation.nominated_node = outcome.nominated_node
+            explanation.victims = sorted(p.key for p in outcome.victims)
+
+
+def preemption_path(scheduler: Scheduler, cluster: Cluster, queued: list[Pod]) -> bool:
+    """Whether the batch needs the scheduler with preemption: some queued pod's profile preempts and
+    either a pending pod holds a nominated node or a queued pod that may preempt outranks some running
+    pod. Otherwise no pod can have victims, and the compiled loop decides alone."""
+    preempting = [pod for pod in queued if preemption_plugin(scheduler.profiles[pod.scheduler_name]) is not None]
+    if not preempting:
+        return False
+    if any(pod.nominated_node for pod in cluster.pods if not pod.node_name) or any(p.nominated_node for p in queued):
+        return True
+    running = [pod.priority for pod in cluster.pods if pod.node_name]
+    lowest = min(running) if running else None
+    return lowest is not None and any(pod.preemption_policy != PREEMPT_NEVER and pod.priority > lowest
+                                      for pod in preempting)
 
 
 def bound_message(pod: Pod, node_names: set[str]) -> str:

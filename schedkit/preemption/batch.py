@@ -3,9 +3,10 @@
 All pods enter the active queue at once, highest priority first (equal priorities in input order). The
 scheduler goes through the queue much faster than a deleted pod terminates, so a pass over the queue
 sees the victims of earlier preemptions in the same pass still on their nodes (terminating) and the
-preemptors nominated on their nodes. After the pass the victims are gone; the pods a cluster event
-could help are tried again (their rejecting plugins' ``requeue_events``: a victim's deletion is
-``pod_delete``, a binding ``pod_add``; a pod whose nomination was cleared is tried again too), again
+preemptors nominated on their nodes. After the pass the victims are gone; the pods their deletion
+could help are tried again (their rejecting plugins' ``requeue_events`` hold ``pod_delete``; a pod whose
+nomination was cleared is tried again too; bindings requeue nothing, as in a batch without
+preemption, which is one pass), again
 highest priority first, and so on until a pass changes nothing. A preemptor retried finds its nominated
 node first (schedule_one.go evaluateNominatedNode).
 
@@ -68,7 +69,7 @@ def schedule_with_preemption(scheduler, cluster: Cluster, pods: list[Pod], queue
     rank = {row: i for i, row in enumerate(queue)}
     outcome = BatchOutcome({row: PodResult(None, None) for row in queue})
     bound: set[int] = set()
-    events: list[str] = []  # cluster events in order: "pod_add", "pod_delete"
+    events: list[str] = []  # cluster events in order (victims' deletions: "pod_delete")
     seen_at: dict[int, int] = {}  # row -> how many events its last attempt saw
     rejectors: dict[int, set[str]] = {}
     cleared: set[int] = set()
@@ -97,7 +98,6 @@ def schedule_with_preemption(scheduler, cluster: Cluster, pods: list[Pod], queue
                 current[row] = placed
                 bound.add(row)
                 outcome.results[row] = PodResult(result.node, None)
-                events.append("pod_add")
                 continue
             rejectors[row] = {status[0] for status in result.status.values() if status is not None}
             if result.reject is not None:
