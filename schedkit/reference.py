@@ -1129,6 +1129,7 @@ class CycleResult:
 class BatchState:
     next_start: int = 0
     rng: list[int] = field(default_factory=lambda: [0])
+    ties_first: bool = False  # selectHost keeps the first best node in visit order (runtime.TIES_FIRST)
 
 
 def gate_message(profile, pod: Pod) -> str | None:
@@ -1196,12 +1197,17 @@ def filter_node(profile, pod: Pod, node: Node, usage: Usage, pre: PreFilterOutco
     return None
 
 
-def view_with_pods(view: ClusterView, node: Node, pods: list[Pod]) -> ClusterView:
-    """``view`` with ``pods`` (and only them) on ``node``: the NodeInfo copy AddPod/RemovePod edit."""
+def usage_of(pods: list[Pod]) -> Usage:
+    """A node's usage holding exactly ``pods``."""
     usage = Usage()
     for pod in pods:
         usage.add(pod)
-    return dataclasses.replace(view, usage={**view.usage, node.name: usage})
+    return usage
+
+
+def view_with_pods(view: ClusterView, node: Node, pods: list[Pod]) -> ClusterView:
+    """``view`` with ``pods`` (and only them) on ``node``: the NodeInfo copy AddPod/RemovePod edit."""
+    return dataclasses.replace(view, usage={**view.usage, node.name: usage_of(pods)})
 
 
 def cross_node_states(profile, pod: Pod, view: ClusterView, pre: PreFilterOutcome) -> dict[str, object]:
@@ -1410,13 +1416,13 @@ def run_cycle(profile, nodes: list[Node], usage: dict[str, Usage], pod: Pod, bat
             totals[name] += weight * s
     result.scores, result.totals = scores, totals
 
-    # selectHost: highest total, ties broken by reservoir sampling in visit order
+    # selectHost: highest total, ties broken by reservoir sampling in visit order (or the first one)
     best_name = result.feasible[0]
     best, ties = totals[best_name], 1
     for name in result.feasible[1:]:
         if totals[name] > best:
             best, best_name, ties = totals[name], name, 1
-        elif totals[name] == best:
+        elif totals[name] == best and not batch.ties_first:
             ties += 1
             if python_rand_intn(batch.rng, ties) == 0:
                 best_name = name

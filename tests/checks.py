@@ -97,10 +97,12 @@ def _same_domain(key: str, a, b) -> bool:
     return key in a.labels and key in b.labels and a.labels[key] == b.labels[key]
 
 
-def check_topology_invariants(sched, cluster, pods, placements) -> None:
+def check_topology_invariants(sched, cluster, pods, placements, evicted=frozenset()) -> None:
     """``placements``: (pod key, node name or None) in queue order. Terms are matched with each target pod's
     Namespace labels, which equals the scheduler's resolved namespaceSelector as long as every namespace a
-    pod uses has a Namespace object (the topology generators make sure of that)."""
+    pod uses has a Namespace object (the topology generators make sure of that). ``evicted``: keys of the
+    pods preemption deleted; anti-affinity is checked against the pods that stayed (a victim may have
+    supported a required affinity while it ran)."""
     nodes = {node.name: node for node in cluster.nodes}
     by_key = {pod.key: pod for pod in pods}
     ns = cluster.namespaces
@@ -116,7 +118,7 @@ def check_topology_invariants(sched, cluster, pods, placements) -> None:
         info = pod_affinity_info(pod)
         # pods this one had to respect: all running and earlier pods, later pods placed by an enforcing profile
         others = [(q, m) for q, m, k in running + placed
-                  if q is not pod and (k < order or enforces(q, "InterPodAffinity"))]
+                  if q is not pod and q.key not in evicted and (k < order or enforces(q, "InterPodAffinity"))]
         for term in info.required_anti:
             for q, m in others:
                 assert not (_same_domain(term.key, node, m) and term.matches(q, ns.get(q.namespace))), \
@@ -129,6 +131,8 @@ def check_topology_invariants(sched, cluster, pods, placements) -> None:
             first_of_group = all(t.matches(pod, ns.get(pod.namespace)) for t in info.required)
             assert supported or first_of_group, f"{pod.key} on {node.name}: required pod affinity unmet"
     for existing, m, _ in running:
+        if existing.key in evicted:
+            continue
         for term in pod_affinity_info(existing).required_anti:
             for pod, node, _ in placed:
                 if enforces(pod, "InterPodAffinity"):
@@ -136,6 +140,9 @@ def check_topology_invariants(sched, cluster, pods, placements) -> None:
                         f"{pod.key} on {node.name} breaks {existing.key}'s anti-affinity ({term.key})"
 
     # DoNotSchedule spreading: replay the placements in queue order through the reference's PTS filter
+    # (with evictions, pods were placed in passes around them: queue order no longer replays the batch)
+    if evicted:
+        return
     order = snapshot_order(cluster.nodes)
     usage = initial_usage(cluster)
     for pod, node, _ in placed:

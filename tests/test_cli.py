@@ -113,7 +113,7 @@ def test_explain_json_keys_and_shapes(nodes, pod):
     data = json.loads(result.stdout)
     assert set(data) == {"pod", "schedulerName", "selectedNode", "message", "nodes",
                          "skippedScorePlugins", "scoringSkipped", "cycleError", "notModelled", "warnings",
-                         "boundNode"}
+                         "boundNode", "nominatedNode", "victims", "preemption"}
     assert data["pod"] == "default/web"
     assert data["schedulerName"] == "default-scheduler"
     assert data["selectedNode"] == "n1"
@@ -184,7 +184,12 @@ def test_explain_unschedulable_pod_exits_zero_with_upstream_message(tmp_path, no
     data = json.loads(result.stdout)
     assert data["selectedNode"] is None
     # Reasons histogram sorted as strings, as upstream's FitError.Error().
-    assert data["message"] == "0/3 nodes are available: 1 node(s) had untolerated taint(s), 2 Insufficient cpu."
+    # The PostFilter part: 5 cpu exceeds every node's allocatable (UnschedulableAndUnresolvable), so no node
+    # is a preemption candidate.
+    assert data["message"] == ("0/3 nodes are available: 1 node(s) had untolerated taint(s), 2 Insufficient cpu. "
+                               "no new claims to deallocate, preemption: 0/3 nodes are available: 3 Preemption is "
+                               "not helpful for scheduling.")
+    assert (data["nominatedNode"], data["victims"], data["preemption"]["candidates"]) == (None, [], [])
     fails = {n["name"]: (n["failedPlugin"], n["reasons"], n["scores"], n["totalScore"]) for n in data["nodes"]}
     assert fails["n1"] == ("NodeResourcesFit", ["Insufficient cpu"], {}, None)
     assert fails["n2"] == ("NodeResourcesFit", ["Insufficient cpu"], {}, None)
@@ -336,8 +341,8 @@ def test_schedule_csv(nodes, batch):
     result = run("schedule", "--cluster", nodes, "--pods", batch, "-o", "csv")
     assert result.exit_code == 0
     rows = list(csv.reader(io.StringIO(result.stdout)))
-    assert rows[0] == ["pod", "node", "message"]
-    assert rows[1:] == [[p, n or "", m or ""] for p, n, m in EXPECTED]
+    assert rows[0] == ["pod", "node", "message", "nominated_node"]
+    assert rows[1:] == [[p, n or "", m or "", ""] for p, n, m in EXPECTED]
 
 
 def test_schedule_out_writes_file_and_only_summary(tmp_path, nodes, batch):
@@ -406,7 +411,8 @@ def test_schedule_default_is_pending_pods_of_cluster_input():
     assert pods["ml/train-1"]["node"] is None
     assert pods["ml/train-1"]["message"] == (
         "0/4 nodes are available: 1 Insufficient memory, 1 node(s) were unschedulable, 2 Insufficient cpu, "
-        "3 Insufficient nvidia.com/gpu.")
+        "3 Insufficient nvidia.com/gpu. no new claims to deallocate, preemption: 0/4 nodes are available: "
+        "1 No preemption victims found for incoming pod, 3 Preemption is not helpful for scheduling.")
 
 
 def test_schedule_multiple_cluster_paths_and_namespace_podlists(tmp_path):

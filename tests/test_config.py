@@ -50,7 +50,9 @@ def test_default_profile_runs_upstream_plugins_in_upstream_order_with_default_we
     assert weights == {"TaintToleration": 3, "NodeAffinity": 2, "NodeResourcesFit": 1,
                        "NodeResourcesBalancedAllocation": 1, "ImageLocality": 1, "PodTopologySpread": 2,
                        "InterPodAffinity": 2}
-    assert "VolumeBinding" in profile.not_modelled and "DefaultPreemption" in profile.not_modelled
+    assert "VolumeBinding" in profile.not_modelled and "DefaultPreemption" not in profile.not_modelled
+    assert [profile.plugins[i].name for i in profile.points["postFilter"]] == ["DefaultPreemption"]
+    assert profile.claims_post_filter  # DynamicResources (not modelled) runs at PostFilter before it
 
 
 def test_score_point_weight_beats_multipoint_weight_and_zero_means_one():

@@ -34,6 +34,7 @@ UPSTREAM_POINTS = {
     "PodTopologySpread": ("podtopologyspread/plugin.go", {"preFilter", "filter", "preScore", "score"}),
     "InterPodAffinity": ("interpodaffinity/plugin.go", {"preFilter", "filter", "preScore", "score"}),
     "ImageLocality": ("imagelocality/image_locality.go", {"score"}),
+    "DefaultPreemption": ("defaultpreemption/default_preemption.go", {"preEnqueue", "postFilter"}),
     "DefaultBinder": ("defaultbinder/default_binder.go", {"bind"}),
 }
 
@@ -161,7 +162,8 @@ def test_filter_without_its_prefilter_state_fails_the_cycle_with_upstreams_error
     # A node rejected by an earlier Filter plugin never reaches it: only the ordinary FitError remains.
     cordoned = make_cluster([_node("a", unschedulable=True)])
     message = scheduler.schedule(cordoned, [make_pod(_pod())]).assignments[0].message
-    assert message == "0/1 nodes are available: 1 node(s) were unschedulable."
+    assert message == ("0/1 nodes are available: 1 node(s) were unschedulable. no new claims to deallocate, "
+                       "preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.")
 
 
 def test_disabling_every_reserve_plugin_keeps_the_caches_port_bookkeeping():

@@ -49,7 +49,8 @@ def test_placements_respect_filters(scenario):
     sched = scheduler_for(config)
     result = sched.schedule(cluster, pods, seed)
     nodes = {node.name: node for node in cluster.nodes}
-    running = {name: [p for p in cluster.pods if p.node_name == name] for name in nodes}
+    evicted = {e.pod for e in result.evicted}  # preemption's victims left their nodes
+    running = {name: [p for p in cluster.pods if p.node_name == name and p.key not in evicted] for name in nodes}
     placed = {name: [] for name in nodes}
 
     by_key = {a.pod: a for a in result.assignments}
@@ -146,4 +147,4 @@ def test_placements_respect_pod_affinity_and_spread(scenario):
     sched = scheduler_for(config)
     result = sched.schedule(cluster, pods, seed)
     queued = [(a.pod, a.node) for a in result.assignments if a.queued]
-    check_topology_invariants(sched, cluster, pods, queued)
+    check_topology_invariants(sched, cluster, pods, queued, {e.pod for e in result.evicted})

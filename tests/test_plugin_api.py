@@ -330,7 +330,8 @@ def test_reserve_updates_plugin_owned_state_between_pods_in_a_batch():
     assert sorted(placed[:2]) == ["n0", "n1"]
     assert placed[2] is None
     assert result.assignments[2].message == (
-        "0/2 nodes are available: 2 node(s) didn't have free ports for the requested pod ports.")
+        "0/2 nodes are available: 2 node(s) didn't have free ports for the requested pod ports. no new claims to "
+        "deallocate, preemption: 0/2 nodes are available: 2 No preemption victims found for incoming pod.")
 
 
 def test_batch_state_is_not_left_changed_in_the_cluster_objects():

@@ -56,12 +56,16 @@ def test_tie_table_matches_exact_arithmetic():
         assert (d * inverse) % 2**64 == 1 and limit == (2**64 - 1) // d
 
 
+def _scored(scores: list[int]):
+    """selectHost's inputs for these totals: the totals, feasible node rows 100, 101, ... and the tie table."""
+    return (np.asarray(scores, dtype=np.int64), np.arange(100, 100 + len(scores), dtype=np.int64),
+            _table(len(scores)))
+
+
 @settings(max_examples=examples(300), deadline=None)
 @given(scores=st.lists(st.integers(0, 3), min_size=1, max_size=400), seed=st.integers(0, 2**64 - 1))
 def test_select_host_matches_python(scores, seed):
-    total = np.asarray(scores, dtype=np.int64)
-    feasible = np.arange(100, 100 + len(scores), dtype=np.int64)
-    ties = _table(len(scores))
+    total, feasible, ties = _scored(scores)
     rng_compiled = np.array([seed, 0], np.uint64)
     rng_python = rng_compiled.copy()
     chosen = _compiled_select(feasible, total, len(scores), rng_compiled, ties)
@@ -97,9 +101,7 @@ def test_all_tied_picks_every_position_sometimes():
 @given(scores=st.lists(st.integers(0, 3), min_size=1, max_size=100), seed=st.integers(0, 2**64 - 1))
 def test_ties_first_picks_the_first_best_and_draws_nothing(scores, seed):
     """TIES_FIRST (the FGD simulator's rule): the first highest total in feasible order, the stream untouched."""
-    total = np.asarray(scores, dtype=np.int64)
-    feasible = np.arange(100, 100 + len(scores), dtype=np.int64)
-    ties = _table(len(scores))
+    total, feasible, ties = _scored(scores)
     for select in (_compiled_select, python_select_host):
         rng = np.array([seed, TIES_FIRST], np.uint64)
         assert select(feasible, total, len(scores), rng, ties) == 100 + scores.index(max(scores))

@@ -265,6 +265,8 @@ class Scheduler:
             return message  # not a FitError: no PostFilter
         if reject_plugin >= 0 and reject_code < 0:
             return message  # Permit rejected the node: no PostFilter
+        if int(outputs.nominated[row]) >= 0:
+            return message  # a PostFilter kernel nominated a node: RunPostFilterPlugins succeeded
         unschedulable = 0
         if reject_plugin < 0:
             unschedulable = sum(count for i, code, count in hist

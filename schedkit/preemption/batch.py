@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from ..cluster import Cluster
 from ..framework.plugin import requeued_on
 from ..objects import Pod
-from ..reference import BatchState, cluster_view, initial_usage, run_cycle
+from ..reference import BatchState, cluster_view, initial_usage, run_cycle, usage_of
 from ..state import snapshot_order
 from .evaluator import CycleContext, PreemptionOutcome
 from .postfilter import full_message, post_filter_message, run_preemption
@@ -63,7 +63,7 @@ def schedule_with_preemption(scheduler, cluster: Cluster, pods: list[Pod], queue
     """Schedule ``pods[row]`` for ``row`` in ``queue`` (QueueSort order) on ``cluster``."""
     nodes = snapshot_order(cluster.nodes)
     usage = initial_usage(cluster)
-    batch = BatchState(0, [seed])
+    batch = BatchState(0, [seed], ties_first)
     rng = offset_rng(seed)
     current = {row: pods[row] for row in queue}
     rank = {row: i for i, row in enumerate(queue)}
@@ -88,9 +88,6 @@ def schedule_with_preemption(scheduler, cluster: Cluster, pods: list[Pod], queue
                                            if r not in bound and r != row and current[r].nominated_node]
             view = cluster_view(scheduler, cluster, nodes, usage, pod.scheduler_name)
             result = run_cycle(profile, nodes, usage, pod, batch, view, nominated)
-            if ties_first and result.node is not None and result.totals:
-                best = max(result.totals.values())
-                result.node = next(n.name for n in nodes if result.totals.get(n.name) == best)
             seen_at[row] = len(events)
             if result.node is not None:
                 placed = dataclasses.replace(pod, node_name=result.node, nominated_node="", start_time=None)
@@ -124,7 +121,7 @@ def schedule_with_preemption(scheduler, cluster: Cluster, pods: list[Pod], queue
             outcome.results[row] = PodResult(None, full_message(result.message, post),
                                              current[row].nominated_node or None, preemption)
         for node_name, victim, by in deletions:
-            _remove(usage[node_name], victim)
+            usage[node_name] = usage_of([pod for pod in usage[node_name].pods_here if pod.key != victim.key])
             outcome.evicted.append(Eviction(victim, node_name, by))
             for row in queue:  # a pod bound earlier in this batch, preempted now
                 if row in bound and current[row].key == victim.key:
@@ -155,14 +152,6 @@ def _mark_terminating(usage, victim: Pod) -> None:
             usage.pods_here[i] = dataclasses.replace(pod, deletion_timestamp=TERMINATING, preempted_by_scheduler=True)
 
 
-def _remove(usage, victim: Pod) -> None:
-    keep = [pod for pod in usage.pods_here if pod.key != victim.key]
-    usage.requested.clear()
-    usage.nonzero_cpu = usage.nonzero_memory = usage.pods = 0
-    usage.ports.clear()
-    usage.pods_here.clear()
-    for pod in keep:
-        usage.add(pod)
 
 
 __all__ = ["BatchOutcome", "Eviction", "PodResult", "schedule_with_preemption"]

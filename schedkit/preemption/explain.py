@@ -3,12 +3,12 @@ pods that hold a nominated node, and DefaultPreemption's PostFilter when no node
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 from ..cluster import Cluster
+from ..framework.runtime import TIES_RANDOM
 from ..objects import Pod
-from ..reference import FILTER, CROSS_NODE, PRE_FILTER, BatchState, CycleResult, cluster_view, initial_usage, run_cycle
+from ..reference import CROSS_NODE, FILTER, PRE_FILTER, BatchState, CycleResult, cluster_view, initial_usage, run_cycle
 from ..state import snapshot_order
 from .batch import NOT_STARTED, offset_rng
 from .evaluator import CycleContext, PreemptionOutcome
@@ -47,10 +47,11 @@ def explain_cycle(scheduler, cluster: Cluster, pod: Pod, seed: int = 0) -> Preem
     (not ``pod``)."""
     profile = scheduler.profiles[pod.scheduler_name]
     nodes = snapshot_order(cluster.nodes)
-    usage = initial_usage(dataclasses.replace(cluster, pods=[p for p in cluster.pods if p.node_name]))
+    usage = initial_usage(cluster)  # the running pods; pending ones hold nothing but nominations
     view = cluster_view(scheduler, cluster, nodes, usage, pod.scheduler_name)
     nominated = nominated_pods(cluster, pod)
-    result = run_cycle(profile, nodes, usage, pod, BatchState(0, [seed]), view, nominated)
+    batch = BatchState(0, [seed], scheduler.ties != TIES_RANDOM)
+    result = run_cycle(profile, nodes, usage, pod, batch, view, nominated)
     if result.node is not None or not nodes or result.pre_filter is None:
         return PreemptionExplanation(result, None, result.message)
     ctx = CycleContext(profile, nodes, view, result.pre_filter, nominated, cluster.disruption_budgets, NOT_STARTED)

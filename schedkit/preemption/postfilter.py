@@ -9,7 +9,7 @@ says "no new claims to deallocate"; DefaultPreemption's message starts with "pre
 
 from __future__ import annotations
 
-from ..objects import Node, Pod
+from ..objects import Pod
 from ..reference import CycleResult
 from .evaluator import NO_VICTIMS, NOT_ELIGIBLE_NEVER, NOT_HELPFUL, CycleContext, PreemptionOutcome, preempt
 
@@ -42,21 +42,15 @@ def full_message(fit_message: str | None, post: str | None) -> str | None:
     return f"{fit_message} {post}"
 
 
-def cycle_filter_codes(result: CycleResult, nodes: list[Node]) -> dict[str, str]:
-    """Each node's Filter status code for PostFilter: a PreFilter rejection makes every node
-    UnschedulableAndUnresolvable; nodes outside a PreFilterResult are absent (the same)."""
-    if result.reject is not None:
-        return {}
-    return dict(result.codes)
-
-
 def run_preemption(profile, ctx: CycleContext, pod: Pod, result: CycleResult, rng) -> PreemptionOutcome | None:
     """DefaultPreemption for a cycle that found no node (None when the profile has no such plugin or the
     cycle ended with an Error, which runs no PostFilter)."""
     plugin = preemption_plugin(profile)
     if plugin is None or result.error or result.node is not None:
         return None
-    return preempt(ctx, pod, cycle_filter_codes(result, ctx.nodes), plugin.args, rng)
+    # A PreFilter rejection leaves no per-node codes: every node is then absent, as are nodes outside a
+    # PreFilterResult (UnschedulableAndUnresolvable: not a candidate).
+    return preempt(ctx, pod, result.codes, plugin.args, rng)
 
 
 def quick_outcome(pod: Pod, num_nodes: int, unschedulable_nodes: int) -> PreemptionOutcome:
