@@ -19,8 +19,8 @@ NOTES-interpodaffinity-imagelocality.md (v1.36, default feature gates). They rea
 
 from __future__ import annotations
 
+import copy
 import dataclasses
-
 import math
 import re
 from dataclasses import dataclass, field
@@ -718,10 +718,55 @@ def has_all_keys(node: Node, constraints: list[SpreadConstraint]) -> bool:
     return all(c.key in node.labels for c in constraints)
 
 
+MAX_INT32 = 2**31 - 1
+
+
 @dataclass
 class SpreadFilterState:
     constraints: list[SpreadConstraint]
     counts: list[dict[str, int]]  # per constraint: topology value -> matching pods (TpValueToMatchNum)
+    # per constraint: filtering.go's criticalPaths, two [topology value, count] pairs. paths[i][0] holds
+    # the minimum after PreFilter; AddPod/RemovePod update them as upstream does, which may leave a
+    # count above the true minimum there (upstream's own caveat), and Filter reads paths[i][0].
+    paths: list[list[list]] = field(default_factory=list)
+
+
+def update_critical_paths(paths: list[list], value: str, num: int) -> None:
+    """criticalPaths.update (podtopologyspread/filtering.go)."""
+    i = 0 if value == paths[0][0] else 1 if value == paths[1][0] else -1
+    if i >= 0:
+        paths[i][1] = num
+        if paths[0][1] > paths[1][1]:
+            paths[0], paths[1] = paths[1], paths[0]
+    elif num < paths[0][1]:
+        paths[1] = list(paths[0])
+        paths[0] = [value, num]
+    elif num < paths[1][1]:
+        paths[1] = [value, num]
+
+
+def critical_paths(counts: dict[str, int]) -> list[list]:
+    """PreFilter's paths over every domain, in the dict's order (upstream: Go map order, which can
+    change only which domain sits in paths[1])."""
+    paths = [[None, MAX_INT32], [None, MAX_INT32]]
+    for value, num in counts.items():
+        update_critical_paths(paths, value, num)
+    return paths
+
+
+def pts_update(state: SpreadFilterState | None, pod: Pod, other: Pod, node: Node, delta: int,
+               view: ClusterView) -> None:
+    """AddPod (``delta`` 1) / RemovePod (-1) of ``other`` on ``node`` (filtering.go updateWithPod): same
+    namespace as the pod being scheduled, a node with every constraint's key, then per constraint whose
+    selector matches and whose inclusion policies admit the node. Terminating pods count here."""
+    if state is None or other.namespace != pod.namespace or not has_all_keys(node, state.constraints):
+        return
+    for i, c in enumerate(state.constraints):
+        if not c.selector.matches(other.labels) or not c.includes(pod, node):
+            continue
+        value = node.labels[c.key]
+        state.counts[i][value] = state.counts[i].get(value, 0) + delta
+        update_critical_paths(state.paths[i], value, state.counts[i][value])
 
 
 def pts_pre_filter(pod: Pod, view: ClusterView):
@@ -744,17 +789,17 @@ def pts_pre_filter(pod: Pod, view: ClusterView):
                 continue
             value = node.labels[c.key]
             counts[i][value] = counts[i].get(value, 0) + count_matching(view.pods_on(node), c.selector, pod.namespace)
-    return "ok", None, SpreadFilterState(constraints, counts)
+    return "ok", None, SpreadFilterState(constraints, counts, [critical_paths(c) for c in counts])
 
 
 def pts_filter(state: SpreadFilterState | None, pod: Pod, node: Node) -> list[str]:
     """filtering.go Filter: every hard constraint, first failure wins; policies are not applied to ``node``."""
     if state is None:
         return []
-    for c, counts in zip(state.constraints, state.counts):
+    for c, counts, paths in zip(state.constraints, state.counts, state.paths):
         if c.key not in node.labels:
             return [R_SPREAD_LABEL]
-        min_match = min(counts.values()) if len(counts) >= c.min_domains else 0
+        min_match = paths[0][1] if len(counts) >= c.min_domains else 0
         self_match = 1 if c.selector.matches(pod.labels) else 0
         if counts.get(node.labels[c.key], 0) + self_match - min_match > c.max_skew:
             return [R_SPREAD]
@@ -971,6 +1016,24 @@ def ipa_pre_filter(pod: Pod, view: ClusterView):
     return "ok", None, AffinityFilterState(info, existing_anti, affinity, anti)
 
 
+def ipa_update(state: AffinityFilterState | None, pod: Pod, other: Pod, node: Node, delta: int,
+               view: ClusterView) -> None:
+    """AddPod/RemovePod of ``other`` on ``node`` (interpodaffinity/filtering.go updateWithPod): the counts
+    PreFilter takes over every pod, for this one pod."""
+    if state is None:
+        return
+    ns_labels = view.namespaces.get(pod.namespace)
+    for term in pod_affinity_info(other).required_anti:
+        if term.matches(pod, ns_labels):
+            add_count(state.existing_anti, node, term.key, delta)
+    if matches_all_terms(state.info.required, other):
+        for term in state.info.required:
+            add_count(state.affinity, node, term.key, delta)
+    for term in state.info.required_anti:
+        if term.matches(other, None):
+            add_count(state.anti, node, term.key, delta)
+
+
 def satisfies_pod_affinity(state: AffinityFilterState, pod: Pod, node: Node) -> bool:
     pods_exist = True
     for term in state.info.required:
@@ -1089,13 +1152,15 @@ class CrossNodePlugin:
     pre_score: object
     score: object  # (state, pod, node, view) -> raw score
     normalize: object  # (state, names, raw) -> normalized scores
+    update: object  # PreFilterExtensions: (state, pod, other pod, its node, +1 AddPod / -1 RemovePod, view)
 
 
 CROSS_NODE = {
-    "PodTopologySpread": CrossNodePlugin(pts_pre_filter, pts_filter, pts_pre_score, pts_score, pts_normalize),
+    "PodTopologySpread": CrossNodePlugin(pts_pre_filter, pts_filter, pts_pre_score, pts_score, pts_normalize,
+                                         pts_update),
     "InterPodAffinity": CrossNodePlugin(ipa_pre_filter, ipa_filter, ipa_pre_score,
                                         lambda state, pod, node, view: ipa_score(state, node),
-                                        lambda state, names, raw: ipa_normalize(raw)),
+                                        lambda state, names, raw: ipa_normalize(raw), ipa_update),
 }
 
 
@@ -1210,17 +1275,14 @@ def view_with_pods(view: ClusterView, node: Node, pods: list[Pod]) -> ClusterVie
     return dataclasses.replace(view, usage={**view.usage, node.name: usage_of(pods)})
 
 
-def cross_node_states(profile, pod: Pod, view: ClusterView, pre: PreFilterOutcome) -> dict[str, object]:
-    """The cross-node plugins' PreFilter states recomputed on ``view``: what their PreFilterExtensions
-    (AddPod/RemovePod) leave after editing one node. Plugins whose PreFilter returned Skip stay skipped,
-    as the framework runs no extension for them."""
-    states = dict(pre.states)
+def edit_states(profile, pod: Pod, states: dict[str, object], pre: PreFilterOutcome, other: Pod, node: Node,
+                delta: int, view: ClusterView) -> None:
+    """RunPreFilterExtensionAddPod (``delta`` 1) / RemovePod (-1) on ``states`` (a copy the caller
+    owns): each cross-node plugin whose PreFilter did not return Skip updates its state for ``other``."""
     for i in profile.points["preFilter"]:
         name = profile.plugins[i].name
         if name in CROSS_NODE and i not in pre.skip:
-            code, _, state = CROSS_NODE[name].pre_filter(pod, view)
-            states[name] = state if code == "ok" else None
-    return states
+            CROSS_NODE[name].update(states.get(name), pod, other, node, delta, view)
 
 
 def nominated_here(pod: Pod, node: Node, nominated: list[Pod]) -> list[Pod]:
@@ -1234,11 +1296,14 @@ def filter_with_nominated(profile, pod: Pod, node: Node, view: ClusterView, pre:
                           ) -> tuple[str, list[str]] | None:
     """RunFilterPluginsWithNominatedPods: with the higher-or-equal priority pods nominated to the node
     added first, and, when they were and the node passed, once more without them."""
+    states = pre.states if states is None else states
     extra = nominated_here(pod, node, nominated)
     if extra:
         with_extra = view_with_pods(view, node, view.pods_on(node) + extra)
-        status = filter_node(profile, pod, node, with_extra.usage[node.name], pre,
-                             cross_node_states(profile, pod, with_extra, pre))
+        added = copy.deepcopy(states)
+        for other in extra:
+            edit_states(profile, pod, added, pre, other, node, 1, with_extra)
+        status = filter_node(profile, pod, node, with_extra.usage[node.name], pre, added)
         if status is not None:
             return status
     return filter_node(profile, pod, node, view.usage[node.name], pre, states)

@@ -5,8 +5,8 @@ SelectVictimsOnNode, filterPodsWithPDBViolation, the candidate count) and
 pkg/scheduler/framework/preemption/preemption.go (Preempt, findCandidates, DryRunPreemption,
 SelectCandidate, pickOneNodeForPreemption, getLowerPriorityNominatedPods). Filters run through
 ``schedkit.reference`` (``filter_with_nominated``): removing or adding a pod on the node edits a copy
-of the NodeInfo and recomputes the cross-node plugins' PreFilter state, which is what their
-AddPod/RemovePod extensions maintain incrementally.
+of the NodeInfo, and a copy of the cross-node plugins' PreFilter states through their AddPod/RemovePod
+extensions (``edit_states``), in upstream's order.
 
 Two things upstream leaves to chance are drawn or ordered here reproducibly:
 - the dry run's start offset (``rand.Int31n(len(potentialNodes))``) comes from ``rng``, a stream seeded
@@ -18,6 +18,7 @@ Two things upstream leaves to chance are drawn or ordered here reproducibly:
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 from ..disruption import DisruptionBudget
@@ -26,7 +27,7 @@ from ..objects import PREEMPT_NEVER, Node, Pod
 from ..reference import (
     ClusterView,
     PreFilterOutcome,
-    cross_node_states,
+    edit_states,
     filter_with_nominated,
     status_code,
     view_with_pods,
@@ -153,9 +154,15 @@ class CycleContext:
     budgets: list[DisruptionBudget]
     now: float  # "now" for pods without status.startTime
 
-    def filter(self, pod: Pod, node: Node, view: ClusterView) -> tuple[str, list[str]] | None:
-        states = cross_node_states(self.profile, pod, view, self.pre)
+    def filter(self, pod: Pod, node: Node, pods_here: list[Pod], states: dict[str, object]
+               ) -> tuple[str, list[str]] | None:
+        """RunFilterPluginsWithNominatedPods on ``node`` holding ``pods_here``, the cross-node plugins
+        reading ``states`` (edited by AddPod/RemovePod alongside)."""
+        view = view_with_pods(self.view, node, pods_here)
         return filter_with_nominated(self.profile, pod, node, view, self.pre, self.nominated, states)
+
+    def edit(self, pod: Pod, states: dict[str, object], other: Pod, node: Node, delta: int) -> None:
+        edit_states(self.profile, pod, states, self.pre, other, node, delta, self.view)
 
 
 def select_victims_on_node(ctx: CycleContext, pod: Pod, node: Node
@@ -168,8 +175,13 @@ def select_victims_on_node(ctx: CycleContext, pod: Pod, node: Node
     potential = [p for p in here if p.priority < pod.priority]
     if not potential:
         return None, 0, ("UnschedulableAndUnresolvable", [NO_VICTIMS])
+    # One copy of the cycle's state for this node, edited pod by pod as upstream's RemovePod/AddPod do
+    # (PodTopologySpread's critical paths depend on the order of the edits).
+    states = copy.deepcopy(ctx.pre.states)
+    for victim in potential:
+        ctx.edit(pod, states, victim, node, -1)
     remaining = [p for p in here if p.priority >= pod.priority]
-    status = ctx.filter(pod, node, view_with_pods(ctx.view, node, remaining))
+    status = ctx.filter(pod, node, remaining, states)
     if status is not None:
         return None, 0, (status_code(ctx.profile, pod, node, *status), status[1])
     violating, non_violating = split_by_budget_violation(importance_order(potential, ctx.now), ctx.budgets)
@@ -177,10 +189,11 @@ def select_victims_on_node(ctx: CycleContext, pod: Pod, node: Node
     violations = 0
     for group, counts in ((violating, True), (non_violating, False)):
         for candidate in group:
-            trial = remaining + [candidate]
-            if ctx.filter(pod, node, view_with_pods(ctx.view, node, trial)) is None:
-                remaining = trial
+            ctx.edit(pod, states, candidate, node, 1)
+            if ctx.filter(pod, node, remaining + [candidate], states) is None:
+                remaining = remaining + [candidate]
             else:
+                ctx.edit(pod, states, candidate, node, -1)
                 victims.append(candidate)
                 violations += counts
     if violating and non_violating:
