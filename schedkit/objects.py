@@ -134,11 +134,11 @@ class Pod:
     image_volumes: tuple[str, ...] = ()  # spec.volumes[].image.reference
     deletion_timestamp: str | None = None
     # Preemption (pkg/scheduler/framework/preemption): spec.preemptionPolicy after Priority admission,
-    # status.nominatedNodeName, status.startTime as seconds since the epoch (None: not started) and
+    # status.nominatedNodeName, status.startTime in nanoseconds since the epoch (None: not started) and
     # whether a DisruptionTarget condition says the scheduler preempted it.
     preemption_policy: str = "PreemptLowerPriority"
     nominated_node: str = ""
-    start_time: float | None = None
+    start_time: int | None = None  # nanoseconds since the epoch
     preempted_by_scheduler: bool = False
     uid: str = ""
     raw: dict[str, Any] = field(default_factory=dict, repr=False)  # the manifest, for later plugins
@@ -581,15 +581,25 @@ def _admitted_priority(f: "_Fields", p, name: str, spec: dict, priority_classes:
     return computed, raw_policy or computed_policy or PREEMPT_LOWER_PRIORITY
 
 
-def _timestamp(f: "_Fields", value: Any, path: str) -> float | None:
-    """An RFC 3339 time (metav1.Time) as seconds since the epoch; None when absent."""
+_RFC3339 = re.compile(r"^(\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+def _timestamp(f: "_Fields", value: Any, path: str) -> int | None:
+    """An RFC 3339 time (metav1.Time) as nanoseconds since the epoch, exactly (fractions of a second
+    included: victims are ordered by it); None when absent."""
     if value is None:
         return None
     text = f.string(value, path)
+    match = _RFC3339.match(text)
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+        if match is None:
+            raise ValueError
+        zone = "+00:00" if match.group(3) in ("Z", "z") else match.group(3)
+        seconds = int(datetime.fromisoformat(match.group(1).replace("t", "T").replace(" ", "T") + zone).timestamp())
     except ValueError:
         raise f.error(path, f"not an RFC 3339 time: {text!r}") from None
+    fraction = (match.group(2) or ".")[1:]
+    return seconds * 10**9 + int((fraction + "0" * 9)[:9])
 
 
 def _preempted_by_scheduler(f: "_Fields", status: dict, p) -> bool:
