@@ -554,31 +554,26 @@ def _admitted_priority(f: "_Fields", p, name: str, spec: dict, priority_classes:
     raw_priority = spec.get("priority")
     if raw_priority is not None:
         raw_priority = f.integer(raw_priority, p("spec.priority"))
+    if raw_priority is not None and (not class_name or class_name not in classes):
+        # Stored by an API server already (a dump): without a class, or with one deleted since.
+        return raw_priority, raw_policy or PREEMPT_LOWER_PRIORITY
     if class_name and class_name not in classes:
-        if raw_priority is not None:  # stored already (a dump): the class may have been deleted since
-            return raw_priority, raw_policy or PREEMPT_LOWER_PRIORITY
         raise f.error(p("spec.priorityClassName"),
                       f'pods "{name}" is forbidden: no PriorityClass with name {class_name} was found')
-    key = class_name if class_name else ""
-    if not class_name and "" not in classes:
-        computed, computed_policy = 0, None
-    else:
-        computed, computed_policy = classes[key], policies.get(key, PREEMPT_LOWER_PRIORITY)
-    if raw_priority is not None:
-        if class_name and raw_priority != computed:
-            raise f.error(p("spec.priority"),
-                          f'pods "{name}" is forbidden: the integer value of priority ({raw_priority}) must not be '
-                          f"provided in pod spec; priority admission controller computed {computed} from the given "
-                          "PriorityClass name")
-        computed = raw_priority
-        if not class_name:  # stored without a class: whatever the API server recorded
-            return raw_priority, raw_policy or PREEMPT_LOWER_PRIORITY
-    if computed_policy is not None and raw_policy is not None and raw_policy != computed_policy:
+    if class_name not in classes:  # no class and no globalDefault class
+        return 0, raw_policy or PREEMPT_LOWER_PRIORITY
+    computed, computed_policy = classes[class_name], policies.get(class_name, PREEMPT_LOWER_PRIORITY)
+    if raw_priority is not None and raw_priority != computed:
+        raise f.error(p("spec.priority"),
+                      f'pods "{name}" is forbidden: the integer value of priority ({raw_priority}) must not be '
+                      f"provided in pod spec; priority admission controller computed {computed} from the given "
+                      "PriorityClass name")
+    if raw_policy is not None and raw_policy != computed_policy:
         raise f.error(p("spec.preemptionPolicy"),
                       f'pods "{name}" is forbidden: the string value of PreemptionPolicy ({raw_policy}) must not be '
                       f"provided in pod spec; priority admission controller computed {computed_policy} from the "
                       "given PriorityClass name")
-    return computed, raw_policy or computed_policy or PREEMPT_LOWER_PRIORITY
+    return computed, computed_policy
 
 
 _RFC3339 = re.compile(r"^(\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")

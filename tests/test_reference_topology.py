@@ -31,7 +31,8 @@ from schedkit.framework.registry import Registry
 from schedkit.framework.scheduler import Scheduler
 from schedkit.manifests import SourcedObject
 from schedkit.objects import parse_pod
-from schedkit.reference import reference_explain, reference_schedule
+from schedkit.preemption.batch import schedule_with_preemption
+from schedkit.reference import reference_explain
 from schedkit.state import snapshot_order
 
 TABLES = os.path.join(os.path.dirname(__file__), "upstream_tables")
@@ -192,9 +193,10 @@ def test_default_profile_order_and_weights():
 def test_reference_schedules_respect_topology_invariants(scenario):
     config, cluster, pods, seed = scenario
     sched = _reference_scheduler(config)
-    outcome = {key: node for key, node, _ in reference_schedule(sched, cluster, pods, seed)}
     queue, _ = ref.queue_order(sched, pods)
-    check_topology_invariants(sched, cluster, pods, [(pods[row].key, outcome[pods[row].key]) for row in queue])
+    batch = schedule_with_preemption(sched, cluster, pods, queue, seed)  # what reference_schedule runs
+    check_topology_invariants(sched, cluster, pods, [(pods[row].key, batch.results[row].node) for row in queue],
+                              {e.pod.key for e in batch.evicted})
 
 
 @settings(deadline=None, max_examples=60, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

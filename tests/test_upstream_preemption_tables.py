@@ -19,8 +19,8 @@ from schedkit.cluster import cluster_from_objects
 from schedkit.framework.config import parse_config
 from schedkit.framework.scheduler import Scheduler
 from schedkit.manifests import SourcedObject
-from schedkit.preemption.batch import NOT_STARTED
 from schedkit.preemption.evaluator import (
+    NOT_STARTED,
     CycleContext,
     PreemptionArgs,
     dry_run,

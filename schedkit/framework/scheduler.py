@@ -9,7 +9,6 @@ built afterwards from the loop's per-pod failure histograms, in FitError.Error()
 from __future__ import annotations
 
 import dataclasses
-
 import time
 from dataclasses import dataclass, field
 
@@ -17,9 +16,9 @@ import numpy as np
 
 from ..cluster import Cluster
 from ..errors import PluginError
-from ..objects import PREEMPT_NEVER, Pod
-from ..preemption.batch import schedule_with_preemption
-from ..preemption.explain import explain_cycle, holds_room_for, reference_covers
+from ..objects import Pod
+from ..preemption.batch import needs_preemption, schedule_with_preemption
+from ..preemption.explain import explain_post_filter, holds_room_for
 from ..preemption.postfilter import full_message, post_filter_message, preemption_plugin, quick_outcome
 from ..state import ClusterState, PodColumns, build_state
 from .caveats import missing_spread_owners, owner_warning_lines, volume_summary, volume_warning
@@ -248,10 +247,8 @@ class Scheduler:
                     plugin.kernels.reserve(state.nodes, columns, row, node, prepared[key], *extra)
 
     def _message(self, profile: Profile, state: ClusterState, outputs: LoopOutputs, row: int, pod: str) -> str:
-        hist = [(int(outputs.hist_plugin[row, k]), int(outputs.hist_code[row, k]), int(outputs.hist_count[row, k]))
-                for k in range(int(outputs.hist_len[row]))]
         return failure_message(profile, state.num_nodes, int(outputs.reject_plugin[row]),
-                               int(outputs.reject_code[row]), hist, pod)
+                               int(outputs.reject_code[row]), _histogram(outputs, row), pod)
 
     def _full_message(self, profile: Profile, state: ClusterState, outputs: LoopOutputs, row: int, pod: Pod) -> str:
         """The failure message with PostFilter's part, on the fast path: it runs only when no node holds
@@ -259,8 +256,7 @@ class Scheduler:
         victims (``quick_outcome``)."""
         message = self._message(profile, state, outputs, row, pod.key)
         reject_plugin, reject_code = int(outputs.reject_plugin[row]), int(outputs.reject_code[row])
-        hist = [(int(outputs.hist_plugin[row, k]), int(outputs.hist_code[row, k]), int(outputs.hist_count[row, k]))
-                for k in range(int(outputs.hist_len[row]))]
+        hist = _histogram(outputs, row)
         if state.num_nodes == 0 or reject_code == MISSING_STATE or any(c == MISSING_STATE for _, c, _ in hist):
             return message  # not a FitError: no PostFilter
         if reject_plugin >= 0 and reject_code < 0:
@@ -287,12 +283,7 @@ class Scheduler:
                 profile = self.profiles[pod.scheduler_name]
                 profile.plugins[profile.points["bind"][0]].bind(pod, result.node)
             assignments.append(Assignment(pod.key, result.node, result.message, result.nominated_node))
-        for row, message in sorted(held.items()):
-            assignments.append(Assignment(pods[row].key, None, message, queued=False))
-        known_nodes = {node.name for node in cluster.nodes}
-        for pod in bound:
-            assignments.append(Assignment(pod.key, pod.node_name, bound_message(pod, known_nodes), queued=False,
-                                          bound=True))
+        assignments += _unqueued(pods, held, bound, {node.name for node in cluster.nodes})
         evicted = [Eviction(e.pod.key, e.node, e.by) for e in batch.evicted]
         return ScheduleResult(assignments, seconds, 0.0, False, evicted)
 
@@ -310,7 +301,7 @@ class Scheduler:
         if fresh:
             self.next_start_node_index[:] = 0
         queue, held = self._queue(pods)
-        if preemption_path(self, cluster, [pods[row] for row in queue]):
+        if needs_preemption(self, cluster, [pods[row] for row in queue]):
             return self._schedule_with_preemption(cluster, pods, queue, held, bound, seed)
         state = build_state(cluster, pods)
         columns = state.pod_columns(pods)
@@ -358,12 +349,7 @@ class Scheduler:
                 assignments.append(Assignment(
                     pod.key, None, self._full_message(profile, state, outputs, row, pod),
                     state.node_names[nominated] if nominated >= 0 else None))
-        for row, message in sorted(held.items()):
-            assignments.append(Assignment(pods[row].key, None, message, queued=False))
-        known_nodes = set(state.node_index)
-        for pod in bound:
-            assignments.append(Assignment(pod.key, pod.node_name, bound_message(pod, known_nodes), queued=False,
-                                          bound=True))
+        assignments += _unqueued(pods, held, bound, set(state.node_index))
         return ScheduleResult(assignments, seconds, compile_seconds, compiled)
 
     def explain(self, cluster: Cluster, pod: Pod, seed: int = 0, score_all: bool = False,
@@ -466,59 +452,16 @@ class Scheduler:
                                   _single_feasible(outputs) and not score_all, cycle_error, warnings)
         nominated_matter = holds_room_for(cluster, pod)
         if (chosen < 0 and not cycle_error) or nominated_matter:
-            self._explain_post_filter(explanation, profile, cluster, pod, seed, nominated_matter, score_all)
+            explain_post_filter(self, explanation, cluster, pod, seed, nominated_matter, score_all)
         return explanation
 
-    def _explain_post_filter(self, explanation: Explanation, profile: Profile, cluster: Cluster, pod: Pod, seed: int,
-                             nominated_matter: bool, score_all: bool) -> None:
-        """Nominated pods and PostFilter for ``explain``: pending pods holding a nominated node take their
-        room in this pod's filters, and a pod that fits nowhere runs DefaultPreemption. Both run as the
-        plain-Python cycle (``schedkit.preemption.explain``); without a preemption plugin only the
-        message gains PostFilter's part."""
-        if preemption_plugin(profile) is None and not nominated_matter:
-            if explanation.message is not None and cluster.nodes:
-                explanation.message = full_message(explanation.message, post_filter_message(profile, None))
-            return
-        if not reference_covers(profile):
-            explanation.warnings.append("preemption and nominated pods are evaluated only for profiles whose "
-                                        "Filter plugins schedkit has in plain Python; this one has others")
-            return
-        found = explain_cycle(self, cluster, pod, seed)
-        cycle = found.cycle
-        if nominated_matter and not score_all:  # the nominated pods change what the filters saw
-            explanation.selected_node = cycle.node
-            for node in explanation.nodes:
-                if node.name not in cycle.status:
-                    continue
-                status = cycle.status[node.name]
-                node.feasible = status is None
-                node.failed_plugin, node.reasons = (None, []) if status is None else (status[0], list(status[1]))
-                node.status = cycle.codes.get(node.name)
-                node.scores = cycle.scores.get(node.name, {}) if status is None else {}
-                node.total_score = cycle.totals.get(node.name) if status is None else None
-                node.scored = node.name in cycle.scores
-            explanation.scoring_skipped = cycle.node is not None and not cycle.scores
-        explanation.message = None if cycle.node is not None else found.message
-        outcome = found.outcome
-        explanation.preemption = outcome
-        if outcome is not None and outcome.nominated_node is not None:
-            explanation.nominated_node = outcome.nominated_node
-            explanation.victims = sorted(p.key for p in outcome.victims)
 
-
-def preemption_path(scheduler: Scheduler, cluster: Cluster, queued: list[Pod]) -> bool:
-    """Whether the batch needs the scheduler with preemption: some queued pod's profile preempts and
-    either a pending pod holds a nominated node or a queued pod that may preempt outranks some running
-    pod. Otherwise no pod can have victims, and the compiled loop decides alone."""
-    preempting = [pod for pod in queued if preemption_plugin(scheduler.profiles[pod.scheduler_name]) is not None]
-    if not preempting:
-        return False
-    if any(pod.nominated_node for pod in cluster.pods if not pod.node_name) or any(p.nominated_node for p in queued):
-        return True
-    running = [pod.priority for pod in cluster.pods if pod.node_name]
-    lowest = min(running) if running else None
-    return lowest is not None and any(pod.preemption_policy != PREEMPT_NEVER and pod.priority > lowest
-                                      for pod in preempting)
+def _unqueued(pods: list[Pod], held: dict[int, str], bound: list[Pod], node_names: set[str]) -> list[Assignment]:
+    """The pods that never queued (held by PreEnqueue or without a profile), then those bound already."""
+    out = [Assignment(pods[row].key, None, message, queued=False) for row, message in sorted(held.items())]
+    out += [Assignment(pod.key, pod.node_name, bound_message(pod, node_names), queued=False, bound=True)
+            for pod in bound]
+    return out
 
 
 def bound_message(pod: Pod, node_names: set[str]) -> str:
@@ -595,6 +538,12 @@ def decode(plugin: Plugin, code: int, kernel: str, pod: str, node: str | None = 
 def _narrowing_plugins(profile: Profile, bits: int) -> list[str]:
     """Names of the plugins whose PreFilterResult narrowed the nodes (the loop records them as bits)."""
     return sorted(profile.plugins[i].name for i in range(len(profile.plugins)) if (bits >> i) & 1)
+
+
+def _histogram(outputs: LoopOutputs, row: int) -> list[tuple[int, int, int]]:
+    """The loop's per-pod Filter failure histogram: (plugin, code, node count) per distinct pair."""
+    return [(int(outputs.hist_plugin[row, k]), int(outputs.hist_code[row, k]), int(outputs.hist_count[row, k]))
+            for k in range(int(outputs.hist_len[row]))]
 
 
 def _single_feasible(outputs: LoopOutputs) -> bool:

@@ -20,13 +20,12 @@ from dataclasses import dataclass, field
 
 from ..cluster import Cluster
 from ..framework.plugin import requeued_on
-from ..objects import Pod
+from ..objects import PREEMPT_NEVER, Pod
 from ..reference import BatchState, cluster_view, initial_usage, run_cycle, usage_of
 from ..state import snapshot_order
-from .evaluator import CycleContext, PreemptionOutcome
-from .postfilter import full_message, post_filter_message, run_preemption
+from .evaluator import NOT_STARTED, CycleContext
+from .postfilter import full_message, post_filter_message, preemption_plugin, reference_covers, run_preemption
 
-NOT_STARTED = float("inf")  # GetPodStartTime: a pod without status.startTime started "now"
 TERMINATING = "1970-01-01T00:00:00Z"  # deletionTimestamp of a victim while it terminates
 MAX_PASSES = 1000
 
@@ -36,7 +35,6 @@ class PodResult:
     node: str | None
     message: str | None
     nominated_node: str | None = None
-    preemption: PreemptionOutcome | None = None  # the last attempt's PostFilter
 
 
 @dataclass
@@ -50,12 +48,28 @@ class Eviction:
 class BatchOutcome:
     results: dict[int, PodResult]  # queue row -> its final state
     evicted: list[Eviction] = field(default_factory=list)
-    passes: int = 0
 
 
 def offset_rng(seed: int) -> list[int]:
     """The dry run's offset stream (upstream: a dedicated rand.Int31n), seeded apart from selectHost's."""
     return [(seed * 0x2545F4914F6CDD1D + 0x5851F42D4C957F2D) & (2**64 - 1)]
+
+
+def needs_preemption(scheduler, cluster: Cluster, queued: list[Pod]) -> bool:
+    """Whether the batch needs the scheduler with preemption: some queued pod's profile preempts and
+    either a pending pod holds a nominated node or a queued pod that may preempt outranks some running
+    pod. Otherwise no pod can have victims, and the compiled loop decides alone. Profiles with Filter
+    plugins that have no plain-Python version (GpuShare, third-party plugins) are not dry-run."""
+    preempting = [pod for pod in queued if preemption_plugin(scheduler.profiles[pod.scheduler_name]) is not None
+                  and reference_covers(scheduler.profiles[pod.scheduler_name])]
+    if not preempting:
+        return False
+    if any(pod.nominated_node for pod in cluster.pods if not pod.node_name) or any(p.nominated_node for p in queued):
+        return True
+    running = [pod.priority for pod in cluster.pods if pod.node_name]
+    lowest = min(running) if running else None
+    return lowest is not None and any(pod.preemption_policy != PREEMPT_NEVER and pod.priority > lowest
+                                      for pod in preempting)
 
 
 def schedule_with_preemption(scheduler, cluster: Cluster, pods: list[Pod], queue: list[int], seed: int = 0,
@@ -67,19 +81,18 @@ def schedule_with_preemption(scheduler, cluster: Cluster, pods: list[Pod], queue
     rng = offset_rng(seed)
     current = {row: pods[row] for row in queue}
     rank = {row: i for i, row in enumerate(queue)}
+    row_of = {pods[row].key: row for row in queue}
     outcome = BatchOutcome({row: PodResult(None, None) for row in queue})
     bound: set[int] = set()
-    events: list[str] = []  # cluster events in order (victims' deletions: "pod_delete")
-    seen_at: dict[int, int] = {}  # row -> how many events its last attempt saw
+    deleted = 0  # victims deleted so far (each a "pod_delete" event)
+    seen_at: dict[int, int] = {}  # row -> how many deletions its last attempt saw
     rejectors: dict[int, set[str]] = {}
     cleared: set[int] = set()
     gone: set[int] = set()
     active = list(queue)
-    input_nominated = [p for p in cluster.pods if not p.node_name and p.nominated_node
-                       and p.key not in {pods[row].key for row in queue}]
+    input_nominated = [p for p in cluster.pods if not p.node_name and p.nominated_node and p.key not in row_of]
 
-    for number in range(1, MAX_PASSES + 1):
-        outcome.passes = number
+    for _ in range(MAX_PASSES):
         deletions: list[tuple[str, Pod, str]] = []  # (node, victim, preemptor) gone when the pass ends
         for row in sorted(active, key=lambda r: (-current[r].priority, rank[r])):
             pod = current[row]
@@ -88,7 +101,7 @@ def schedule_with_preemption(scheduler, cluster: Cluster, pods: list[Pod], queue
                                            if r not in bound and r != row and current[r].nominated_node]
             view = cluster_view(scheduler, cluster, nodes, usage, pod.scheduler_name)
             result = run_cycle(profile, nodes, usage, pod, batch, view, nominated)
-            seen_at[row] = len(events)
+            seen_at[row] = deleted
             if result.node is not None:
                 placed = dataclasses.replace(pod, node_name=result.node, nominated_node="", start_time=None)
                 usage[result.node].add(placed)
@@ -112,23 +125,23 @@ def schedule_with_preemption(scheduler, cluster: Cluster, pods: list[Pod], queue
                         _mark_terminating(usage[preemption.nominated_node], victim)
                         deletions.append((preemption.nominated_node, victim, pod.key))
                 for other in preemption.cleared_nominations:
-                    for r in queue:
-                        if current[r].key == other.key and r not in bound:
-                            current[r] = dataclasses.replace(current[r], nominated_node="")
-                            cleared.add(r)
+                    r = row_of.get(other.key)
+                    if r is not None and r not in bound:
+                        current[r] = dataclasses.replace(current[r], nominated_node="")
+                        cleared.add(r)
             elif preemption is not None and preemption.eligible:
                 current[row] = dataclasses.replace(pod, nominated_node="")  # preemption cannot help: cleared
             outcome.results[row] = PodResult(None, full_message(result.message, post),
-                                             current[row].nominated_node or None, preemption)
+                                             current[row].nominated_node or None)
         for node_name, victim, by in deletions:
             usage[node_name] = usage_of([pod for pod in usage[node_name].pods_here if pod.key != victim.key])
             outcome.evicted.append(Eviction(victim, node_name, by))
-            for row in queue:  # a pod bound earlier in this batch, preempted now
-                if row in bound and current[row].key == victim.key:
-                    bound.discard(row)
-                    outcome.results[row] = PodResult(None, f"preempted by {by} on node {node_name}")
-                    gone.add(row)
-            events.append("pod_delete")
+            row = row_of.get(victim.key)
+            if row in bound:  # a pod bound earlier in this batch, preempted now
+                bound.discard(row)
+                outcome.results[row] = PodResult(None, f"preempted by {by} on node {node_name}")
+                gone.add(row)
+            deleted += 1
         active = []
         for row in queue:
             if row in bound or row in gone:  # a deleted pod is not in the queue any more
@@ -136,9 +149,10 @@ def schedule_with_preemption(scheduler, cluster: Cluster, pods: list[Pod], queue
             if row in cleared:
                 active.append(row)
                 continue
-            happened = set(events[seen_at.get(row, 0):])
+            if deleted == seen_at.get(row, 0):
+                continue
             plugins = scheduler.profiles[current[row].scheduler_name].plugins
-            if any(happened & set(requeued_on(p)) for p in plugins if p.name in rejectors.get(row, set())):
+            if any("pod_delete" in requeued_on(p) for p in plugins if p.name in rejectors.get(row, set())):
                 active.append(row)
         cleared.clear()
         if not active:
@@ -154,4 +168,4 @@ def _mark_terminating(usage, victim: Pod) -> None:
 
 
 
-__all__ = ["BatchOutcome", "Eviction", "PodResult", "schedule_with_preemption"]
+__all__ = ["BatchOutcome", "Eviction", "PodResult", "needs_preemption", "schedule_with_preemption"]

@@ -38,6 +38,7 @@ NO_VICTIMS = "No preemption victims found for incoming pod"
 NOT_ELIGIBLE_NEVER = "not eligible due to preemptionPolicy=Never."
 NOT_ELIGIBLE_TERMINATING = "not eligible due to a terminating pod on the nominated node."
 MAX_INT32 = 2**31 - 1
+NOT_STARTED = float("inf")  # GetPodStartTime: a pod without status.startTime started "now"
 
 # pickOneNodeForPreemption's rules, in order; explain names the one that decided.
 RULES = (

@@ -8,14 +8,12 @@ from dataclasses import dataclass
 from ..cluster import Cluster
 from ..framework.runtime import TIES_RANDOM
 from ..objects import Pod
-from ..reference import CROSS_NODE, FILTER, PRE_FILTER, BatchState, CycleResult, cluster_view, initial_usage, run_cycle
+from ..reference import BatchState, CycleResult, cluster_view, initial_usage, run_cycle
 from ..state import snapshot_order
-from .batch import NOT_STARTED, offset_rng
-from .evaluator import CycleContext, PreemptionOutcome
-from .postfilter import full_message, post_filter_message, run_preemption
+from .batch import offset_rng
+from .evaluator import NOT_STARTED, CycleContext, PreemptionOutcome
+from .postfilter import full_message, post_filter_message, preemption_plugin, reference_covers, run_preemption
 
-# Filter and PreFilter plugins the plain-Python cycle knows; a profile with others cannot dry-run.
-REFERENCE_FILTERS = set(FILTER) | set(CROSS_NODE) | set(PRE_FILTER)
 
 
 @dataclass
@@ -23,12 +21,6 @@ class PreemptionExplanation:
     cycle: CycleResult
     outcome: PreemptionOutcome | None
     message: str | None
-
-
-def reference_covers(profile) -> bool:
-    """Whether every Filter/PreFilter plugin of ``profile`` has a plain-Python version."""
-    used = set(profile.points["filter"]) | set(profile.points["preFilter"])
-    return all(profile.plugins[i].name in REFERENCE_FILTERS for i in used)
 
 
 def nominated_pods(cluster: Cluster, pod: Pod) -> list[Pod]:
@@ -58,6 +50,44 @@ def explain_cycle(scheduler, cluster: Cluster, pod: Pod, seed: int = 0) -> Preem
     outcome = run_preemption(profile, ctx, pod, result, offset_rng(seed))
     post = None if result.error else post_filter_message(profile, outcome)
     return PreemptionExplanation(result, outcome, full_message(result.message, post))
+
+
+def explain_post_filter(scheduler, explanation, cluster: Cluster, pod: Pod, seed: int, nominated_matter: bool,
+                        score_all: bool) -> None:
+    """Nominated pods and PostFilter for ``explain``: pending pods holding a nominated node take their
+    room in this pod's filters, and a pod that fits nowhere runs DefaultPreemption. Both run as the
+    plain-Python cycle (``schedkit.preemption.explain``); without a preemption plugin only the
+    message gains PostFilter's part. Fills ``explanation`` (a ``framework.scheduler.Explanation``)."""
+    profile = scheduler.profiles[pod.scheduler_name]
+    if preemption_plugin(profile) is None and not nominated_matter:
+        if explanation.message is not None and cluster.nodes:
+            explanation.message = full_message(explanation.message, post_filter_message(profile, None))
+        return
+    if not reference_covers(profile):
+        explanation.warnings.append("preemption and nominated pods are evaluated only for profiles whose "
+                                    "Filter plugins schedkit has in plain Python; this one has others")
+        return
+    found = explain_cycle(scheduler, cluster, pod, seed)
+    cycle = found.cycle
+    if nominated_matter and not score_all:  # the nominated pods change what the filters saw
+        explanation.selected_node = cycle.node
+        for node in explanation.nodes:
+            if node.name not in cycle.status:
+                continue
+            status = cycle.status[node.name]
+            node.feasible = status is None
+            node.failed_plugin, node.reasons = (None, []) if status is None else (status[0], list(status[1]))
+            node.status = cycle.codes.get(node.name)
+            node.scores = cycle.scores.get(node.name, {}) if status is None else {}
+            node.total_score = cycle.totals.get(node.name) if status is None else None
+            node.scored = node.name in cycle.scores
+        explanation.scoring_skipped = cycle.node is not None and not cycle.scores
+    explanation.message = None if cycle.node is not None else found.message
+    outcome = found.outcome
+    explanation.preemption = outcome
+    if outcome is not None and outcome.nominated_node is not None:
+        explanation.nominated_node = outcome.nominated_node
+        explanation.victims = sorted(p.key for p in outcome.victims)
 
 
 def outcome_json(outcome: PreemptionOutcome | None) -> dict | None:
@@ -103,5 +133,5 @@ def outcome_lines(outcome: PreemptionOutcome | None) -> list[str]:
     return lines
 
 
-__all__ = ["PreemptionExplanation", "explain_cycle", "holds_room_for", "outcome_json", "outcome_lines",
-           "reference_covers"]
+__all__ = ["PreemptionExplanation", "explain_cycle", "explain_post_filter", "holds_room_for", "outcome_json",
+           "outcome_lines"]

@@ -10,10 +10,12 @@ says "no new claims to deallocate"; DefaultPreemption's message starts with "pre
 from __future__ import annotations
 
 from ..objects import Pod
-from ..reference import CycleResult
+from ..reference import CROSS_NODE, FILTER, PRE_FILTER, CycleResult
 from .evaluator import NO_VICTIMS, NOT_ELIGIBLE_NEVER, NOT_HELPFUL, CycleContext, PreemptionOutcome, preempt
 
 CLAIMS_MESSAGE = "no new claims to deallocate"
+# Filter and PreFilter plugins the plain-Python cycle knows; a profile with others cannot dry-run.
+REFERENCE_FILTERS = set(FILTER) | set(CROSS_NODE) | set(PRE_FILTER)
 
 
 def preemption_plugin(profile):
@@ -22,6 +24,12 @@ def preemption_plugin(profile):
         if getattr(profile.plugins[i], "python_post_filter", False):
             return profile.plugins[i]
     return None
+
+
+def reference_covers(profile) -> bool:
+    """Whether every Filter/PreFilter plugin of ``profile`` has a plain-Python version."""
+    used = set(profile.points["filter"]) | set(profile.points["preFilter"])
+    return all(profile.plugins[i].name in REFERENCE_FILTERS for i in used)
 
 
 def post_filter_message(profile, outcome: PreemptionOutcome | None) -> str | None:
@@ -68,4 +76,5 @@ def quick_outcome(pod: Pod, num_nodes: int, unschedulable_nodes: int) -> Preempt
     return PreemptionOutcome(True, f"0/{num_nodes} nodes are available: {', '.join(parts)}.")
 
 
-__all__ = ["full_message", "post_filter_message", "preemption_plugin", "quick_outcome", "run_preemption"]
+__all__ = ["full_message", "post_filter_message", "preemption_plugin", "quick_outcome", "reference_covers",
+           "run_preemption"]
