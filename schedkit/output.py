@@ -138,7 +138,8 @@ def schedule_table(result: ScheduleResult) -> str:
     out.append(f"{result.scheduled} scheduled, {result.unschedulable} unschedulable{held}"
                f"{f', {len(result.evicted)} preempted' if result.evicted else ''}; "
                f"{result.pods_per_second:,.0f} pods/s (compile {result.compile_seconds:.2f} s"
-               f"{'' if result.compiled else ', Python plugins: not compiled'})")
+               f"{'' if result.compiled or result.with_preemption else ', Python plugins: not compiled'})"
+               + ("; a pod may preempt: scheduled as plain Python with preemption" if result.with_preemption else ""))
     return "\n".join(out) + "\n"
 
 

@@ -60,6 +60,7 @@ class ScheduleResult:
     compile_seconds: float  # building and compiling (or loading from cache) the loop(s)
     compiled: bool
     evicted: list[Eviction] = field(default_factory=list)  # pods deleted by preemption, in order
+    with_preemption: bool = False  # scheduled by schedkit.preemption.batch (plain Python), not the loop
 
     @property
     def scheduled(self) -> int:
@@ -285,7 +286,7 @@ class Scheduler:
             assignments.append(Assignment(pod.key, result.node, result.message, result.nominated_node))
         assignments += _unqueued(pods, held, bound, {node.name for node in cluster.nodes})
         evicted = [Eviction(e.pod.key, e.node, e.by) for e in batch.evicted]
-        return ScheduleResult(assignments, seconds, 0.0, False, evicted)
+        return ScheduleResult(assignments, seconds, 0.0, False, evicted, with_preemption=True)
 
     def schedule(self, cluster: Cluster, pods: list[Pod] | None = None, seed: int = 0,
                  fresh: bool = True) -> ScheduleResult:

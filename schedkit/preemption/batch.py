@@ -60,8 +60,9 @@ def needs_preemption(scheduler, cluster: Cluster, queued: list[Pod]) -> bool:
     either a pending pod holds a nominated node or a queued pod that may preempt outranks some running
     pod. Otherwise no pod can have victims, and the compiled loop decides alone. Profiles with Filter
     plugins that have no plain-Python version (GpuShare, third-party plugins) are not dry-run."""
-    preempting = [pod for pod in queued if preemption_plugin(scheduler.profiles[pod.scheduler_name]) is not None
-                  and reference_covers(scheduler.profiles[pod.scheduler_name])]
+    dry_runs = {name: preemption_plugin(profile) is not None and reference_covers(profile)
+                for name, profile in scheduler.profiles.items()}
+    preempting = [pod for pod in queued if dry_runs[pod.scheduler_name]]
     if not preempting:
         return False
     if any(pod.nominated_node for pod in cluster.pods if not pod.node_name) or any(p.nominated_node for p in queued):
