@@ -53,7 +53,8 @@ def main() -> None:
 @click.option("--pod", "pod_path", required=True, help="The pod to explain (a Pod manifest, YAML or JSON).")
 @click.option("--config", "config_path", default=None, help="A KubeSchedulerConfiguration file (default: upstream's profile).")
 @click.option("--output", "-o", type=click.Choice(["table", "json"]), default="table", show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for breaking ties between top-scoring nodes.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed for breaking ties between top-scoring nodes and for the start of preemption's dry run.")
 def explain(cluster_path: tuple[str, ...], pod_path: str, config_path: str | None, output: str, seed: int) -> None:
     """Show what kube-scheduler would do with one pod, node by node and plugin by plugin."""
 
@@ -82,7 +83,8 @@ def explain(cluster_path: tuple[str, ...], pod_path: str, config_path: str | Non
 @click.option("--pods", "pods_path", default=None, multiple=True,
               help="Pods to schedule (default: the pending pods in the cluster input).")
 @click.option("--config", "config_path", default=None, help="A KubeSchedulerConfiguration file.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for breaking ties between top-scoring nodes.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed for breaking ties between top-scoring nodes and for the start of preemption's dry run.")
 @click.option("--output", "-o", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 @click.option("--out", "out_path", default=None, help="Write the output to this file instead of stdout.")
 def schedule(cluster_path: tuple[str, ...], pods_path: tuple[str, ...], config_path: str | None, seed: int,
