@@ -152,6 +152,17 @@ def test_default_output_folders_are_ignored_by_git():
 
 
 @pytest.mark.skipif(not (ROOT / "pyproject.toml").exists(), reason="not a source checkout")
+def test_every_subpackage_is_listed_for_installation():
+    """``pip install .`` installs only the packages pyproject.toml lists: a new folder of modules under
+    schedkit/ that is not listed imports from a checkout and fails from a wheel (the wheel test below needs
+    the ``build`` package, so this is checked without it)."""
+    tomllib = pytest.importorskip("tomllib")
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(("schedkit", *init.parent.relative_to(ROOT / "schedkit").parts)).rstrip(".")
+             for init in (ROOT / "schedkit").rglob("__init__.py") if "__pycache__" not in init.parts}
+    assert found - listed == set()
+
+
 def test_built_wheel_runs_from_any_folder(tmp_path):
     """``python -m build`` gives an sdist and a wheel (built from the sdist, so the sdist is complete);
     the wheel, installed in a fresh venv, replays the packaged sample and explains the packaged examples
