@@ -198,7 +198,8 @@ def bench(workloads: tuple[str, ...], nodes: int | None, scoring: str, seed: int
               show_default=True, help="Trace format (auto: from the file name and header).")
 @click.option("--mode", type=click.Choice(["timed", "fill"]), default="timed", show_default=True,
               help="timed: arrivals and departures on the trace clock; fill: submit pods in order, no departures.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for ties between nodes (and --shuffle).")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed for ties between nodes, the start of preemption's dry run (and --shuffle).")
 @click.option("--out", "out_dir", default=None,
               help="Output folder: new, empty, or an earlier replay's (default: a new replay-<trace>-<time> folder here).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
@@ -213,9 +214,12 @@ def bench(workloads: tuple[str, ...], nodes: int | None, scoring: str, seed: int
                    "order (the FGD paper's simulator).")
 @click.option("--node-order", type=click.Choice(["trace", "shuffled"]), default="trace", show_default=True,
               help="The scheduler's node order: as the trace lists them, or a seeded permutation (the FGD simulator).")
+@click.option("--grace-period", type=click.Choice(["pod", "0"]), default="pod", show_default=True,
+              help="How long a pod preemption deletes keeps its node: its terminationGracePeriodSeconds (default "
+                   "30 s) on the simulated clock, or 0 (it leaves at once).")
 def replay(trace: str | None, nodes_path: str | None, config_path: str | None, fmt: str, mode: str, seed: int,
            out_dir: str | None, quiet: bool, target_demand: float | None, target_resource: str | None,
-           shuffle: bool, ties: str, node_order: str) -> None:
+           shuffle: bool, ties: str, node_order: str, grace_period: str) -> None:
     """Replay a recorded workload through the scheduler (default: the bundled sample trace)."""
     from .replay.report import human_summary
     from .replay.run import ReplayOptions, run_replay
@@ -223,7 +227,8 @@ def replay(trace: str | None, nodes_path: str | None, config_path: str | None, f
     def run() -> None:
         _check_seed(seed)
         summary, files = run_replay(ReplayOptions(trace, nodes_path, config_path, fmt, mode, seed, out_dir, quiet,
-                                                  target_demand, target_resource, shuffle, ties, node_order))
+                                                  target_demand, target_resource, shuffle, ties, node_order,
+                                                  grace_period))
         click.echo(human_summary(summary), nl=False)
         click.echo(f"wrote {', '.join(files)}")
 

@@ -40,6 +40,7 @@ SYSTEM_PRIORITY_CLASSES = {"system-node-critical": 2000001000, "system-cluster-c
 
 PREEMPT_LOWER_PRIORITY = "PreemptLowerPriority"
 PREEMPT_NEVER = "Never"
+DEFAULT_TERMINATION_GRACE_SECONDS = 30  # pkg/apis/core/v1 defaults: SetDefaults_PodSpec
 PREEMPTION_POLICIES = (PREEMPT_LOWER_PRIORITY, PREEMPT_NEVER)
 
 
@@ -141,6 +142,9 @@ class Pod:
     start_time: int | None = None  # nanoseconds since the epoch
     preempted_by_scheduler: bool = False
     uid: str = ""
+    # spec.terminationGracePeriodSeconds (API default 30): how long a deleted pod, a preemption victim
+    # among them, keeps its node while it terminates (the replay's clock).
+    termination_grace_seconds: int = DEFAULT_TERMINATION_GRACE_SECONDS
     raw: dict[str, Any] = field(default_factory=dict, repr=False)  # the manifest, for later plugins
     source: str = ""
 
@@ -531,9 +535,20 @@ def parse_pod(
         start_time=_timestamp(f, status.get("startTime"), p("status.startTime")),
         preempted_by_scheduler=_preempted_by_scheduler(f, status, p),
         uid=f.string(meta.get("uid"), p("metadata.uid")),
+        termination_grace_seconds=_grace_seconds(f, spec, p),
         raw=obj,
         source=source,
     )
+
+
+def _grace_seconds(f: "_Fields", spec: dict, p) -> int:
+    raw = spec.get("terminationGracePeriodSeconds")
+    if raw is None:
+        return DEFAULT_TERMINATION_GRACE_SECONDS
+    value = f.integer(raw, p("spec.terminationGracePeriodSeconds"))
+    if value < 0:  # ValidatePodSpec: ValidateNonnegativeField
+        raise f.error(p("spec.terminationGracePeriodSeconds"), "must be greater than or equal to 0")
+    return value
 
 
 def _admitted_priority(f: "_Fields", p, name: str, spec: dict, priority_classes: dict[str, int] | None,

@@ -54,7 +54,8 @@ def test_pod_waits_for_room_and_is_retried_when_a_pod_leaves(tmp_path):
     assert R.scheduled.tolist() == [0.0, 10.0]  # b binds the moment a leaves (AssignedPodDelete)
     assert R.left.tolist() == [10.0, 15.0]
     assert R.attempts.tolist() == [1, 2]
-    assert result.messages[1] == "0/1 nodes are available: 1 Insufficient cpu."
+    assert result.messages[1] == ("0/1 nodes are available: 1 Insufficient cpu. no new claims to deallocate, "
+                                  "preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.")
     assert result.messages[0] is None
 
 
@@ -73,7 +74,9 @@ def test_affinity_rejection_is_not_retried_on_pod_delete(tmp_path):
     # attempts: at arrival (t=0), leftover flushes at t=300, 600, 900 (a still running, so the cluster
     # can change); none after a leaves at 1000.
     assert R.attempts[1] == 4
-    assert result.messages[1] == "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector."
+    assert result.messages[1] == ("0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector. "
+                                  "no new claims to deallocate, preemption: 0/1 nodes are available: 1 Preemption "
+                                  "is not helpful for scheduling.")
 
 
 def test_priority_orders_the_queue(tmp_path):
@@ -181,6 +184,16 @@ class OnePodPerNode(Plugin):
     requeue_events = ("node_add",)
 
 
+# The differential tests below check the compiled driver: with DefaultPreemption on, their traces' mixed
+# priorities would send the replay to the plain-Python one with preemption (test_replay_preemption.py).
+NO_PREEMPTION = {"apiVersion": "kubescheduler.config.k8s.io/v1", "kind": "KubeSchedulerConfiguration",
+                 "profiles": [{"plugins": {"postFilter": {"disabled": [{"name": "DefaultPreemption"}]}}}]}
+
+
+def without_preemption() -> Scheduler:
+    return Scheduler(parse_config(NO_PREEMPTION))
+
+
 def _only(cls) -> Scheduler:
     enabled = [{"name": "PrioritySort"}, {"name": "DefaultBinder"}, {"name": cls.name}]
     config = {"apiVersion": "kubescheduler.config.k8s.io/v1", "kind": "KubeSchedulerConfiguration",
@@ -233,8 +246,8 @@ def test_driver_matches_reference(tmp_path_factory, case, seed):
     nodes, pods = case
     folder = write_trace(tmp_path_factory.mktemp("trace"), nodes, pods)
     workload, _ = load_trace(folder)
-    expected = reference_replay(Scheduler(), workload, seed=seed)
-    assert_same_as_reference(replay(Scheduler(), workload, seed=seed), expected)
+    expected = reference_replay(without_preemption(), workload, seed=seed)
+    assert_same_as_reference(replay(without_preemption(), workload, seed=seed), expected)
 
 
 @st.composite
@@ -280,8 +293,8 @@ def test_groups_match_reference_on_backlogs(tmp_path_factory, case, seed):
     nodes, pods = case
     folder = write_trace(tmp_path_factory.mktemp("trace"), nodes, pods)
     workload, _ = load_trace(folder)
-    expected = reference_replay(Scheduler(), workload, seed=seed)
-    assert_same_as_reference(replay(Scheduler(), workload, seed=seed), expected)
+    expected = reference_replay(without_preemption(), workload, seed=seed)
+    assert_same_as_reference(replay(without_preemption(), workload, seed=seed), expected)
 
 
 def test_groups_fail_many_attempts_at_once(tmp_path):

@@ -252,24 +252,11 @@ class Scheduler:
                                int(outputs.reject_code[row]), _histogram(outputs, row), pod)
 
     def _full_message(self, profile: Profile, state: ClusterState, outputs: LoopOutputs, row: int, pod: Pod) -> str:
-        """The failure message with PostFilter's part, on the fast path: it runs only when no node holds
-        a pod DefaultPreemption could take (``preemption_path``), so every Unschedulable node has no
-        victims (``quick_outcome``)."""
-        message = self._message(profile, state, outputs, row, pod.key)
-        reject_plugin, reject_code = int(outputs.reject_plugin[row]), int(outputs.reject_code[row])
-        hist = _histogram(outputs, row)
-        if state.num_nodes == 0 or reject_code == MISSING_STATE or any(c == MISSING_STATE for _, c, _ in hist):
-            return message  # not a FitError: no PostFilter
-        if reject_plugin >= 0 and reject_code < 0:
-            return message  # Permit rejected the node: no PostFilter
         if int(outputs.nominated[row]) >= 0:
-            return message  # a PostFilter kernel nominated a node: RunPostFilterPlugins succeeded
-        unschedulable = 0
-        if reject_plugin < 0:
-            unschedulable = sum(count for i, code, count in hist
-                                if profile.plugins[i].status(code).name == "Unschedulable")
-        outcome = quick_outcome(pod, state.num_nodes, unschedulable) if preemption_plugin(profile) else None
-        return full_message(message, post_filter_message(profile, outcome))
+            # a PostFilter kernel nominated a node: RunPostFilterPlugins succeeded, FitError alone
+            return self._message(profile, state, outputs, row, pod.key)
+        return fast_path_message(profile, state.num_nodes, int(outputs.reject_plugin[row]),
+                                 int(outputs.reject_code[row]), _histogram(outputs, row), pod)
 
     def _schedule_with_preemption(self, cluster: Cluster, pods: list[Pod], queue: list[int], held: dict[int, str],
                                   bound: list[Pod], seed: int) -> ScheduleResult:
@@ -488,6 +475,23 @@ def _with_bound_pods(cluster: Cluster, bound: list[Pod]) -> Cluster:
 def no_profile_message(pod: Pod) -> str:
     return (f'no profile for schedulerName "{pod.scheduler_name}": kube-scheduler leaves the pod '
             "pending for another scheduler")
+
+
+def fast_path_message(profile: Profile, num_nodes: int, reject_plugin: int, reject_code: int,
+                      hist: list[tuple[int, int, int]], pod: Pod, name: str | None = None) -> str:
+    """The failure message with PostFilter's part, on the fast path: it runs only when no node holds a
+    pod DefaultPreemption could take (``needs_preemption``), so every Unschedulable node has no victims
+    (``quick_outcome``). ``name``: the pod's name in plugins' reasons (default ``pod.key``)."""
+    message = failure_message(profile, num_nodes, reject_plugin, reject_code, hist, pod.key if name is None else name)
+    if num_nodes == 0 or reject_code == MISSING_STATE or any(c == MISSING_STATE for _, c, _ in hist):
+        return message  # not a FitError: no PostFilter
+    if reject_plugin >= 0 and reject_code < 0:
+        return message  # Permit rejected the node: no PostFilter
+    unschedulable = 0
+    if reject_plugin < 0:
+        unschedulable = sum(count for i, code, count in hist if profile.plugins[i].status(code).name == "Unschedulable")
+    outcome = quick_outcome(pod, num_nodes, unschedulable) if preemption_plugin(profile) else None
+    return full_message(message, post_filter_message(profile, outcome))
 
 
 def failure_message(profile: Profile, num_nodes: int, reject_plugin: int, reject_code: int,

@@ -20,7 +20,7 @@ from ..framework.loop import HISTOGRAM_WIDTH
 from ..framework.plugin import requeued_on
 from ..framework.loop_io import LoopInputs, LoopOutputs
 from ..framework.runtime import new_rng
-from ..framework.scheduler import Scheduler, failure_message
+from ..framework.scheduler import Scheduler, fast_path_message
 from ..state import ClusterState, build_state
 from ..traces.workload import Trace
 from . import queue
@@ -50,6 +50,13 @@ class ReplayResult:
     requests: np.ndarray  # int64 [shapes, resources]: each distinct pod spec's requests
     # Per-pod columns the profile's plugins report (Plugin.placement_columns), one value per trace pod.
     plugin_columns: dict[str, list] = field(default_factory=dict)
+    # Preemption (the plain-Python replay, preempting.py): per pod the preemptor of a victim and the
+    # nominated node of a pod still pending; pods bound before the replay that were preempted.
+    preempted_by: list[str | None] | None = None
+    nominated: list[str | None] | None = None
+    preempted_at_start: list[str] = field(default_factory=list)
+    python: bool = False  # run as plain Python because some pod may preempt
+    recreated: int = 0  # replacements of preempted pods their owners created (rows after the trace's)
 
     @property
     def decisions_per_second(self) -> float:
@@ -80,34 +87,27 @@ def _grow(array: np.ndarray, rows: int, fill) -> np.ndarray:
 
 def replay(scheduler: Scheduler, workload: Trace, seed: int = 0,
            progress: Callable[[int, int, float], None] | None = None, chunk: int = CHUNK_CYCLES,
-           groups: bool = True, compiling: Callable[[str | None], None] | None = None) -> ReplayResult:
+           groups: bool = True, compiling: Callable[[str | None], None] | None = None,
+           grace: str = "pod") -> ReplayResult:
     """Replay ``workload``; ``progress(arrived, total, now)`` is called between chunks, and
     ``compiling(profile)`` before the compiled driver is built or loaded, ``compiling(None)`` after.
     ``groups=False`` retries every waiting pod one cycle at a time (same result, slower with a backlog:
-    for tests)."""
+    for tests). When some pod may preempt another, the replay is the plain-Python one with
+    DefaultPreemption (``preempting.py``); ``grace``: ``"pod"`` (victims terminate for their
+    terminationGracePeriodSeconds) or ``"0"`` (at once)."""
+    from .preempting import needs_python_replay, python_replay
+
+    _check_profiles(scheduler, workload)
+    if needs_python_replay(scheduler, workload):
+        return python_replay(scheduler, workload, seed, grace)
     started = time.perf_counter()
     shapes = workload.shapes
     cluster = Cluster(workload.nodes, list(workload.running), dict(workload.namespace_labels))
     state = build_state(cluster, shapes)
     columns = state.pod_columns(shapes)
 
-    # Route each shape to its profile; gated shapes and unknown schedulerNames never queue.
-    held: dict[int, str] = {}
-    used: set[str] = set()
-    for s, pod in enumerate(shapes):
-        message = scheduler.hold_message(pod)
-        if message:
-            held[s] = message
-        else:
-            used.add(pod.scheduler_name)
-    if len(used) > 1:
-        raise InputError(f"the trace's pods use several scheduler profiles ({', '.join(sorted(used))}); "
-                         "a replay runs one profile", workload.source or None)
-    name = next(iter(used)) if used else next(iter(scheduler.profiles))
+    held, name = _check_profiles(scheduler, workload)
     profile = scheduler.profiles[name]
-    if profile.queue_sort.name != "PrioritySort":
-        raise InputError(f'replay orders its queue like PrioritySort; queueSort plugin "{profile.queue_sort.name}" '
-                         "is not supported in a replay", scheduler.config.source or None)
 
     state.pod_ids = workload.num_pods  # Reserve/Unreserve's ``pod``: the pod's row in the trace
     state.seed = seed
@@ -170,6 +170,28 @@ def replay(scheduler: Scheduler, workload: Trace, seed: int = 0,
                         int(counts[queue.C_GROUP_ATTEMPTS]),
                         float(times[queue.F_NOW]), columns.requests,
                         plugin_columns(profile, states, workload.num_pods))
+
+
+def _check_profiles(scheduler: Scheduler, workload: Trace) -> tuple[dict[int, str], str]:
+    """Each held shape's message (gated, or no profile for its schedulerName: it never queues) and the
+    one profile the others name; refused when they name several or it does not sort like PrioritySort."""
+    held: dict[int, str] = {}
+    used: set[str] = set()
+    for s, pod in enumerate(workload.shapes):
+        message = scheduler.hold_message(pod)
+        if message:
+            held[s] = message
+        else:
+            used.add(pod.scheduler_name)
+    if len(used) > 1:
+        raise InputError(f"the trace's pods use several scheduler profiles ({', '.join(sorted(used))}); "
+                         "a replay runs one profile", workload.source or None)
+    name = next(iter(used)) if used else next(iter(scheduler.profiles))
+    profile = scheduler.profiles[name]
+    if profile.queue_sort.name != "PrioritySort":
+        raise InputError(f'replay orders its queue like PrioritySort; queueSort plugin "{profile.queue_sort.name}" '
+                         "is not supported in a replay", scheduler.config.source or None)
+    return held, name
 
 
 def plugin_columns(profile, states: list, pods: int) -> dict[str, list]:
@@ -241,10 +263,14 @@ def _messages(tables: queue.ReplayArrays, profile, num_nodes: int, held: dict[in
         kept = min(length, FAIL_WIDTH)
         hist = tuple((int(tables.fail_plugin[slot, k]), int(tables.fail_code[slot, k]), int(tables.fail_count[slot, k]))
                      for k in range(kept))
-        key = (int(tables.fail["reject_plugin"][slot]), int(tables.fail["reject_code"][slot]), hist, length)
+        pod = workload.shapes[int(tables.spec[g])]
+        key = (int(tables.fail["reject_plugin"][slot]), int(tables.fail["reject_code"][slot]), hist, length,
+               pod.preemption_policy)
         text = cache.get(key)
         if text is None:
-            text = failure_message(profile, num_nodes, key[0], key[1], list(hist))
+            # The PostFilter part as the fast path has it: a replay runs compiled only when no pod can
+            # preempt another (preempting.needs_python_replay).
+            text = fast_path_message(profile, num_nodes, key[0], key[1], list(hist), pod, "(unnamed)")
             if length > kept:
                 text += f" (and {length - kept} more failure kinds not recorded)"
             cache[key] = text

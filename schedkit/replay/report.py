@@ -26,7 +26,7 @@ from .engine import ReplayResult
 OUTCOMES = {
     queue.NOT_ARRIVED: "pending", queue.ACTIVE: "pending", queue.BACKOFF: "pending",
     queue.UNSCHEDULABLE: "pending", queue.IN_FLIGHT: "pending", queue.RUNNING: "running",
-    queue.DONE: "finished", queue.DELETED: "deleted-pending", queue.HELD: "held",
+    queue.DONE: "finished", queue.DELETED: "deleted-pending", queue.HELD: "held", queue.PREEMPTED: "preempted",
 }
 
 
@@ -58,6 +58,9 @@ def placements(result: ReplayResult) -> pd.DataFrame:
         "outcome": pd.array([OUTCOMES[s] for s in R.status.tolist()], dtype="string"),
         "attempts": R.attempts,
         "message": pd.array(result.messages, dtype="string"),
+        # Preemption: who deleted a preempted pod; the node a still-pending pod is nominated to.
+        "preempted_by": pd.array(result.preempted_by or [None] * len(R.node), dtype="string"),
+        "nominated_node": pd.array(result.nominated or [None] * len(R.node), dtype="string"),
     })
     requests = result.requests
     for r, resource in resources_in_use(result):
@@ -162,8 +165,12 @@ def summary(result: ReplayResult, *, mode: str, seed: int, trace: str, config: s
             "neverScheduled": int(result.workload.num_pods - scheduled.sum()),
             "held": held,
             "runningAtEnd": int((R.status == queue.RUNNING).sum()),
+            "preempted": int((R.status == queue.PREEMPTED).sum()),
+            "preemptedRunningAtStart": len(result.preempted_at_start),
+            "recreated": result.recreated,
         },
         "pendingSeconds": pending,
+        "engine": "plain Python (some pod may preempt)" if result.python else "compiled",
         "simulatedSeconds": float(times[-1] - times[0]) if rows else 0.0,
         "allocation": allocation,
         "gpu": gpu,
@@ -191,6 +198,13 @@ def human_summary(data: dict) -> str:
         f"  scheduled       {pods['scheduled']:>12,}",
         f"  never scheduled {pods['neverScheduled']:>12,}" + (f"  ({pods['held']} held)" if pods["held"] else ""),
     ]
+    if pods.get("preempted") or pods.get("preemptedRunningAtStart"):
+        lines.append(f"  preempted       {pods['preempted']:>12,}"
+                     + (f"  (and {pods['preemptedRunningAtStart']:,} running at the start)"
+                        if pods["preemptedRunningAtStart"] else "")
+                     + (f"; {pods['recreated']:,} recreated by their owners" if pods["recreated"] else ""))
+    if data.get("engine", "compiled") != "compiled":
+        lines.append("  some pods may preempt: replayed as plain Python with DefaultPreemption (slow on big clusters)")
     pend = data["pendingSeconds"]
     if pend["mean"] is not None:
         lines.append(f"  pending s       mean {pend['mean']:.2f}  p50 {pend['p50']:.2f}  p99 {pend['p99']:.2f}  "

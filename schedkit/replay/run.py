@@ -19,6 +19,7 @@ from ..traces.loader import load_trace
 from . import report
 from .engine import replay
 from .fill import GPU_MILLI, default_resource, fill_workload
+from .reference import GRACE_CHOICES
 from .output import OutLock, check_out_dir, json_writer, new_out_dir, parquet_writer, write_outputs
 
 SAMPLE_TRACE = str(sample_trace())
@@ -39,6 +40,7 @@ class ReplayOptions:
     shuffle: bool = False
     ties: str = "random"  # how selectHost breaks ties: "random" (upstream) or "first" (the FGD simulator)
     node_order: str = "trace"  # "trace", or "shuffled": a seeded permutation (the FGD simulator's node names)
+    grace_period: str = "pod"  # preemption victims leave after their terminationGracePeriodSeconds, or "0": at once
 
 
 def order_nodes(workload, order: str, seed: int):
@@ -127,10 +129,13 @@ def _run_replay(options: ReplayOptions, stderr: TextIO) -> tuple[dict, list[str]
         raise InputError(f"--ties must be one of {', '.join(TIES)}, got {options.ties!r}")
     if options.node_order not in ("trace", "shuffled"):
         raise InputError(f"--node-order must be trace or shuffled, got {options.node_order!r}")
+    if options.grace_period not in GRACE_CHOICES:
+        raise InputError(f"--grace-period must be pod or 0, got {options.grace_period!r}")
     scheduler.ties = TIES[options.ties]
     workload, fmt = load_trace(trace, options.nodes, options.fmt)
     workload = order_nodes(workload, options.node_order, options.seed)
-    extra: dict = {"format": fmt, "ties": options.ties, "nodeOrder": options.node_order}
+    extra: dict = {"format": fmt, "ties": options.ties, "nodeOrder": options.node_order,
+                   "gracePeriod": options.grace_period}
     if options.mode == "fill":
         resource = options.target_resource or default_resource(workload)
         if options.target_resource and options.target_resource != GPU_MILLI and not any(
@@ -146,7 +151,8 @@ def _run_replay(options: ReplayOptions, stderr: TextIO) -> tuple[dict, list[str]
                          "times to follow; replay it with --mode fill", trace)
     progress = Progress(stderr, not options.quiet)
     try:
-        result = replay(scheduler, workload, seed=options.seed, progress=progress, compiling=progress.compiling)
+        result = replay(scheduler, workload, seed=options.seed, progress=progress, compiling=progress.compiling,
+                        grace=options.grace_period)
     finally:
         progress.close()
     gpu = report.gpu_report(result, fill=options.mode == "fill")

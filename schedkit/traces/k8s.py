@@ -22,6 +22,7 @@ from .workload import Trace, seconds_problem
 ARRIVAL = "schedkit.io/arrival"
 DURATION = "schedkit.io/duration"
 END = "schedkit.io/end"
+RECREATE = "schedkit.io/recreate"  # "true": the pod's owner creates a replacement when preemption deletes it
 
 
 def _seconds(pod: Pod, key: str) -> float:
@@ -67,4 +68,17 @@ def load_k8s_trace(paths: list[str], node_paths: list[str] | None = None) -> Tra
             raise InputError(f"{END} {deadline[i]:g} is before {ARRIVAL} {arrival[i]:g}", pod.source, f"pod {pod.key}")
     return Trace(cluster.nodes, trace, np.arange(len(trace), dtype=np.int64),
                  np.array([p.name for p in trace], dtype=object), np.array([p.namespace for p in trace], dtype=object),
-                 arrival, duration, deadline, ", ".join(paths), running, cluster.namespaces)
+                 arrival, duration, deadline, ", ".join(paths), running, cluster.namespaces,
+                 recreate=np.array([_recreate(p) for p in trace], dtype=bool),
+                 disruption_budgets=list(cluster.disruption_budgets))
+
+
+def _recreate(pod: Pod) -> bool:
+    annotations = (pod.raw.get("metadata") or {}).get("annotations") or {}
+    text = annotations.get(RECREATE)
+    if text is None or str(text).lower() == "false":
+        return False
+    if str(text).lower() == "true":
+        return True
+    raise InputError(f"must be \"true\" or \"false\", got {text!r}", pod.source,
+                     f"pod {pod.key}: metadata.annotations[{RECREATE}]")

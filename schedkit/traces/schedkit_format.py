@@ -22,7 +22,11 @@ from .workload import MAX_SECONDS, Trace, seconds_problem
 
 NATIVE_RESOURCES = ("cpu", "memory", "ephemeral-storage")
 POD_COLUMNS = ("name", "namespace", "arrival", "duration", "end", "priority", "labels", "annotations",
-               "node_selector", "tolerations", "affinity", "topology_spread_constraints", "owner", "scheduler_name")
+               "node_selector", "tolerations", "affinity", "topology_spread_constraints", "owner", "scheduler_name", "preemption_policy",
+               "termination_grace_period", "recreate")
+# Per-pod columns that are not part of the pod's spec (pods differing only there share a shape).
+POD_ONLY_COLUMNS = ("name", "arrival", "duration", "end", "recreate")
+RECREATE_VALUES = {"": False, "false": False, "true": True}
 NODE_COLUMNS = ("name", "pods", "labels", "taints")
 NODE_REQUIRED = ("name", "cpu", "memory")
 JSON_COLUMNS = {"labels": dict, "annotations": dict, "node_selector": dict, "tolerations": list, "affinity": dict,
@@ -145,6 +149,9 @@ class _Table:
                 elif is_resource_column(column):
                     if parse_quantity(value.strip()) < 0:
                         raise ValueError(f"must be greater than or equal to 0, got {value!r}")
+                elif column == "termination_grace_period":
+                    if not 0 <= int(value) < 2**63:  # terminationGracePeriodSeconds: a non-negative int64
+                        raise ValueError(f"must be a whole number of seconds, at least 0, got {value}")
                 elif column == "priority":
                     if not INT32_MIN <= int(value) <= INT32_MAX:  # PodSpec.Priority is an int32
                         raise ValueError(f"must be a 32-bit integer ({INT32_MIN} to {INT32_MAX}), "
@@ -179,6 +186,10 @@ def _pod_manifest(row: dict[str, str], resources: list[str]) -> dict:
         spec["priority"] = int(row["priority"])
     if row.get("scheduler_name", "").strip():
         spec["schedulerName"] = row["scheduler_name"].strip()
+    if row.get("preemption_policy", "").strip():
+        spec["preemptionPolicy"] = row["preemption_policy"].strip()
+    if row.get("termination_grace_period", "").strip():
+        spec["terminationGracePeriodSeconds"] = int(row["termination_grace_period"])
     return {"kind": "Pod", "metadata": meta, "spec": spec}
 
 
@@ -248,9 +259,10 @@ def load_schedkit_trace(pods_path: str, nodes_path: str) -> Trace:
         i = int(np.flatnonzero(duplicated.to_numpy())[0])
         raise table.error(i, "name", f"duplicate pod {namespaces.iloc[i]}/{names.iloc[i]}")
     resources = [c for c in frame.columns if is_resource_column(c)]
-    spec_columns = [c for c in frame.columns if c not in ("name", "arrival", "duration", "end")]
+    spec_columns = [c for c in frame.columns if c not in POD_ONLY_COLUMNS]
+    recreate = _recreate(table)
     for column in spec_columns:
-        if column in JSON_COLUMNS or column in resources or column == "priority":
+        if column in JSON_COLUMNS or column in resources or column in ("priority", "termination_grace_period"):
             table.check_cells(column)
     if spec_columns:
         groups = frame.groupby(spec_columns, sort=False, dropna=False).ngroup().to_numpy(dtype=np.int64)
@@ -266,4 +278,17 @@ def load_schedkit_trace(pods_path: str, nodes_path: str) -> Trace:
         shapes.append(parse_pod(manifest, pods_path, where))
         validate_object(manifest, pods_path, where)  # what the API server would refuse (maxSkew 0, ...)
     return Trace(nodes, shapes, groups, names.to_numpy(dtype=object), namespaces.to_numpy(dtype=object), arrival,
-                 duration, deadline, pods_path)
+                 duration, deadline, pods_path, recreate=recreate)
+
+
+def _recreate(table) -> np.ndarray | None:
+    """The ``recreate`` column: true when the pod's owner (a ReplicaSet, a Job) creates a replacement
+    once preemption deletes it; empty or false otherwise. None without the column."""
+    if "recreate" not in table.frame.columns:
+        return None
+    text = table.frame["recreate"].str.strip().str.lower()
+    bad = ~text.isin(list(RECREATE_VALUES))
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise table.error(i, "recreate", f"must be true or false, got {table.frame['recreate'].iloc[i]!r}")
+    return text.map(RECREATE_VALUES).to_numpy(dtype=bool)

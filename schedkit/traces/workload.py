@@ -58,6 +58,9 @@ class Trace:
     # int64 [shapes]: pods per shape in the trace as recorded, before a fill inflated or thinned it (the
     # FGD paper's typical pods come from the recorded list); None: count shape_of
     base_counts: np.ndarray | None = None
+    # bool [pods]: the pod's owner creates a replacement when preemption deletes it; None: none do
+    recreate: np.ndarray | None = None
+    disruption_budgets: list = field(default_factory=list)  # PodDisruptionBudgets (schedkit.disruption)
 
     def recorded_counts(self) -> np.ndarray:
         if self.base_counts is not None:
@@ -77,7 +80,8 @@ class Trace:
             self.arrival[rows] if arrival is None else arrival,
             self.duration[rows] if timed else np.full(count, np.nan),
             self.deadline[rows] if timed else np.full(count, np.nan),
-            self.source, self.running, self.namespace_labels, self.has_times, self.recorded_counts())
+            self.source, self.running, self.namespace_labels, self.has_times, self.recorded_counts(),
+            None if self.recreate is None else self.recreate[rows], self.disruption_budgets)
 
 
 class ShapeTable:

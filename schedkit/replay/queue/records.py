@@ -14,6 +14,7 @@ NOT_ARRIVED, ACTIVE, BACKOFF, UNSCHEDULABLE, RUNNING, DONE, DELETED, IN_FLIGHT, 
 GROUPED = 9  # a pod whose queue state is its group's
 IN_BATCH = 10  # a group whose members are about to fail together
 FREE = 11  # an unused group item
+PREEMPTED = 12  # a pod preemption deleted (the plain-Python replay with preemption, replay/reference.py)
 
 # Cluster events a rejected pod may wait for (bit per event in a plugin's mask), numbered in the order
 # of the names plugins declare them by (``Plugin.requeue_events``)
