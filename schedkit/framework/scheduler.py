@@ -61,6 +61,7 @@ class ScheduleResult:
     compiled: bool
     evicted: list[Eviction] = field(default_factory=list)  # pods deleted by preemption, in order
     with_preemption: bool = False  # scheduled by schedkit.preemption.batch (plain Python), not the loop
+    fast_preemption: bool = False  # scheduled by schedkit.preemption.hybrid: compiled cycles, PostFilter in Python
 
     @property
     def scheduled(self) -> int:
@@ -260,9 +261,19 @@ class Scheduler:
 
     def _schedule_with_preemption(self, cluster: Cluster, pods: list[Pod], queue: list[int], held: dict[int, str],
                                   bound: list[Pod], seed: int) -> ScheduleResult:
-        """The queue scheduled with preemption (``schedkit.preemption.batch``, plain Python)."""
+        """The queue scheduled with preemption: ``schedkit.preemption.hybrid`` (compiled cycles) where it
+        covers the batch, else ``schedkit.preemption.batch`` (plain Python)."""
+        from ..preemption.hybrid import FastBatch  # it builds on this module's messages
+
+        ties_first = self.ties != TIES_RANDOM
+        compile_start = time.perf_counter()
+        fast = FastBatch.for_batch(self, cluster, pods, queue, seed, ties_first)
+        compile_seconds = time.perf_counter() - compile_start
         start = time.perf_counter()
-        batch = schedule_with_preemption(self, cluster, pods, queue, seed, ties_first=self.ties != TIES_RANDOM)
+        if fast is not None:
+            batch = fast.run()
+        else:
+            batch = schedule_with_preemption(self, cluster, pods, queue, seed, ties_first=ties_first)
         seconds = time.perf_counter() - start
         assignments: list[Assignment] = []
         for row in queue:
@@ -273,6 +284,8 @@ class Scheduler:
             assignments.append(Assignment(pod.key, result.node, result.message, result.nominated_node))
         assignments += _unqueued(pods, held, bound, {node.name for node in cluster.nodes})
         evicted = [Eviction(e.pod.key, e.node, e.by) for e in batch.evicted]
+        if fast is not None:
+            return ScheduleResult(assignments, seconds, compile_seconds, fast.compiled, evicted, fast_preemption=True)
         return ScheduleResult(assignments, seconds, 0.0, False, evicted, with_preemption=True)
 
     def schedule(self, cluster: Cluster, pods: list[Pod] | None = None, seed: int = 0,

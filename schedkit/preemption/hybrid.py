@@ -1,0 +1,421 @@
+"""The batch with preemption, fast: compiled cycles, DefaultPreemption in Python only where it runs.
+
+``batch.py`` is the readable model: passes over the queue, each pod's cycle through ``schedkit.reference``.
+This module makes the same decisions with the profile's compiled loop for the cycles, where that is
+exact, and ``batch.py``'s plain-Python pieces for the rest:
+
+- Pods run in *segments*: consecutive pods of a pass (highest priority first) that see the same
+  nominated pods. A segment ends after a pod that may preempt (its PostFilter can nominate a node,
+  delete victims and clear nominations, which the next pods see) and after a pod holding a nomination.
+- Nominated pods hold room on their nodes in later pods' Filter (RunFilterPluginsWithNominatedPods):
+  for a segment, the nominated pods of equal or higher priority are added to their nodes' columns. For
+  the node-local plugins this batch admits (``covers``), a node that fails with them added is the node
+  upstream fails with the same status, and one that passes with them passes without; only its scores
+  would differ (upstream scores without them). So before a segment, an explain run per pod spec checks
+  that no such node is feasible; a spec for which one is runs its pods through ``schedkit.reference``.
+- A pod that fails and may preempt gets its nodes' Filter codes from an explain run, then
+  ``preempt`` (the plain-Python dry run) over the reference's view of the cluster, kept alongside.
+- Victims stay on their nodes (terminating) until the pass ends, then leave both views.
+
+Covered: one profile, DefaultPreemption and every Filter plugin with a plain-Python version, no Permit
+plugins, no host ports and no inter-pod (anti-)affinity anywhere, no topology spread on queued pods, no
+pending pods nominated outside the queue. Anything else runs ``batch.py`` whole.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..cluster import Cluster
+from ..framework.loop_io import LoopOutputs
+from ..framework.plugin import requeued_on, takes_pod
+from ..framework.runtime import assume, new_rng
+from ..framework.scheduler import fast_path_message, failure_message
+from ..objects import PREEMPT_NEVER, Pod
+from ..reference import (
+    BatchState,
+    CycleResult,
+    cluster_view,
+    filter_with_nominated,
+    initial_usage,
+    run_cycle,
+    run_pre_filter,
+    spread_constraints,
+    usage_of,
+)
+from ..state import build_state, snapshot_order
+from .batch import MAX_PASSES, TERMINATING, BatchOutcome, Eviction, PodResult, offset_rng
+from .evaluator import NOT_STARTED, CycleContext, preempt
+from .postfilter import full_message, post_filter_message, preemption_plugin, reference_covers
+
+
+def covers(scheduler, cluster: Cluster, pods: list[Pod], queue: list[int]):
+    """The profile the fast batch runs, or None when the batch is outside what it covers."""
+    names = {pods[row].scheduler_name for row in queue}
+    if len(names) != 1:
+        return None
+    profile = scheduler.profiles[next(iter(names))]
+    if len(scheduler.profiles) != 1 or preemption_plugin(profile) is None or not reference_covers(profile):
+        return None
+    if profile.points.get("permit"):
+        return None
+    everyone = list(cluster.pods) + [pods[row] for row in queue]
+    if any(pod.host_ports or _has_pod_affinity(pod) for pod in everyone):
+        return None
+    queued = {pods[row].key for row in queue}
+    if any(pod.nominated_node and not pod.node_name and pod.key not in queued for pod in cluster.pods):
+        return None
+    view = cluster_view(scheduler, cluster, [], {}, profile.scheduler_name)
+    args = view.args.get("PodTopologySpread")
+    objects = view.objects
+    for row in queue:
+        pod = pods[row]
+        if spread_constraints(pod, args, objects, "DoNotSchedule") or \
+                spread_constraints(pod, args, objects, "ScheduleAnyway"):
+            return None
+    return profile
+
+
+def _has_pod_affinity(pod: Pod) -> bool:
+    affinity = ((pod.raw.get("spec") or {}).get("affinity") or {}) if pod.raw else {}
+    return bool(affinity.get("podAffinity") or affinity.get("podAntiAffinity"))
+
+
+@dataclass
+class _Compiled:
+    """The compiled loop's view of the batch: columns with every pod a row, bound or not."""
+
+    state: object
+    columns: object
+    prepared: dict
+    outputs: LoopOutputs
+    explain_outputs: LoopOutputs
+    rng: np.ndarray
+    sig: np.ndarray
+    pod_ids: np.ndarray
+
+
+class FastBatch:
+    """One batch, scheduled with ``batch.py``'s pass model (see there)."""
+
+    def __init__(self, scheduler, profile, cluster: Cluster, pods: list[Pod], queue: list[int], seed: int,
+                 ties_first: bool):
+        self.scheduler, self.profile, self.cluster, self.pods, self.queue = scheduler, profile, cluster, pods, queue
+        self.nodes = snapshot_order(cluster.nodes)
+        self.usage = initial_usage(cluster)
+        self.batch = BatchState(0, [seed], ties_first)
+        self.offsets = offset_rng(seed)
+        state = build_state(cluster, pods)
+        columns = state.pod_columns(pods)
+        state.seed = seed
+        num_scores = len(profile.points["score"])
+        self.c = _Compiled(state, columns, scheduler._prepare(state, pods, columns),
+                           LoopOutputs(len(pods), state.num_nodes, 0, explain=False),
+                           LoopOutputs(len(pods), state.num_nodes, num_scores, explain=True),
+                           new_rng(seed, scheduler.ties), scheduler._signatures(profile, pods),
+                           np.arange(len(pods), dtype=np.int64))
+        self.node_row = {name: i for i, name in enumerate(state.node_names)}
+        self.current = {row: pods[row] for row in queue}
+        self.assumed: dict[int, int] = {}  # nominated row -> node row its requests are added to
+        self.min_bound = min((p.priority for p in cluster.pods if p.node_name), default=None)
+        self.index = {plugin.name: i for i, plugin in enumerate(profile.plugins)}
+
+    @classmethod
+    def for_batch(cls, scheduler, cluster: Cluster, pods: list[Pod], queue: list[int], seed: int = 0,
+                  ties_first: bool = False) -> "FastBatch | None":
+        """A FastBatch ready to run (its loops compiled or loaded), or None when the batch is outside what
+        it covers."""
+        profile = covers(scheduler, cluster, pods, queue)
+        if profile is None:
+            return None
+        scheduler.next_start_node_index[:] = 0
+        fast = cls(scheduler, profile, cluster, pods, queue, seed, ties_first)
+        c = fast.c
+        empty = np.zeros(0, dtype=np.int64)
+        for explain, outputs in ((False, c.outputs), (True, c.explain_outputs)):
+            scheduler._run(profile, c.state, c.columns, empty, c.prepared, outputs, c.rng.copy(), c.sig,
+                           explain=explain, pods=pods, pod_ids=c.pod_ids)
+        fast.compiled = profile.compiled
+        return fast
+
+    # -- the two views of the cluster -------------------------------------------------------------------
+
+    def _view(self):
+        return cluster_view(self.scheduler, self.cluster, self.nodes, self.usage, self.profile.scheduler_name)
+
+    def _nominated(self, bound: set[int], row: int) -> list[Pod]:
+        return [self.current[r] for r in self.queue if r not in bound and r != row and self.current[r].nominated_node]
+
+    def _bind(self, row: int, node: str) -> None:
+        """Bind in both views: the reference's usage, and the columns with the Reserve kernels."""
+        pod = self.current[row]
+        placed = dataclasses.replace(pod, node_name=node, nominated_node="", start_time=None)
+        self.usage[node].add(placed)
+        self.current[row] = placed
+        if self.min_bound is None or placed.priority < self.min_bound:
+            self.min_bound = placed.priority
+
+    def _reserve(self, row: int, n: int) -> None:
+        c = self.c
+        assume(c.state.nodes, c.columns, row, n, 1)
+        for i in self.profile.reserve_order:
+            plugin = self.profile.plugins[i]
+            extra = (c.pod_ids[row],) if takes_pod(plugin.kernels.reserve) else ()
+            plugin.kernels.reserve(c.state.nodes, c.columns, row, n, c.prepared[id(plugin)], *extra)
+
+    def _set_assumed(self, wanted: dict[int, int]) -> None:
+        """Nominated pods' requests on their nodes, as addGENominatedPods adds them (NodeInfo.AddPod)."""
+        nodes, columns = self.c.state.nodes, self.c.columns
+        for row, n in list(self.assumed.items()):
+            if wanted.get(row) != n:
+                assume(nodes, columns, row, n, -1)
+                del self.assumed[row]
+        for row, n in wanted.items():
+            if row not in self.assumed:
+                assume(nodes, columns, row, n, 1)
+                self.assumed[row] = n
+
+    def _remove(self, node: str, victim: Pod) -> None:
+        """A victim's deletion completes: it leaves both views (the columns as NodeInfo.RemovePod)."""
+        self.usage[node] = usage_of([p for p in self.usage[node].pods_here if p.key != victim.key])
+        nodes, n = self.c.state.nodes, self.node_row[node]
+        for r, resource in enumerate(self.c.state.resources):
+            nodes.requested[n, r] -= victim.requests.get(resource, 0)
+        nodes.nonzero_requested[n, 0] -= victim.nonzero_cpu
+        nodes.nonzero_requested[n, 1] -= victim.nonzero_memory
+        nodes.pod_count[n] -= 1
+
+    # -- one pod's cycle ---------------------------------------------------------------------------------
+
+    def _explain(self, row: int) -> LoopOutputs:
+        """Every node's Filter verdict for pod ``row`` now (nothing reserved, no draw from the stream)."""
+        c = self.c
+        self.scheduler._run(self.profile, c.state, c.columns, np.array([row], dtype=np.int64), c.prepared,
+                            c.explain_outputs, c.rng.copy(), c.sig, explain=True, pods=self.pods,
+                            pod_ids=c.pod_ids)
+        return c.explain_outputs
+
+    def _codes(self, row: int) -> dict[str, str]:
+        out = self._explain(row)
+        codes = {}
+        for name, n in self.node_row.items():
+            if out.ex_state[n] == 1 and out.ex_fail_plugin[n] >= 0:
+                plugin = self.profile.plugins[int(out.ex_fail_plugin[n])]
+                codes[name] = plugin.status(int(out.ex_fail_code[n])).name
+        return codes
+
+    def _may_preempt(self, pod: Pod) -> bool:
+        return pod.preemption_policy != PREEMPT_NEVER and self.min_bound is not None and pod.priority > self.min_bound
+
+    def _compiled_cycle(self, row: int, outcome: BatchOutcome, bound: set[int], deletions: list) -> set[str]:
+        """The pod's cycle in the compiled loop; on failure its PostFilter. Returns its rejectors."""
+        c = self.c
+        pod = self.current[row]
+        self.scheduler._run(self.profile, c.state, c.columns, np.array([row], dtype=np.int64), c.prepared,
+                            c.outputs, c.rng, c.sig, pods=self.pods, pod_ids=c.pod_ids)
+        chosen = int(c.outputs.node[row])
+        if chosen >= 0:
+            self._bind(row, c.state.node_names[chosen])
+            bound.add(row)
+            outcome.results[row] = PodResult(c.state.node_names[chosen], None)
+            return set()
+        hist = [(int(c.outputs.hist_plugin[row, k]), int(c.outputs.hist_code[row, k]), int(c.outputs.hist_count[row, k]))
+                for k in range(int(c.outputs.hist_len[row]))]
+        reject_plugin, reject_code = int(c.outputs.reject_plugin[row]), int(c.outputs.reject_code[row])
+        rejectors = {self.profile.plugins[i].name for i, _, _ in hist}
+        if reject_plugin >= 0:
+            rejectors.add(self.profile.plugins[reject_plugin].name)
+        if not self._may_preempt(pod) and not pod.nominated_node:
+            # No pod of lower priority anywhere: every Unschedulable node has no victims.
+            message = fast_path_message(self.profile, c.state.num_nodes, reject_plugin, reject_code, hist, pod)
+            outcome.results[row] = PodResult(None, message, None)
+            return rejectors
+        message = failure_message(self.profile, c.state.num_nodes, reject_plugin, reject_code, hist, pod.key)
+        codes = {} if reject_plugin >= 0 else self._codes(row)
+        view = self._view()
+        nominated = self._nominated(bound, row)
+        pre = run_pre_filter(self.profile, pod, view)
+        error = message.startswith("running ") or not c.state.num_nodes
+        result = CycleResult(None, message, [], False, None, {}, [], {}, {}, codes, pre, error)
+        self._post_filter(row, result, view, nominated, outcome, deletions)
+        return rejectors
+
+    def _reference_cycle(self, row: int, outcome: BatchOutcome, bound: set[int], deletions: list) -> set[str]:
+        """The pod's cycle through ``schedkit.reference`` (what batch.py does), the streams kept in step."""
+        c = self.c
+        pod = self.current[row]
+        self.batch.rng[0] = int(c.rng[0])
+        self.batch.next_start = int(self.scheduler.next_start_node_index[0])
+        view = self._view()
+        nominated = self._nominated(bound, row)
+        result = run_cycle(self.profile, self.nodes, self.usage, pod, self.batch, view, nominated)
+        c.rng[0] = np.uint64(self.batch.rng[0])
+        self.scheduler.next_start_node_index[0] = self.batch.next_start
+        if result.node is not None:
+            self._bind(row, result.node)
+            self._reserve(row, self.node_row[result.node])
+            bound.add(row)
+            outcome.results[row] = PodResult(result.node, None)
+            return set()
+        rejectors = {status[0] for status in result.status.values() if status is not None}
+        if result.reject is not None:
+            rejectors.add(result.reject[0])
+        self._post_filter(row, result, view, nominated, outcome, deletions)
+        return rejectors
+
+    def _post_filter(self, row: int, result: CycleResult, view, nominated: list[Pod], outcome: BatchOutcome,
+                     deletions: list) -> None:
+        """batch.py's PostFilter step for a failed cycle."""
+        pod = self.current[row]
+        preemption = None
+        if self.nodes and result.pre_filter is not None and not result.error:
+            ctx = CycleContext(self.profile, self.nodes, view, result.pre_filter, nominated,
+                               self.cluster.disruption_budgets, NOT_STARTED)
+            preemption = preempt(ctx, pod, result.codes, preemption_plugin(self.profile).args, self.offsets)
+        post = post_filter_message(self.profile, preemption) if self.nodes and not result.error else None
+        if preemption is not None and preemption.nominated_node is not None:
+            self.current[row] = dataclasses.replace(pod, nominated_node=preemption.nominated_node)
+            for victim in preemption.victims:
+                if victim.deletion_timestamp is None:
+                    _mark_terminating(self.usage[preemption.nominated_node], victim)
+                    deletions.append((preemption.nominated_node, victim, pod.key))
+            for other in preemption.cleared_nominations:
+                r = self.row_of.get(other.key)
+                if r is not None and r not in self.bound:
+                    self.current[r] = dataclasses.replace(self.current[r], nominated_node="")
+                    self.cleared.add(r)
+        elif preemption is not None and preemption.eligible:
+            self.current[row] = dataclasses.replace(pod, nominated_node="")
+        outcome.results[row] = PodResult(None, full_message(result.message, post),
+                                         self.current[row].nominated_node or None)
+
+    def _try_nominated(self, row: int, bound: set[int], outcome: BatchOutcome) -> bool:
+        """evaluateNominatedNode: a pod holding a nomination binds there when the node passes Filter."""
+        pod = self.current[row]
+        node = next((n for n in self.nodes if n.name == pod.nominated_node), None)
+        if node is None:
+            return False
+        view = self._view()
+        pre = run_pre_filter(self.profile, pod, view)
+        if pre.reject is not None or pre.no_state or (pre.allowed is not None and node.name not in pre.allowed):
+            return False
+        if filter_with_nominated(self.profile, pod, node, view, pre, self._nominated(bound, row)) is not None:
+            return False
+        self._bind(row, node.name)
+        self._reserve(row, self.node_row[node.name])
+        bound.add(row)
+        outcome.results[row] = PodResult(node.name, None)
+        return True
+
+    # -- segments and passes -----------------------------------------------------------------------------
+
+    def _wanted(self, row: int, bound: set[int]) -> dict[int, int]:
+        """The nominated pods the cycle of ``row`` adds to their nodes: equal or higher priority, not itself."""
+        priority = self.current[row].priority
+        return {r: self.node_row[self.current[r].nominated_node] for r in self.queue
+                if r not in bound and r != row and self.current[r].nominated_node
+                and self.current[r].priority >= priority}
+
+    def _unsafe_specs(self, rows: list[int]) -> set[int]:
+        """Signatures (or rows, for pods without one) for which some node holding an added nominated pod
+        is feasible: their scores there would differ from upstream's, so they run through the reference."""
+        if not self.assumed:
+            return set()
+        held = set(self.assumed.values())
+        unsafe, seen = set(), set()
+        for row in rows:
+            key = int(self.c.sig[row]) if self.c.sig[row] >= 0 else -1 - row
+            if key in seen:
+                continue
+            seen.add(key)
+            out = self._explain(row)
+            if any(out.ex_state[n] in (2, 3) for n in held):
+                unsafe.add(key)
+        return unsafe
+
+    def run(self) -> BatchOutcome:
+        queue, pods = self.queue, self.pods
+        rank = {row: i for i, row in enumerate(queue)}
+        self.row_of = {pods[row].key: row for row in queue}
+        outcome = BatchOutcome({row: PodResult(None, None) for row in queue})
+        self.bound: set[int] = set()
+        bound = self.bound
+        self.cleared: set[int] = set()
+        deleted = 0
+        seen_at: dict[int, int] = {}
+        rejectors: dict[int, set[str]] = {}
+        gone: set[int] = set()
+        active = list(queue)
+        for _ in range(MAX_PASSES):
+            deletions: list[tuple[str, Pod, str]] = []
+            order = sorted(active, key=lambda r: (-self.current[r].priority, rank[r]))
+            i = 0
+            while i < len(order):
+                # A segment: the pods from order[i] that add the same nominated pods, up to and including
+                # the first that may preempt or holds a nomination.
+                wanted = self._wanted(order[i], bound)
+                segment = []
+                while i < len(order):
+                    row = order[i]
+                    if segment and self._wanted(row, bound) != wanted:
+                        break
+                    segment.append(row)
+                    i += 1
+                    pod = self.current[row]
+                    if pod.nominated_node or self._may_preempt(pod):
+                        break
+                self._set_assumed(wanted)
+                unsafe = self._unsafe_specs(segment)
+                for row in segment:
+                    seen_at[row] = deleted
+                    pod = self.current[row]
+                    if pod.nominated_node and self._try_nominated(row, bound, outcome):
+                        continue
+                    key = int(self.c.sig[row]) if self.c.sig[row] >= 0 else -1 - row
+                    cycle = self._reference_cycle if key in unsafe else self._compiled_cycle
+                    rejectors[row] = cycle(row, outcome, bound, deletions)
+            self._set_assumed({})
+            for node_name, victim, by in deletions:
+                self._remove(node_name, victim)
+                outcome.evicted.append(Eviction(victim, node_name, by))
+                row = self.row_of.get(victim.key)
+                if row in bound:
+                    bound.discard(row)
+                    outcome.results[row] = PodResult(None, f"preempted by {by} on node {node_name}")
+                    gone.add(row)
+                deleted += 1
+            active = []
+            for row in queue:
+                if row in bound or row in gone:
+                    continue
+                if row in self.cleared:
+                    active.append(row)
+                    continue
+                if deleted == seen_at.get(row, 0):
+                    continue
+                if any("pod_delete" in requeued_on(p) for p in self.profile.plugins
+                       if p.name in rejectors.get(row, set())):
+                    active.append(row)
+            self.cleared.clear()
+            if not active:
+                break
+        return outcome
+
+
+def _mark_terminating(usage, victim: Pod) -> None:
+    for i, pod in enumerate(usage.pods_here):
+        if pod.key == victim.key and pod.deletion_timestamp is None:
+            usage.pods_here[i] = dataclasses.replace(pod, deletion_timestamp=TERMINATING, preempted_by_scheduler=True)
+
+
+def schedule_fast(scheduler, cluster: Cluster, pods: list[Pod], queue: list[int], seed: int = 0,
+                  ties_first: bool = False) -> BatchOutcome | None:
+    """The batch through ``FastBatch``, or None when it is outside what that covers."""
+    fast = FastBatch.for_batch(scheduler, cluster, pods, queue, seed, ties_first)
+    return None if fast is None else fast.run()
+
+
+__all__ = ["FastBatch", "covers", "schedule_fast"]
