@@ -25,9 +25,10 @@ def node_manifest(i: int, zone: str | None = None) -> dict:
             "status": {"allocatable": dict(NODE_ALLOCATABLE), "capacity": dict(NODE_ALLOCATABLE)}}
 
 
-def pod_manifest(name: str, node: str | None = None, namespace: str = "default") -> dict:
+def pod_manifest(name: str, node: str | None = None, namespace: str = "default",
+                 requests: dict | None = None) -> dict:
     spec: dict = {"containers": [{"name": "pause", "image": "registry.k8s.io/pause:3.10",
-                                  "resources": {"requests": dict(POD_REQUESTS)}}]}
+                                  "resources": {"requests": dict(requests or POD_REQUESTS)}}]}
     if node:
         spec["nodeName"] = node
     return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": namespace}, "spec": spec}
@@ -41,6 +42,8 @@ class BenchWorkload:
     name: str
     cluster: Cluster
     measured: list[Pod]  # the pods whose scheduling is timed
+    # measured pods no node can ever take (Unschedulable's large pods): the check expects them pending
+    unplaceable: frozenset[str] = frozenset()
 
 
 def scheduling_basic(nodes: int = 5000, running: int = 1000,
@@ -188,6 +191,66 @@ def scheduling_with_node_inclusion_policy(nodes: int = 5000, running: int = 0,
                      [inclusion_policy_pod(f"measured-{i}", "namespace-2") for i in range(measured)])
 
 
+# templates/pod-low-priority.yaml, pod-high-priority.yaml and pod-high-priority-large-cpu.yaml
+LOW_PRIORITY_REQUESTS = {"cpu": "900m", "memory": "500Mi"}
+HIGH_PRIORITY_REQUESTS = {"cpu": "3000m", "memory": "500Mi"}
+LARGE_CPU_REQUESTS = {"cpu": "9", "memory": "500Mi"}
+HIGH_PRIORITY = 10
+# The churn op creates one high-priority pod every 200 ms while the measured pods are created; at
+# upstream's CI floor (570 and 590 pods/s) that is one per 114 and 118 measured pods, interleaved so.
+CHURN_EVERY = {"PreemptionAsync": 570 // 5, "Unschedulable": 590 // 5}
+
+
+def low_priority_pod(name: str, node: str | None) -> dict:
+    manifest = pod_manifest(name, node, "default", LOW_PRIORITY_REQUESTS)
+    manifest["spec"]["terminationGracePeriodSeconds"] = 0
+    return manifest
+
+
+def high_priority_pod(name: str, requests: dict) -> dict:
+    manifest = pod_manifest(name, None, "default", requests)
+    manifest["spec"]["priority"] = HIGH_PRIORITY
+    return manifest
+
+
+def preemption_basic(nodes: int = 1000, init: int = 4000, measured: int = 1000) -> BenchWorkload:
+    """PreemptionBasic (default_preemption/performance-config.yaml): low-priority pods of 900m fill every
+    node to 3.6 of 4 cpu (4 a node, placed round-robin); each measured high-priority pod of 3 cpu
+    preempts three of them."""
+    running = [low_priority_pod(f"init-{i}", _node_name(i % nodes)) for i in range(init)]
+    return _workload("PreemptionBasic", _zoned(nodes, None), running,
+                     [high_priority_pod(f"measured-{i}", HIGH_PRIORITY_REQUESTS) for i in range(measured)])
+
+
+def _interleaved(name: str, measured: int, churn) -> list[dict]:
+    """``measured`` plain pods with a churn pod after every CHURN_EVERY[name] of them."""
+    every = CHURN_EVERY[name]
+    out = []
+    for i in range(measured):
+        out.append(pod_manifest(f"measured-{i}"))
+        if (i + 1) % every == 0:
+            out.append(churn(f"churn-{(i + 1) // every - 1}"))
+    return out
+
+
+def preemption_async(nodes: int = 5000, init: int = 20000, measured: int = 5000) -> BenchWorkload:
+    """PreemptionAsync: PreemptionBasic's cluster; the measured pods are plain ones, with a high-priority
+    pod (3 cpu, preempting three low-priority pods) between every 114 of them."""
+    running = [low_priority_pod(f"init-{i}", _node_name(i % nodes)) for i in range(init)]
+    return _workload("PreemptionAsync", _zoned(nodes, None), running, _interleaved(
+        "PreemptionAsync", measured, lambda n: high_priority_pod(n, HIGH_PRIORITY_REQUESTS)))
+
+
+def unschedulable(nodes: int = 5000, init: int = 100, measured: int = 10000) -> BenchWorkload:
+    """Unschedulable: plain pods running (round-robin) and measured, with a high-priority pod asking 9 cpu
+    (more than any node has: it never schedules, and preemption cannot help) between every 118."""
+    running = [pod_manifest(f"init-{i}", _node_name(i % nodes)) for i in range(init)]
+    workload = _workload("Unschedulable", _zoned(nodes, None), running, _interleaved(
+        "Unschedulable", measured, lambda n: high_priority_pod(n, LARGE_CPU_REQUESTS)))
+    workload.unplaceable = frozenset(p.key for p in workload.measured if p.name.startswith("churn-"))
+    return workload
+
+
 @dataclass(frozen=True)
 class WorkloadSpec:
     """A named workload at upstream's size, its CI floor (pods/s at 5000 nodes, from
@@ -227,6 +290,10 @@ WORKLOADS: dict[str, WorkloadSpec] = {
                      5000, 10000, 5000, 140),
         WorkloadSpec("SchedulingWithNodeInclusionPolicy", scheduling_with_node_inclusion_policy,
                      5000, 0, 4000, 270),
+        # default_preemption/performance-config.yaml: PreemptionBasic's 1000Nodes has no threshold.
+        WorkloadSpec("PreemptionBasic", preemption_basic, 1000, 4000, 1000, None),
+        WorkloadSpec("PreemptionAsync", preemption_async, 5000, 20000, 5000, 570),
+        WorkloadSpec("Unschedulable", unschedulable, 5000, 100, 10000, 590),
     )
 }
 

@@ -214,9 +214,10 @@ class Scheduler:
     def _run(self, profile: Profile, state: ClusterState, columns: PodColumns, order: np.ndarray,
              prepared: dict[int, tuple], outputs: LoopOutputs, rng: np.ndarray, sig: np.ndarray | None = None, *,
              score_all: bool = False, explain: bool = False, pods: list[Pod] | None = None, python: bool = False,
-             pod_ids: np.ndarray | None = None) -> None:
+             pod_ids: np.ndarray | None = None, pod_keys: list[str] | None = None) -> None:
         """Run ``profile``'s loop on the rows ``order`` of ``columns``. ``pod_ids``: each row's pod identity
-        (what Reserve/Unreserve/Permit kernels declaring ``pod`` receive); default the row itself."""
+        (what Reserve/Unreserve/Permit kernels declaring ``pod`` receive); default the row itself.
+        ``pod_keys``: the rows' names for error messages (default from ``pods``)."""
         loop = profile.loop(explain, python)
         if sig is None:
             sig = np.full(columns.requests.shape[0], -1, dtype=np.int64)
@@ -224,8 +225,9 @@ class Scheduler:
             pod_ids = np.arange(columns.requests.shape[0], dtype=np.int64)
         states = [prepared[id(plugin)] for plugin in profile.plugins]
         has_scoring = bool(profile.points["score"])
-        pod_keys = [pod.key for pod in pods] if pods is not None else [
-            f"row {row}" for row in range(columns.requests.shape[0])]
+        if pod_keys is None:
+            pod_keys = [pod.key for pod in pods] if pods is not None else [
+                f"row {row}" for row in range(columns.requests.shape[0])]
         settings = (profile.percentage_of_nodes_to_score, profile.weight_array(), not has_scoring, rng,
                     self.next_start_node_index, score_all)
         inputs = LoopInputs(state.nodes, columns, states, pod_keys, state.node_names, settings, pod_ids, explain)

@@ -24,12 +24,14 @@ pending pods nominated outside the queue. Anything else runs ``batch.py`` whole.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..cluster import Cluster
+from ..framework.loop_errors import MISSING_STATE
 from ..framework.loop_io import LoopOutputs
 from ..framework.plugin import requeued_on, takes_pod
 from ..framework.runtime import assume, new_rng
@@ -48,7 +50,7 @@ from ..reference import (
 )
 from ..state import build_state, snapshot_order
 from .batch import MAX_PASSES, TERMINATING, BatchOutcome, Eviction, PodResult, offset_rng
-from .evaluator import NOT_STARTED, CycleContext, preempt
+from .evaluator import NOT_HELPFUL, NOT_STARTED, CycleContext, PreemptionOutcome, fit_error_message, preempt
 from .postfilter import full_message, post_filter_message, preemption_plugin, reference_covers
 
 
@@ -119,6 +121,9 @@ class FastBatch:
                            np.arange(len(pods), dtype=np.int64))
         self.node_row = {name: i for i, name in enumerate(state.node_names)}
         self.current = {row: pods[row] for row in queue}
+        self.rank = {row: i for i, row in enumerate(queue)}
+        self.nominated_rows = {row for row in queue if pods[row].nominated_node}  # pending pods holding a node
+        self.pod_keys = [pod.key for pod in pods]
         self.assumed: dict[int, int] = {}  # nominated row -> node row its requests are added to
         self.min_bound = min((p.priority for p in cluster.pods if p.node_name), default=None)
         self.index = {plugin.name: i for i, plugin in enumerate(profile.plugins)}
@@ -147,14 +152,23 @@ class FastBatch:
         return cluster_view(self.scheduler, self.cluster, self.nodes, self.usage, self.profile.scheduler_name)
 
     def _nominated(self, bound: set[int], row: int) -> list[Pod]:
-        return [self.current[r] for r in self.queue if r not in bound and r != row and self.current[r].nominated_node]
+        return [self.current[r] for r in sorted(self.nominated_rows, key=self.rank.__getitem__)
+                if r not in bound and r != row]
+
+    def _nominate(self, row: int, node: str) -> None:
+        self.current[row] = dataclasses.replace(self.current[row], nominated_node=node)
+        if node:
+            self.nominated_rows.add(row)
+        else:
+            self.nominated_rows.discard(row)
 
     def _bind(self, row: int, node: str) -> None:
         """Bind in both views: the reference's usage, and the columns with the Reserve kernels."""
-        pod = self.current[row]
-        placed = dataclasses.replace(pod, node_name=node, nominated_node="", start_time=None)
+        placed = copy.copy(self.current[row])  # (dataclasses.replace costs ten times more, per bound pod)
+        placed.node_name, placed.nominated_node, placed.start_time = node, "", None
         self.usage[node].add(placed)
         self.current[row] = placed
+        self.nominated_rows.discard(row)
         if self.min_bound is None or placed.priority < self.min_bound:
             self.min_bound = placed.priority
 
@@ -194,28 +208,43 @@ class FastBatch:
         """Every node's Filter verdict for pod ``row`` now (nothing reserved, no draw from the stream)."""
         c = self.c
         self.scheduler._run(self.profile, c.state, c.columns, np.array([row], dtype=np.int64), c.prepared,
-                            c.explain_outputs, c.rng.copy(), c.sig, explain=True, pods=self.pods,
-                            pod_ids=c.pod_ids)
+                            c.explain_outputs, c.rng.copy(), c.sig, explain=True, pod_ids=c.pod_ids,
+                            pod_keys=self.pod_keys)
         return c.explain_outputs
 
     def _codes(self, row: int) -> dict[str, str]:
+        """The failed nodes' Filter status codes (Unschedulable, UnschedulableAndUnresolvable, Error)."""
         out = self._explain(row)
-        codes = {}
-        for name, n in self.node_row.items():
-            if out.ex_state[n] == 1 and out.ex_fail_plugin[n] >= 0:
-                plugin = self.profile.plugins[int(out.ex_fail_plugin[n])]
-                codes[name] = plugin.status(int(out.ex_fail_code[n])).name
-        return codes
+        failed = np.flatnonzero((out.ex_state == 1) & (out.ex_fail_plugin >= 0))
+        plugin_of, code_of = out.ex_fail_plugin[failed], out.ex_fail_code[failed]
+        names = np.empty(len(failed), dtype=object)
+        for plugin in np.unique(plugin_of).tolist():
+            here = plugin_of == plugin
+            codes, which = np.unique(code_of[here], return_inverse=True)
+            kinds = np.array([self.profile.plugins[plugin].status(int(code)).name for code in codes.tolist()],
+                             dtype=object)
+            names[here] = kinds[np.ravel(which)]
+        node_names = self.c.state.node_names
+        return {node_names[n]: name for n, name in zip(failed.tolist(), names.tolist())}
 
     def _may_preempt(self, pod: Pod) -> bool:
         return pod.preemption_policy != PREEMPT_NEVER and self.min_bound is not None and pod.priority > self.min_bound
 
-    def _compiled_cycle(self, row: int, outcome: BatchOutcome, bound: set[int], deletions: list) -> set[str]:
-        """The pod's cycle in the compiled loop; on failure its PostFilter. Returns its rejectors."""
+    def _compiled_chunk(self, rows: list[int], outcome: BatchOutcome, bound: set[int], deletions: list,
+                        rejectors: dict[int, set[str]]) -> None:
+        """The pods' cycles in one call of the compiled loop; a failed one's PostFilter after it (only the
+        chunk's last pod may preempt or hold a nomination: segments end there)."""
+        c = self.c
+        self.scheduler._run(self.profile, c.state, c.columns, np.asarray(rows, dtype=np.int64), c.prepared,
+                            c.outputs, c.rng, c.sig, pod_ids=c.pod_ids, pod_keys=self.pod_keys)
+        for row in rows:
+            rejectors[row] = self._compiled_outcome(row, outcome, bound, deletions)
+
+    def _compiled_outcome(self, row: int, outcome: BatchOutcome, bound: set[int], deletions: list) -> set[str]:
+        """What the compiled cycle of ``row`` left: its binding, or its failure and PostFilter. Returns
+        its rejectors."""
         c = self.c
         pod = self.current[row]
-        self.scheduler._run(self.profile, c.state, c.columns, np.array([row], dtype=np.int64), c.prepared,
-                            c.outputs, c.rng, c.sig, pods=self.pods, pod_ids=c.pod_ids)
         chosen = int(c.outputs.node[row])
         if chosen >= 0:
             self._bind(row, c.state.node_names[chosen])
@@ -235,10 +264,18 @@ class FastBatch:
             return rejectors
         message = failure_message(self.profile, c.state.num_nodes, reject_plugin, reject_code, hist, pod.key)
         codes = {} if reject_plugin >= 0 else self._codes(row)
+        error = reject_code == MISSING_STATE or any(code == MISSING_STATE for _, code, _ in hist) \
+            or not c.state.num_nodes
+        if not error and not pod.nominated_node and "Unschedulable" not in codes.values():
+            # Eligible, and no node where removing pods could help: preempt's first answer, without the
+            # cluster's plain-Python view.
+            post = post_filter_message(self.profile, PreemptionOutcome(
+                True, fit_error_message(c.state.num_nodes, {}, NOT_HELPFUL)))
+            outcome.results[row] = PodResult(None, full_message(message, post), None)
+            return rejectors
         view = self._view()
         nominated = self._nominated(bound, row)
         pre = run_pre_filter(self.profile, pod, view)
-        error = message.startswith("running ") or not c.state.num_nodes
         result = CycleResult(None, message, [], False, None, {}, [], {}, {}, codes, pre, error)
         self._post_filter(row, result, view, nominated, outcome, deletions)
         return rejectors
@@ -277,7 +314,7 @@ class FastBatch:
             preemption = preempt(ctx, pod, result.codes, preemption_plugin(self.profile).args, self.offsets)
         post = post_filter_message(self.profile, preemption) if self.nodes and not result.error else None
         if preemption is not None and preemption.nominated_node is not None:
-            self.current[row] = dataclasses.replace(pod, nominated_node=preemption.nominated_node)
+            self._nominate(row, preemption.nominated_node)
             for victim in preemption.victims:
                 if victim.deletion_timestamp is None:
                     _mark_terminating(self.usage[preemption.nominated_node], victim)
@@ -285,10 +322,10 @@ class FastBatch:
             for other in preemption.cleared_nominations:
                 r = self.row_of.get(other.key)
                 if r is not None and r not in self.bound:
-                    self.current[r] = dataclasses.replace(self.current[r], nominated_node="")
+                    self._nominate(r, "")
                     self.cleared.add(r)
         elif preemption is not None and preemption.eligible:
-            self.current[row] = dataclasses.replace(pod, nominated_node="")
+            self._nominate(row, "")
         outcome.results[row] = PodResult(None, full_message(result.message, post),
                                          self.current[row].nominated_node or None)
 
@@ -315,9 +352,8 @@ class FastBatch:
     def _wanted(self, row: int, bound: set[int]) -> dict[int, int]:
         """The nominated pods the cycle of ``row`` adds to their nodes: equal or higher priority, not itself."""
         priority = self.current[row].priority
-        return {r: self.node_row[self.current[r].nominated_node] for r in self.queue
-                if r not in bound and r != row and self.current[r].nominated_node
-                and self.current[r].priority >= priority}
+        return {r: self.node_row[self.current[r].nominated_node] for r in self.nominated_rows
+                if r not in bound and r != row and self.current[r].priority >= priority}
 
     def _unsafe_specs(self, rows: list[int]) -> set[int]:
         """Signatures (or rows, for pods without one) for which some node holding an added nominated pod
@@ -369,14 +405,25 @@ class FastBatch:
                         break
                 self._set_assumed(wanted)
                 unsafe = self._unsafe_specs(segment)
+                chunk: list[int] = []  # consecutive pods for one compiled call
                 for row in segment:
                     seen_at[row] = deleted
                     pod = self.current[row]
+                    key = int(self.c.sig[row]) if self.c.sig[row] >= 0 else -1 - row
+                    if not pod.nominated_node and key not in unsafe:
+                        chunk.append(row)
+                        continue
+                    if chunk:
+                        self._compiled_chunk(chunk, outcome, bound, deletions, rejectors)
+                        chunk = []
                     if pod.nominated_node and self._try_nominated(row, bound, outcome):
                         continue
-                    key = int(self.c.sig[row]) if self.c.sig[row] >= 0 else -1 - row
-                    cycle = self._reference_cycle if key in unsafe else self._compiled_cycle
-                    rejectors[row] = cycle(row, outcome, bound, deletions)
+                    if key in unsafe:
+                        rejectors[row] = self._reference_cycle(row, outcome, bound, deletions)
+                    else:
+                        self._compiled_chunk([row], outcome, bound, deletions, rejectors)
+                if chunk:
+                    self._compiled_chunk(chunk, outcome, bound, deletions, rejectors)
             self._set_assumed({})
             for node_name, victim, by in deletions:
                 self._remove(node_name, victim)
