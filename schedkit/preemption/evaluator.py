@@ -263,10 +263,12 @@ def fit_error_message(num_nodes: int, statuses: dict[str, tuple[str, list[str]]]
     return f"0/{num_nodes} nodes are available: {', '.join(parts)}."
 
 
-def preempt(ctx: CycleContext, pod: Pod, filter_codes: dict[str, str], args: PreemptionArgs, rng) -> PreemptionOutcome:
+def preempt(ctx: CycleContext, pod: Pod, filter_codes: dict[str, str], args: PreemptionArgs, rng,
+            run_dry=None) -> PreemptionOutcome:
     """Evaluator.Preempt: eligibility, candidates (nodes whose Filter status was Unschedulable), the dry
     run, the choice of node. ``filter_codes``: the cycle's failing nodes and their status codes (nodes
-    left out by a PreFilterResult are absent: UnschedulableAndUnresolvable)."""
+    left out by a PreFilterResult are absent: UnschedulableAndUnresolvable). ``run_dry``: another
+    implementation of ``dry_run`` (same arguments and answer)."""
     by_name = {node.name: node for node in ctx.nodes}
     nominated_node = by_name.get(pod.nominated_node)
     ok, why = eligible_to_preempt(pod, filter_codes.get(pod.nominated_node),
@@ -280,8 +282,8 @@ def preempt(ctx: CycleContext, pod: Pod, filter_codes: dict[str, str], args: Pre
         return outcome
     outcome.offset = python_rand_intn(rng, len(potential))
     outcome.num_candidates = args.num_candidates(len(potential))
-    outcome.candidates, outcome.dry_run_statuses = dry_run(ctx, pod, potential, outcome.offset,
-                                                           outcome.num_candidates)
+    outcome.candidates, outcome.dry_run_statuses = (run_dry or dry_run)(ctx, pod, potential, outcome.offset,
+                                                                         outcome.num_candidates)
     if not outcome.candidates:
         outcome.message = fit_error_message(len(ctx.nodes), outcome.dry_run_statuses, NOT_HELPFUL)
         return outcome

@@ -46,11 +46,13 @@ from ..reference import (
     run_cycle,
     run_pre_filter,
     spread_constraints,
+    Usage,
     usage_of,
 )
 from ..state import build_state, snapshot_order
 from .batch import MAX_PASSES, TERMINATING, BatchOutcome, Eviction, PodResult, offset_rng
 from .evaluator import NOT_HELPFUL, NOT_STARTED, CycleContext, PreemptionOutcome, fit_error_message, preempt
+from .resource_dry_run import BoundPods, ResourceNodes, dry_run_resources
 from .postfilter import full_message, post_filter_message, preemption_plugin, reference_covers
 
 
@@ -127,6 +129,22 @@ class FastBatch:
         self.assumed: dict[int, int] = {}  # nominated row -> node row its requests are added to
         self.min_bound = min((p.priority for p in cluster.pods if p.node_name), default=None)
         self.index = {plugin.name: i for i, plugin in enumerate(profile.plugins)}
+        # The resource-only dry run (no PodDisruptionBudget to account): the bound pods as arrays.
+        self.arrays_dry_run = not cluster.disruption_budgets
+        self.node_of = {node.name: node for node in self.nodes}
+        by_row = [self.node_of[name] for name in state.node_names]
+        self.resource_nodes = ResourceNodes(
+            np.array([[node.allocatable.get(r, 0) for r in state.resources] for node in by_row],
+                     dtype=np.int64).reshape(len(by_row), len(state.resources)),
+            np.array([node.allocatable.get("pods", 0) for node in by_row], dtype=np.int64), state.node_names, by_row)
+        self.bound_pods = BoundPods(sum(len(u.pods_here) for u in self.usage.values()) + len(queue), state.resources)
+        for name in state.node_names:
+            for pod in self.usage[name].pods_here:
+                self.bound_pods.add(pod, self.node_row[name])
+        self.fit_plugin = next((p for p in profile.plugins if p.name == "NodeResourcesFit"), None)
+        # PreFilter of a pod here never depends on the pods (covers): computed on the nodes alone.
+        self.empty_view = cluster_view(scheduler, cluster, self.nodes, {node.name: Usage() for node in self.nodes},
+                                       profile.scheduler_name)
 
     @classmethod
     def for_batch(cls, scheduler, cluster: Cluster, pods: list[Pod], queue: list[int], seed: int = 0,
@@ -169,6 +187,7 @@ class FastBatch:
         self.usage[node].add(placed)
         self.current[row] = placed
         self.nominated_rows.discard(row)
+        self.bound_pods.add(placed, self.node_row[node])
         if self.min_bound is None or placed.priority < self.min_bound:
             self.min_bound = placed.priority
 
@@ -195,6 +214,7 @@ class FastBatch:
     def _remove(self, node: str, victim: Pod) -> None:
         """A victim's deletion completes: it leaves both views (the columns as NodeInfo.RemovePod)."""
         self.usage[node] = usage_of([p for p in self.usage[node].pods_here if p.key != victim.key])
+        self.bound_pods.remove(victim.key)
         nodes, n = self.c.state.nodes, self.node_row[node]
         for r, resource in enumerate(self.c.state.resources):
             nodes.requested[n, r] -= victim.requests.get(resource, 0)
@@ -275,7 +295,7 @@ class FastBatch:
             return rejectors
         view = self._view()
         nominated = self._nominated(bound, row)
-        pre = run_pre_filter(self.profile, pod, view)
+        pre = run_pre_filter(self.profile, pod, self.empty_view)
         result = CycleResult(None, message, [], False, None, {}, [], {}, {}, codes, pre, error)
         self._post_filter(row, result, view, nominated, outcome, deletions)
         return rejectors
@@ -311,13 +331,14 @@ class FastBatch:
         if self.nodes and result.pre_filter is not None and not result.error:
             ctx = CycleContext(self.profile, self.nodes, view, result.pre_filter, nominated,
                                self.cluster.disruption_budgets, NOT_STARTED)
-            preemption = preempt(ctx, pod, result.codes, preemption_plugin(self.profile).args, self.offsets)
+            run_dry = self._dry_run if self.arrays_dry_run and self.fit_plugin is not None else None
+            preemption = preempt(ctx, pod, result.codes, preemption_plugin(self.profile).args, self.offsets, run_dry)
         post = post_filter_message(self.profile, preemption) if self.nodes and not result.error else None
         if preemption is not None and preemption.nominated_node is not None:
             self._nominate(row, preemption.nominated_node)
             for victim in preemption.victims:
                 if victim.deletion_timestamp is None:
-                    _mark_terminating(self.usage[preemption.nominated_node], victim)
+                    self.bound_pods.replace(_mark_terminating(self.usage[preemption.nominated_node], victim))
                     deletions.append((preemption.nominated_node, victim, pod.key))
             for other in preemption.cleared_nominations:
                 r = self.row_of.get(other.key)
@@ -329,6 +350,23 @@ class FastBatch:
         outcome.results[row] = PodResult(None, full_message(result.message, post),
                                          self.current[row].nominated_node or None)
 
+    def _dry_run(self, ctx: CycleContext, pod: Pod, potential: list, offset: int, num_candidates: int):
+        """``evaluator.dry_run`` over arrays (``resource_dry_run``): only NodeResourcesFit can change."""
+        N, R = self.resource_nodes.allocatable.shape
+        requests = np.zeros((N, R), dtype=np.int64)
+        counts = np.zeros(N, dtype=np.int64)
+        column = self.bound_pods.column
+        for other in ctx.nominated:
+            if other.nominated_node and other.priority >= pod.priority and other.key != pod.key:
+                n = self.node_row[other.nominated_node]
+                counts[n] += 1
+                for resource, amount in other.requests.items():
+                    if resource in column:
+                        requests[n, column[resource]] += amount
+        rows = [self.node_row[node.name] for node in potential]
+        return dry_run_resources(self.profile, self.fit_plugin, pod, self.bound_pods, self.resource_nodes, requests,
+                                 counts, rows, offset, num_candidates)
+
     def _try_nominated(self, row: int, bound: set[int], outcome: BatchOutcome) -> bool:
         """evaluateNominatedNode: a pod holding a nomination binds there when the node passes Filter."""
         pod = self.current[row]
@@ -336,7 +374,7 @@ class FastBatch:
         if node is None:
             return False
         view = self._view()
-        pre = run_pre_filter(self.profile, pod, view)
+        pre = run_pre_filter(self.profile, pod, self.empty_view)
         if pre.reject is not None or pre.no_state or (pre.allowed is not None and node.name not in pre.allowed):
             return False
         if filter_with_nominated(self.profile, pod, node, view, pre, self._nominated(bound, row)) is not None:
@@ -452,10 +490,12 @@ class FastBatch:
         return outcome
 
 
-def _mark_terminating(usage, victim: Pod) -> None:
+def _mark_terminating(usage, victim: Pod) -> Pod:
     for i, pod in enumerate(usage.pods_here):
         if pod.key == victim.key and pod.deletion_timestamp is None:
             usage.pods_here[i] = dataclasses.replace(pod, deletion_timestamp=TERMINATING, preempted_by_scheduler=True)
+            return usage.pods_here[i]
+    raise KeyError(victim.key)
 
 
 def schedule_fast(scheduler, cluster: Cluster, pods: list[Pod], queue: list[int], seed: int = 0,

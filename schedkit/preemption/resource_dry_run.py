@@ -1,0 +1,172 @@
+"""DryRunPreemption over arrays, for clusters where only NodeResourcesFit can change its mind.
+
+When no pod has host ports or inter-pod (anti-)affinity, the queued pods have no topology spread and no
+PodDisruptionBudget exists (what ``hybrid.covers`` and ``hybrid.FastBatch`` check), SelectVictimsOnNode
+on a node where preemption might help comes down to NodeResourcesFit's arithmetic: the node-level
+plugins passed there already and do not look at pods, and the cross-node ones skip. So every potential
+node is decided at once here, with ``evaluator.dry_run``'s rules:
+
+- no pod of lower priority on the node: ``No preemption victims found for incoming pod``;
+- with every lower-priority pod removed (the nominated pods of equal or higher priority added, as
+  RunFilterPluginsWithNominatedPods adds them) the pod does not fit: NodeResourcesFit's status;
+- else the lower-priority pods are put back most important first (MoreImportantPod: priority, then
+  the earlier start; ties in the node's pod order) while the pod still fits; the rest are victims.
+
+The walk over the nodes from the offset, stopping at ``num_candidates``, is ``dry_run``'s. A test checks
+this against ``evaluator.dry_run`` on random nodes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..objects import CPU, EPHEMERAL_STORAGE, MEMORY, Pod
+from ..reference import status_code
+from ..resources import is_extended, is_scalar
+from .evaluator import NO_VICTIMS, NOT_STARTED, Candidate
+
+
+class BoundPods:
+    """The pods bound to nodes (running, placed in the batch, terminating victims), as arrays in each
+    node's pod order (NodeInfo.Pods), kept in step with the batch."""
+
+    def __init__(self, capacity: int, resources: list[str]):
+        self.resources = resources
+        self.column = {name: r for r, name in enumerate(resources)}
+        self.node = np.zeros(capacity, dtype=np.int64)
+        self.priority = np.zeros(capacity, dtype=np.int64)
+        self.start = np.zeros(capacity, dtype=np.float64)
+        self.requests = np.zeros((capacity, len(resources)), dtype=np.int64)
+        self.alive = np.zeros(capacity, dtype=bool)
+        self.pods: list[Pod] = []
+        self.index: dict[str, int] = {}
+
+    def add(self, pod: Pod, n: int) -> None:
+        i = len(self.pods)
+        self.pods.append(pod)
+        self.index[pod.key] = i
+        self.node[i], self.priority[i], self.alive[i] = n, pod.priority, True
+        self.start[i] = NOT_STARTED if pod.start_time is None else pod.start_time
+        for resource, amount in pod.requests.items():
+            if resource in self.column:
+                self.requests[i, self.column[resource]] = amount
+
+    def replace(self, pod: Pod) -> None:
+        """The same pod, changed (a victim marked terminating)."""
+        self.pods[self.index[pod.key]] = pod
+
+    def remove(self, key: str) -> None:
+        self.alive[self.index.pop(key)] = False
+
+
+class ResourceNodes:
+    """Per node what NodeResourcesFit reads: allocatable of the tracked resources and of pods."""
+
+    def __init__(self, allocatable: np.ndarray, pods: np.ndarray, names: list[str], nodes: list):
+        self.allocatable, self.pods, self.names, self.nodes = allocatable, pods, names, nodes
+
+
+def _wants(plugin, pod: Pod, resources: list[str]) -> tuple[list[tuple[int, str]], bool]:
+    """The (column, name) of each resource fit_filter checks for ``pod``, in its order, and whether it
+    checks any (a pod requesting none of them is checked for the pod count only)."""
+    scalars = sorted(r for r, q in pod.requests.items() if q and is_scalar(r))
+    checks_any = any(pod.requests.get(r, 0) for r in (CPU, MEMORY, EPHEMERAL_STORAGE)) or bool(scalars)
+    out = []
+    for resource in [r for r in (CPU, MEMORY, EPHEMERAL_STORAGE) if pod.requests.get(r, 0) > 0] + scalars:
+        if is_extended(resource) and (resource in plugin.ignored_resources
+                                      or resource.split("/")[0] in plugin.ignored_groups):
+            continue
+        out.append((resources.index(resource) if resource in resources else -1, resource))
+    return out, checks_any
+
+
+def dry_run_resources(profile, fit_plugin, pod: Pod, bound: BoundPods, nodes: ResourceNodes,
+                      nominated_requests: np.ndarray, nominated_counts: np.ndarray, potential: list[int],
+                      offset: int, num_candidates: int
+                      ) -> tuple[list[Candidate], dict[str, tuple[str, list[str]]]]:
+    """``evaluator.dry_run`` for ``pod`` over the ``potential`` node rows (snapshot order), from ``offset``.
+    ``nominated_*``: per node, the requests and number of the nominated pods its Filter adds."""
+    size = len(bound.pods)
+    alive = bound.alive[:size]
+    lower = alive & (bound.priority[:size] < pod.priority)
+    high = alive & ~lower
+    N, R = nodes.allocatable.shape
+    base = nominated_requests.copy()
+    np.add.at(base, bound.node[:size][high], bound.requests[:size][high])
+    count = nominated_counts + np.bincount(bound.node[:size][high], minlength=N)
+    lower_count = np.bincount(bound.node[:size][lower], minlength=N)
+    checks, checks_any = _wants(fit_plugin, pod, bound.resources)
+    want = np.array([pod.requests.get(name, 0) for _, name in checks], dtype=np.int64)
+    cols = np.array([c for c, _ in checks], dtype=np.int64)
+    # A resource no node reports (column -1) has allocatable and requested 0 everywhere.
+    allocatable = np.concatenate([nodes.allocatable, np.zeros((N, 1), dtype=np.int64)], axis=1)[:, cols] \
+        if len(cols) else np.zeros((N, 0), dtype=np.int64)
+
+    def requested(req: np.ndarray) -> np.ndarray:
+        padded = np.concatenate([req, np.zeros((req.shape[0], 1), dtype=np.int64)], axis=1)
+        return padded[:, cols] if len(cols) else np.zeros((req.shape[0], 0), dtype=np.int64)
+
+    def short(req_cols: np.ndarray, pods: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        too_many = pods + 1 > nodes.pods[rows]
+        insufficient = (want > allocatable[rows] - req_cols) if checks_any else np.zeros((len(rows), 0), bool)
+        return too_many, insufficient
+
+    rows = np.asarray(potential, dtype=np.int64)
+    too_many, insufficient = short(requested(base[rows]), count[rows], rows)
+    fails = too_many | insufficient.any(axis=1)
+    statuses_at: dict[int, tuple[str, list[str]]] = {}
+    for k, n in enumerate(rows.tolist()):
+        if lower_count[n] == 0:
+            statuses_at[n] = ("UnschedulableAndUnresolvable", [NO_VICTIMS])
+        elif fails[k]:
+            reasons = (["Too many pods"] if too_many[k] else []) + \
+                [f"Insufficient {name}" for (_, name), bad in zip(checks, insufficient[k]) if bad]
+            node = nodes.nodes[n]
+            statuses_at[n] = (status_code(profile, pod, node, "NodeResourcesFit", reasons), reasons)
+
+    # Reprieve: each fitting node's lower-priority pods, most important first, put back while the pod fits.
+    fit_nodes = np.zeros(N, dtype=bool)
+    fit_nodes[[n for n in rows.tolist() if n not in statuses_at]] = True
+    candidates_idx = np.flatnonzero(lower & fit_nodes[bound.node[:size]])
+    order = candidates_idx[np.lexsort((candidates_idx, bound.start[candidates_idx], -bound.priority[candidates_idx],
+                                       bound.node[candidates_idx]))]
+    node_of = bound.node[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(node_of)) + 1] if len(order) else np.zeros(0, dtype=np.int64)
+    rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)])) if len(order) else \
+        np.zeros(0, dtype=np.int64)
+    req = requested(base)
+    pods_count = count.copy()
+    victim = np.zeros(len(order), dtype=bool)
+    for k in range(int(rank.max()) + 1 if len(rank) else 0):
+        at = np.flatnonzero(rank == k)
+        idx, n = order[at], node_of[at]
+        trial = req[n] + requested(bound.requests[idx])
+        too_many, insufficient = short(trial, pods_count[n] + 1, n)
+        kept = ~(too_many | insufficient.any(axis=1))
+        req[n[kept]] = trial[kept]
+        pods_count[n[kept]] += 1
+        victim[at[~kept]] = True
+    victims_of: dict[int, list[Pod]] = {}
+    for i, n in zip(order[victim].tolist(), node_of[victim].tolist()):
+        victims_of.setdefault(n, []).append(bound.pods[i])
+
+    found: list[Candidate] = []
+    statuses: dict[str, tuple[str, list[str]]] = {}
+    for i in range(len(rows)):
+        n = int(rows[(offset + i) % len(rows)])
+        name = nodes.names[n]
+        if n in statuses_at:
+            statuses[name] = statuses_at[n]
+            continue
+        victims = victims_of.get(n)
+        if not victims:  # fits without removing anything: upstream's "expected at least one victim"
+            statuses[name] = ("Error", [f'expected at least one victim pod on node "{name}"'])
+            continue
+        if len(found) < num_candidates:
+            found.append(Candidate(name, victims, 0))
+        if len(found) >= num_candidates:
+            break
+    return found, statuses
+
+
+__all__ = ["BoundPods", "ResourceNodes", "dry_run_resources"]
