@@ -244,8 +244,9 @@ def pick_one(candidates: list[Candidate], now: float) -> tuple[Candidate, str | 
     )
     remaining = list(candidates)
     for rule, name in zip(rules, RULES):
-        best = max(rule(c) for c in remaining)
-        remaining = [c for c in remaining if rule(c) == best]
+        values = [rule(c) for c in remaining]
+        best = max(values)
+        remaining = [c for c, value in zip(remaining, values) if value == best]
         if len(remaining) == 1:
             return remaining[0], name
     return remaining[0], RULES[-1]

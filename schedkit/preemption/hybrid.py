@@ -141,6 +141,7 @@ class FastBatch:
         for name in state.node_names:
             for pod in self.usage[name].pods_here:
                 self.bound_pods.add(pod, self.node_row[name])
+        self.pre_filters: dict[int, object] = {}
         self.fit_plugin = next((p for p in profile.plugins if p.name == "NodeResourcesFit"), None)
         # PreFilter of a pod here never depends on the pods (covers): computed on the nodes alone.
         self.empty_view = cluster_view(scheduler, cluster, self.nodes, {node.name: Usage() for node in self.nodes},
@@ -295,7 +296,7 @@ class FastBatch:
             return rejectors
         view = self._view()
         nominated = self._nominated(bound, row)
-        pre = run_pre_filter(self.profile, pod, self.empty_view)
+        pre = self._pre_filter(row)
         result = CycleResult(None, message, [], False, None, {}, [], {}, {}, codes, pre, error)
         self._post_filter(row, result, view, nominated, outcome, deletions)
         return rejectors
@@ -350,6 +351,13 @@ class FastBatch:
         outcome.results[row] = PodResult(None, full_message(result.message, post),
                                          self.current[row].nominated_node or None)
 
+    def _pre_filter(self, row: int):
+        """The pod's PreFilter outcome: on the nodes alone (covers: it never depends on pods), once."""
+        pre = self.pre_filters.get(row)
+        if pre is None:
+            pre = self.pre_filters[row] = run_pre_filter(self.profile, self.current[row], self.empty_view)
+        return pre
+
     def _dry_run(self, ctx: CycleContext, pod: Pod, potential: list, offset: int, num_candidates: int):
         """``evaluator.dry_run`` over arrays (``resource_dry_run``): only NodeResourcesFit can change."""
         N, R = self.resource_nodes.allocatable.shape
@@ -374,7 +382,7 @@ class FastBatch:
         if node is None:
             return False
         view = self._view()
-        pre = run_pre_filter(self.profile, pod, self.empty_view)
+        pre = self._pre_filter(row)
         if pre.reject is not None or pre.no_state or (pre.allowed is not None and node.name not in pre.allowed):
             return False
         if filter_with_nominated(self.profile, pod, node, view, pre, self._nominated(bound, row)) is not None:

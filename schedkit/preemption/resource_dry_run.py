@@ -114,46 +114,33 @@ def dry_run_resources(profile, fit_plugin, pod: Pod, bound: BoundPods, nodes: Re
     rows = np.asarray(potential, dtype=np.int64)
     too_many, insufficient = short(requested(base[rows]), count[rows], rows)
     fails = too_many | insufficient.any(axis=1)
+    no_victims = lower_count[rows] == 0
     statuses_at: dict[int, tuple[str, list[str]]] = {}
-    for k, n in enumerate(rows.tolist()):
-        if lower_count[n] == 0:
-            statuses_at[n] = ("UnschedulableAndUnresolvable", [NO_VICTIMS])
-        elif fails[k]:
-            reasons = (["Too many pods"] if too_many[k] else []) + \
-                [f"Insufficient {name}" for (_, name), bad in zip(checks, insufficient[k]) if bad]
-            node = nodes.nodes[n]
-            statuses_at[n] = (status_code(profile, pod, node, "NodeResourcesFit", reasons), reasons)
+    for n in rows[no_victims].tolist():
+        statuses_at[n] = ("UnschedulableAndUnresolvable", [NO_VICTIMS])
+    for k in np.flatnonzero(fails & ~no_victims).tolist():
+        reasons = (["Too many pods"] if too_many[k] else []) + \
+            [f"Insufficient {name}" for (_, name), bad in zip(checks, insufficient[k]) if bad]
+        n = int(rows[k])
+        statuses_at[n] = (status_code(profile, pod, nodes.nodes[n], "NodeResourcesFit", reasons), reasons)
 
-    # Reprieve: each fitting node's lower-priority pods, most important first, put back while the pod fits.
-    fit_nodes = np.zeros(N, dtype=bool)
-    fit_nodes[[n for n in rows.tolist() if n not in statuses_at]] = True
-    candidates_idx = np.flatnonzero(lower & fit_nodes[bound.node[:size]])
-    order = candidates_idx[np.lexsort((candidates_idx, bound.start[candidates_idx], -bound.priority[candidates_idx],
-                                       bound.node[candidates_idx]))]
-    node_of = bound.node[order]
-    starts = np.r_[0, np.flatnonzero(np.diff(node_of)) + 1] if len(order) else np.zeros(0, dtype=np.int64)
-    rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)])) if len(order) else \
-        np.zeros(0, dtype=np.int64)
-    req = requested(base)
-    pods_count = count.copy()
-    victim = np.zeros(len(order), dtype=bool)
-    for k in range(int(rank.max()) + 1 if len(rank) else 0):
-        at = np.flatnonzero(rank == k)
-        idx, n = order[at], node_of[at]
-        trial = req[n] + requested(bound.requests[idx])
-        too_many, insufficient = short(trial, pods_count[n] + 1, n)
-        kept = ~(too_many | insufficient.any(axis=1))
-        req[n[kept]] = trial[kept]
-        pods_count[n[kept]] += 1
-        victim[at[~kept]] = True
+    # Reprieve, for the fitting nodes in the walk's order, a chunk at a time (the walk stops after
+    # ``num_candidates`` candidates): each node's lower-priority pods, most important first, are put back
+    # while the pod still fits; the rest are victims.
+    walk = np.roll(rows, -offset)
+    fitting = walk[~(fails | no_victims)[(np.arange(len(rows)) + offset) % len(rows)]] if len(rows) else walk
     victims_of: dict[int, list[Pod]] = {}
-    for i, n in zip(order[victim].tolist(), node_of[victim].tolist()):
-        victims_of.setdefault(n, []).append(bound.pods[i])
+    found_count, done = 0, 0
+    while found_count < num_candidates and done < len(fitting):
+        chunk = fitting[done:done + max(num_candidates - found_count, 1)]
+        done += len(chunk)
+        for n, victims in _reprieve(bound, lower, chunk, base, count, requested, short, N).items():
+            victims_of[n] = victims
+        found_count += sum(1 for n in chunk.tolist() if victims_of.get(n))
 
     found: list[Candidate] = []
     statuses: dict[str, tuple[str, list[str]]] = {}
-    for i in range(len(rows)):
-        n = int(rows[(offset + i) % len(rows)])
+    for n in walk.tolist():
         name = nodes.names[n]
         if n in statuses_at:
             statuses[name] = statuses_at[n]
@@ -162,11 +149,44 @@ def dry_run_resources(profile, fit_plugin, pod: Pod, bound: BoundPods, nodes: Re
         if not victims:  # fits without removing anything: upstream's "expected at least one victim"
             statuses[name] = ("Error", [f'expected at least one victim pod on node "{name}"'])
             continue
-        if len(found) < num_candidates:
-            found.append(Candidate(name, victims, 0))
+        found.append(Candidate(name, victims, 0))
         if len(found) >= num_candidates:
             break
     return found, statuses
+
+
+def _reprieve(bound: BoundPods, lower: np.ndarray, chunk: np.ndarray, base: np.ndarray, count: np.ndarray,
+              requested, short, N: int) -> dict[int, list[Pod]]:
+    """The victims on each node of ``chunk`` (rows where the pod fits with every lower-priority pod gone)."""
+    size = len(bound.pods)
+    on_chunk = np.zeros(N, dtype=bool)
+    on_chunk[chunk] = True
+    picked = np.flatnonzero(lower & on_chunk[bound.node[:size]])
+    order = picked[np.lexsort((picked, bound.start[picked], -bound.priority[picked], bound.node[picked]))]
+    node_of = bound.node[order]
+    if not len(order):
+        return {}
+    starts = np.r_[0, np.flatnonzero(np.diff(node_of)) + 1]
+    rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    req = requested(base[chunk])
+    slot = np.zeros(N, dtype=np.int64)
+    slot[chunk] = np.arange(len(chunk))
+    pods_count = count[chunk].copy()
+    victim = np.zeros(len(order), dtype=bool)
+    for k in range(int(rank.max()) + 1):
+        at = np.flatnonzero(rank == k)
+        idx, n = order[at], node_of[at]
+        here = slot[n]
+        trial = req[here] + requested(bound.requests[idx])
+        too_many, insufficient = short(trial, pods_count[here] + 1, n)
+        kept = ~(too_many | insufficient.any(axis=1))
+        req[here[kept]] = trial[kept]
+        pods_count[here[kept]] += 1
+        victim[at[~kept]] = True
+    out: dict[int, list[Pod]] = {}
+    for i, n in zip(order[victim].tolist(), node_of[victim].tolist()):
+        out.setdefault(n, []).append(bound.pods[i])
+    return out
 
 
 __all__ = ["BoundPods", "ResourceNodes", "dry_run_resources"]
