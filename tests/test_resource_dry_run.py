@@ -4,6 +4,7 @@ count, on random nodes with priorities, start times, nominated pods and pod limi
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
 import numpy as np
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 from schedkit.cluster import cluster_from_objects
 from schedkit.framework.scheduler import Scheduler
 from schedkit.manifests import SourcedObject
-from schedkit.preemption.evaluator import NOT_STARTED, CycleContext, dry_run
+from schedkit.preemption.evaluator import NOT_STARTED, CycleContext, dry_run, rule_values
 from schedkit.preemption.resource_dry_run import BoundPods, ResourceNodes, dry_run_resources
 from schedkit.reference import cluster_view, initial_usage, run_pre_filter
 from schedkit.state import build_state, snapshot_order
@@ -94,3 +95,6 @@ def test_arrays_dry_run_matches_the_reference(case):
     assert [(c.node, [v.key for v in c.victims], c.pdb_violations) for c in got[0]] == \
         [(c.node, [v.key for v in c.victims], c.pdb_violations) for c in expected[0]]
     assert got[1] == expected[1]
+    now = NOT_STARTED
+    for c in got[0]:  # the rule values the arrays computed are pickOneNodeForPreemption's
+        assert c.values == rule_values(dataclasses.replace(c, values=None), now)

@@ -70,6 +70,18 @@ class Candidate:
     node: str
     victims: list[Pod]  # most important first (MoreImportantPod)
     pdb_violations: int
+    # pickOneNodeForPreemption's five rule values (``rule_values``), when the dry run computed them
+    values: tuple | None = field(default=None, compare=False)
+
+
+def rule_values(c: Candidate, now: float) -> tuple:
+    """The candidate's value under each of pickOneNodeForPreemption's rules (higher wins): fewest PDB
+    violations, lowest highest-victim priority, smallest adjusted priority sum, fewest victims, latest
+    start of the highest-priority victims."""
+    if c.values is not None:
+        return c.values
+    return (-c.pdb_violations, -c.victims[0].priority, -sum(p.priority + MAX_INT32 + 1 for p in c.victims),
+            -len(c.victims), earliest_start_of_highest(c.victims, now))
 
 
 @dataclass
@@ -235,20 +247,14 @@ def pick_one(candidates: list[Candidate], now: float) -> tuple[Candidate, str | 
     """pickOneNodeForPreemption over ``candidates`` in order; also which rule decided."""
     if len(candidates) == 1:
         return candidates[0], None
-    rules = (
-        lambda c: -c.pdb_violations,
-        lambda c: -c.victims[0].priority,
-        lambda c: -sum(p.priority + MAX_INT32 + 1 for p in c.victims),
-        lambda c: -len(c.victims),
-        lambda c: earliest_start_of_highest(c.victims, now),
-    )
-    remaining = list(candidates)
-    for rule, name in zip(rules, RULES):
-        values = [rule(c) for c in remaining]
-        best = max(values)
-        remaining = [c for c, value in zip(remaining, values) if value == best]
+    values = [rule_values(c, now) for c in candidates]
+    remaining = list(range(len(candidates)))
+    for k, name in enumerate(RULES[:-1]):
+        best = max(values[i][k] for i in remaining)
+        remaining = [i for i in remaining if values[i][k] == best]
         if len(remaining) == 1:
-            return remaining[0], name
+            return candidates[remaining[0]], name
+    remaining = [candidates[i] for i in remaining]
     return remaining[0], RULES[-1]
 
 

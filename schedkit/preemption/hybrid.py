@@ -141,7 +141,9 @@ class FastBatch:
         for name in state.node_names:
             for pod in self.usage[name].pods_here:
                 self.bound_pods.add(pod, self.node_row[name])
-        self.pre_filters: dict[int, object] = {}
+        self.pre_filters: dict[object, object] = {}
+        self.unflushed: dict[str, list[int]] = {}  # node -> rows bound there, not yet in ``usage``
+        self.wanted_memo: dict[int, dict[int, int]] = {}  # priority -> _wanted of a pod holding no nomination
         self.fit_plugin = next((p for p in profile.plugins if p.name == "NodeResourcesFit"), None)
         # PreFilter of a pod here never depends on the pods (covers): computed on the nodes alone.
         self.empty_view = cluster_view(scheduler, cluster, self.nodes, {node.name: Usage() for node in self.nodes},
@@ -167,14 +169,29 @@ class FastBatch:
 
     # -- the two views of the cluster -------------------------------------------------------------------
 
-    def _view(self):
+    def _view(self, full: bool = True):
+        """The reference's view of the cluster; ``full``: with every binding in it (else the caller
+        flushes the nodes it reads)."""
+        if full:
+            for name in list(self.unflushed):
+                self._flush(name)
         return cluster_view(self.scheduler, self.cluster, self.nodes, self.usage, self.profile.scheduler_name)
+
+    def _flush(self, node: str) -> None:
+        """The pods bound to ``node`` since the reference's view last saw it, added to it (NodeInfo.AddPod),
+        only when something reads it: most bindings of a big batch are never looked at in Python."""
+        for row in self.unflushed.pop(node, ()):
+            placed = copy.copy(self.current[row])  # (dataclasses.replace costs ten times more)
+            placed.node_name, placed.nominated_node, placed.start_time = node, "", None
+            self.usage[node].add(placed)
+            self.current[row] = placed
 
     def _nominated(self, bound: set[int], row: int) -> list[Pod]:
         return [self.current[r] for r in sorted(self.nominated_rows, key=self.rank.__getitem__)
                 if r not in bound and r != row]
 
     def _nominate(self, row: int, node: str) -> None:
+        self.wanted_memo.clear()
         self.current[row] = dataclasses.replace(self.current[row], nominated_node=node)
         if node:
             self.nominated_rows.add(row)
@@ -183,14 +200,14 @@ class FastBatch:
 
     def _bind(self, row: int, node: str) -> None:
         """Bind in both views: the reference's usage, and the columns with the Reserve kernels."""
-        placed = copy.copy(self.current[row])  # (dataclasses.replace costs ten times more, per bound pod)
-        placed.node_name, placed.nominated_node, placed.start_time = node, "", None
-        self.usage[node].add(placed)
-        self.current[row] = placed
-        self.nominated_rows.discard(row)
-        self.bound_pods.add(placed, self.node_row[node])
-        if self.min_bound is None or placed.priority < self.min_bound:
-            self.min_bound = placed.priority
+        pod = self.current[row]
+        if pod.nominated_node:
+            self.nominated_rows.discard(row)
+            self.wanted_memo.clear()
+        self.unflushed.setdefault(node, []).append(row)
+        self.bound_pods.add(pod, self.node_row[node])  # (its node_name is set when flushed; keys count here)
+        if self.min_bound is None or pod.priority < self.min_bound:
+            self.min_bound = pod.priority
 
     def _reserve(self, row: int, n: int) -> None:
         c = self.c
@@ -214,6 +231,7 @@ class FastBatch:
 
     def _remove(self, node: str, victim: Pod) -> None:
         """A victim's deletion completes: it leaves both views (the columns as NodeInfo.RemovePod)."""
+        self._flush(node)
         self.usage[node] = usage_of([p for p in self.usage[node].pods_here if p.key != victim.key])
         self.bound_pods.remove(victim.key)
         nodes, n = self.c.state.nodes, self.node_row[node]
@@ -294,7 +312,9 @@ class FastBatch:
                 True, fit_error_message(c.state.num_nodes, {}, NOT_HELPFUL)))
             outcome.results[row] = PodResult(None, full_message(message, post), None)
             return rejectors
-        view = self._view()
+        view = self._view(full=not self._arrays_dry_run())
+        if pod.nominated_node in self.node_row:
+            self._flush(pod.nominated_node)  # eligibility looks at the pods there
         nominated = self._nominated(bound, row)
         pre = self._pre_filter(row)
         result = CycleResult(None, message, [], False, None, {}, [], {}, {}, codes, pre, error)
@@ -332,11 +352,12 @@ class FastBatch:
         if self.nodes and result.pre_filter is not None and not result.error:
             ctx = CycleContext(self.profile, self.nodes, view, result.pre_filter, nominated,
                                self.cluster.disruption_budgets, NOT_STARTED)
-            run_dry = self._dry_run if self.arrays_dry_run and self.fit_plugin is not None else None
+            run_dry = self._dry_run if self._arrays_dry_run() else None
             preemption = preempt(ctx, pod, result.codes, preemption_plugin(self.profile).args, self.offsets, run_dry)
         post = post_filter_message(self.profile, preemption) if self.nodes and not result.error else None
         if preemption is not None and preemption.nominated_node is not None:
             self._nominate(row, preemption.nominated_node)
+            self._flush(preemption.nominated_node)
             for victim in preemption.victims:
                 if victim.deletion_timestamp is None:
                     self.bound_pods.replace(_mark_terminating(self.usage[preemption.nominated_node], victim))
@@ -351,11 +372,16 @@ class FastBatch:
         outcome.results[row] = PodResult(None, full_message(result.message, post),
                                          self.current[row].nominated_node or None)
 
+    def _arrays_dry_run(self) -> bool:
+        return self.arrays_dry_run and self.fit_plugin is not None
+
     def _pre_filter(self, row: int):
-        """The pod's PreFilter outcome: on the nodes alone (covers: it never depends on pods), once."""
-        pre = self.pre_filters.get(row)
+        """The pod's PreFilter outcome: on the nodes alone (covers: it never depends on pods), once per
+        signature (the node-local plugins' view of the pod; the cross-node ones skip every pod here)."""
+        key = int(self.c.sig[row]) if self.c.sig[row] >= 0 else ("row", row)
+        pre = self.pre_filters.get(key)
         if pre is None:
-            pre = self.pre_filters[row] = run_pre_filter(self.profile, self.current[row], self.empty_view)
+            pre = self.pre_filters[key] = run_pre_filter(self.profile, self.current[row], self.empty_view)
         return pre
 
     def _dry_run(self, ctx: CycleContext, pod: Pod, potential: list, offset: int, num_candidates: int):
@@ -381,7 +407,8 @@ class FastBatch:
         node = next((n for n in self.nodes if n.name == pod.nominated_node), None)
         if node is None:
             return False
-        view = self._view()
+        self._flush(node.name)
+        view = self._view(full=False)
         pre = self._pre_filter(row)
         if pre.reject is not None or pre.no_state or (pre.allowed is not None and node.name not in pre.allowed):
             return False
@@ -398,8 +425,13 @@ class FastBatch:
     def _wanted(self, row: int, bound: set[int]) -> dict[int, int]:
         """The nominated pods the cycle of ``row`` adds to their nodes: equal or higher priority, not itself."""
         priority = self.current[row].priority
-        return {r: self.node_row[self.current[r].nominated_node] for r in self.nominated_rows
-                if r not in bound and r != row and self.current[r].priority >= priority}
+        if row not in self.nominated_rows and priority in self.wanted_memo:
+            return self.wanted_memo[priority]
+        wanted = {r: self.node_row[self.current[r].nominated_node] for r in self.nominated_rows
+                  if r not in bound and r != row and self.current[r].priority >= priority}
+        if row not in self.nominated_rows:
+            self.wanted_memo[priority] = wanted
+        return wanted
 
     def _unsafe_specs(self, rows: list[int]) -> set[int]:
         """Signatures (or rows, for pods without one) for which some node holding an added nominated pod

@@ -23,7 +23,7 @@ import numpy as np
 from ..objects import CPU, EPHEMERAL_STORAGE, MEMORY, Pod
 from ..reference import status_code
 from ..resources import is_extended, is_scalar
-from .evaluator import NO_VICTIMS, NOT_STARTED, Candidate
+from .evaluator import MAX_INT32, NO_VICTIMS, NOT_STARTED, Candidate
 
 
 class BoundPods:
@@ -129,14 +129,13 @@ def dry_run_resources(profile, fit_plugin, pod: Pod, bound: BoundPods, nodes: Re
     # while the pod still fits; the rest are victims.
     walk = np.roll(rows, -offset)
     fitting = walk[~(fails | no_victims)[(np.arange(len(rows)) + offset) % len(rows)]] if len(rows) else walk
-    victims_of: dict[int, list[Pod]] = {}
+    victims_of: dict[int, tuple[list[Pod], tuple]] = {}
     found_count, done = 0, 0
     while found_count < num_candidates and done < len(fitting):
         chunk = fitting[done:done + max(num_candidates - found_count, 1)]
         done += len(chunk)
-        for n, victims in _reprieve(bound, lower, chunk, base, count, requested, short, N).items():
-            victims_of[n] = victims
-        found_count += sum(1 for n in chunk.tolist() if victims_of.get(n))
+        victims_of.update(_reprieve(bound, lower, chunk, base, count, requested, short, N))
+        found_count += sum(1 for n in chunk.tolist() if n in victims_of)
 
     found: list[Candidate] = []
     statuses: dict[str, tuple[str, list[str]]] = {}
@@ -149,7 +148,7 @@ def dry_run_resources(profile, fit_plugin, pod: Pod, bound: BoundPods, nodes: Re
         if not victims:  # fits without removing anything: upstream's "expected at least one victim"
             statuses[name] = ("Error", [f'expected at least one victim pod on node "{name}"'])
             continue
-        found.append(Candidate(name, victims, 0))
+        found.append(Candidate(name, victims[0], 0, victims[1]))
         if len(found) >= num_candidates:
             break
     return found, statuses
@@ -183,9 +182,19 @@ def _reprieve(bound: BoundPods, lower: np.ndarray, chunk: np.ndarray, base: np.n
         req[here[kept]] = trial[kept]
         pods_count[here[kept]] += 1
         victim[at[~kept]] = True
-    out: dict[int, list[Pod]] = {}
-    for i, n in zip(order[victim].tolist(), node_of[victim].tolist()):
-        out.setdefault(n, []).append(bound.pods[i])
+    out: dict[int, tuple[list[Pod], tuple]] = {}
+    chosen, chosen_nodes = order[victim], node_of[victim]
+    if not len(chosen):
+        return out
+    # pickOneNodeForPreemption's rule values per node, from the victims in importance order: the first
+    # has the highest priority and, among those, the earliest start.
+    firsts = np.r_[0, np.flatnonzero(np.diff(chosen_nodes)) + 1]
+    sizes = np.diff(np.r_[firsts, len(chosen)])
+    sums = np.add.reduceat(bound.priority[chosen] + (MAX_INT32 + 1), firsts)
+    for g, (first, size) in enumerate(zip(firsts.tolist(), sizes.tolist())):
+        head = int(chosen[first])
+        values = (0, -int(bound.priority[head]), -int(sums[g]), -size, float(bound.start[head]))
+        out[int(chosen_nodes[first])] = ([bound.pods[i] for i in chosen[first:first + size].tolist()], values)
     return out
 
 
