@@ -4,7 +4,6 @@ count, on random nodes with priorities, start times, nominated pods and pod limi
 
 from __future__ import annotations
 
-import dataclasses
 import random
 
 import numpy as np
@@ -14,7 +13,7 @@ from hypothesis import strategies as st
 from schedkit.cluster import cluster_from_objects
 from schedkit.framework.scheduler import Scheduler
 from schedkit.manifests import SourcedObject
-from schedkit.preemption.evaluator import NOT_STARTED, CycleContext, dry_run, rule_values
+from schedkit.preemption.evaluator import NOT_STARTED, Candidate, CycleContext, dry_run, rule_values
 from schedkit.preemption.resource_dry_run import BoundPods, ResourceNodes, dry_run_resources
 from schedkit.reference import cluster_view, initial_usage, run_pre_filter
 from schedkit.state import build_state, snapshot_order
@@ -97,4 +96,4 @@ def test_arrays_dry_run_matches_the_reference(case):
     assert got[1] == expected[1]
     now = NOT_STARTED
     for c in got[0]:  # the rule values the arrays computed are pickOneNodeForPreemption's
-        assert c.values == rule_values(dataclasses.replace(c, values=None), now)
+        assert c.values == rule_values(Candidate(c.node, c.victims, c.pdb_violations), now)

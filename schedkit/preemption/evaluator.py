@@ -270,14 +270,13 @@ def fit_error_message(num_nodes: int, statuses: dict[str, tuple[str, list[str]]]
     return f"0/{num_nodes} nodes are available: {', '.join(parts)}."
 
 
-def preempt(ctx: CycleContext, pod: Pod, filter_codes: dict[str, str], args: PreemptionArgs, rng,
-            run_dry=None) -> PreemptionOutcome:
+def preempt(ctx: CycleContext, pod: Pod, filter_codes: dict[str, str], args: PreemptionArgs, rng) -> PreemptionOutcome:
     """Evaluator.Preempt: eligibility, candidates (nodes whose Filter status was Unschedulable), the dry
     run, the choice of node. ``filter_codes``: the cycle's failing nodes and their status codes (nodes
-    left out by a PreFilterResult are absent: UnschedulableAndUnresolvable). ``run_dry``: another
-    implementation of ``dry_run`` (same arguments and answer)."""
-    by_name = {node.name: node for node in ctx.nodes}
-    nominated_node = by_name.get(pod.nominated_node)
+    left out by a PreFilterResult are absent: UnschedulableAndUnresolvable). (``hybrid.FastBatch`` has a
+    version over arrays: ``_preempt_arrays``.)"""
+    nominated_node = next((node for node in ctx.nodes if node.name == pod.nominated_node), None) \
+        if pod.nominated_node else None
     ok, why = eligible_to_preempt(pod, filter_codes.get(pod.nominated_node),
                                   ctx.view.pods_on(nominated_node) if nominated_node else None)
     if not ok:
@@ -289,8 +288,8 @@ def preempt(ctx: CycleContext, pod: Pod, filter_codes: dict[str, str], args: Pre
         return outcome
     outcome.offset = python_rand_intn(rng, len(potential))
     outcome.num_candidates = args.num_candidates(len(potential))
-    outcome.candidates, outcome.dry_run_statuses = (run_dry or dry_run)(ctx, pod, potential, outcome.offset,
-                                                                         outcome.num_candidates)
+    outcome.candidates, outcome.dry_run_statuses = dry_run(ctx, pod, potential, outcome.offset,
+                                                           outcome.num_candidates)
     if not outcome.candidates:
         outcome.message = fit_error_message(len(ctx.nodes), outcome.dry_run_statuses, NOT_HELPFUL)
         return outcome

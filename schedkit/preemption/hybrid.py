@@ -34,7 +34,7 @@ from ..cluster import Cluster
 from ..framework.loop_errors import MISSING_STATE
 from ..framework.loop_io import LoopOutputs
 from ..framework.plugin import requeued_on, takes_pod
-from ..framework.runtime import assume, new_rng
+from ..framework.runtime import assume, new_rng, python_rand_intn
 from ..framework.scheduler import fast_path_message, failure_message
 from ..objects import PREEMPT_NEVER, Pod
 from ..reference import (
@@ -51,7 +51,16 @@ from ..reference import (
 )
 from ..state import build_state, snapshot_order
 from .batch import MAX_PASSES, TERMINATING, BatchOutcome, Eviction, PodResult, offset_rng
-from .evaluator import NOT_HELPFUL, NOT_STARTED, CycleContext, PreemptionOutcome, fit_error_message, preempt
+from .evaluator import (
+    NOT_HELPFUL,
+    NOT_STARTED,
+    CycleContext,
+    PreemptionOutcome,
+    eligible_to_preempt,
+    fit_error_message,
+    pick_one,
+    preempt,
+)
 from .resource_dry_run import BoundPods, ResourceNodes, dry_run_resources
 from .postfilter import full_message, post_filter_message, preemption_plugin, reference_covers
 
@@ -251,20 +260,20 @@ class FastBatch:
                             pod_keys=self.pod_keys)
         return c.explain_outputs
 
-    def _codes(self, row: int) -> dict[str, str]:
-        """The failed nodes' Filter status codes (Unschedulable, UnschedulableAndUnresolvable, Error)."""
+    def _codes(self, row: int) -> np.ndarray:
+        """Per node row, its Filter status code for pod ``row`` (Unschedulable, UnschedulableAndUnresolvable,
+        Error), None where it passed or was not examined."""
         out = self._explain(row)
         failed = np.flatnonzero((out.ex_state == 1) & (out.ex_fail_plugin >= 0))
         plugin_of, code_of = out.ex_fail_plugin[failed], out.ex_fail_code[failed]
-        names = np.empty(len(failed), dtype=object)
+        codes = np.full(len(out.ex_state), None, dtype=object)
         for plugin in np.unique(plugin_of).tolist():
             here = plugin_of == plugin
-            codes, which = np.unique(code_of[here], return_inverse=True)
-            kinds = np.array([self.profile.plugins[plugin].status(int(code)).name for code in codes.tolist()],
+            kinds, which = np.unique(code_of[here], return_inverse=True)
+            names = np.array([self.profile.plugins[plugin].status(int(code)).name for code in kinds.tolist()],
                              dtype=object)
-            names[here] = kinds[np.ravel(which)]
-        node_names = self.c.state.node_names
-        return {node_names[n]: name for n, name in zip(failed.tolist(), names.tolist())}
+            codes[failed[here]] = names[np.ravel(which)]
+        return codes
 
     def _may_preempt(self, pod: Pod) -> bool:
         return pod.preemption_policy != PREEMPT_NEVER and self.min_bound is not None and pod.priority > self.min_bound
@@ -302,10 +311,11 @@ class FastBatch:
             outcome.results[row] = PodResult(None, message, None)
             return rejectors
         message = failure_message(self.profile, c.state.num_nodes, reject_plugin, reject_code, hist, pod.key)
-        codes = {} if reject_plugin >= 0 else self._codes(row)
+        codes = np.full(c.state.num_nodes, None, dtype=object) if reject_plugin >= 0 else self._codes(row)
+        potential_rows = np.flatnonzero(codes == "Unschedulable")
         error = reject_code == MISSING_STATE or any(code == MISSING_STATE for _, code, _ in hist) \
             or not c.state.num_nodes
-        if not error and not pod.nominated_node and "Unschedulable" not in codes.values():
+        if not error and not pod.nominated_node and not len(potential_rows):
             # Eligible, and no node where removing pods could help: preempt's first answer, without the
             # cluster's plain-Python view.
             post = post_filter_message(self.profile, PreemptionOutcome(
@@ -317,8 +327,14 @@ class FastBatch:
             self._flush(pod.nominated_node)  # eligibility looks at the pods there
         nominated = self._nominated(bound, row)
         pre = self._pre_filter(row)
-        result = CycleResult(None, message, [], False, None, {}, [], {}, {}, codes, pre, error)
-        self._post_filter(row, result, view, nominated, outcome, deletions)
+        if self._arrays_dry_run():  # it reads the potential rows, and the nominated node's code
+            nominated_code = codes[self.node_row[pod.nominated_node]] if pod.nominated_node in self.node_row else None
+            by_node = {pod.nominated_node: nominated_code} if nominated_code else {}
+        else:
+            names = self.c.state.node_names
+            by_node = {names[n]: code for n, code in enumerate(codes.tolist()) if code is not None}
+        result = CycleResult(None, message, [], False, None, {}, [], {}, {}, by_node, pre, error)
+        self._post_filter(row, result, view, nominated, outcome, deletions, potential_rows)
         return rejectors
 
     def _reference_cycle(self, row: int, outcome: BatchOutcome, bound: set[int], deletions: list) -> set[str]:
@@ -345,15 +361,18 @@ class FastBatch:
         return rejectors
 
     def _post_filter(self, row: int, result: CycleResult, view, nominated: list[Pod], outcome: BatchOutcome,
-                     deletions: list) -> None:
-        """batch.py's PostFilter step for a failed cycle."""
+                     deletions: list, potential_rows: np.ndarray | None = None) -> None:
+        """batch.py's PostFilter step for a failed cycle (``potential_rows``: its Unschedulable nodes, when
+        known; else from ``result.codes``)."""
         pod = self.current[row]
         preemption = None
         if self.nodes and result.pre_filter is not None and not result.error:
             ctx = CycleContext(self.profile, self.nodes, view, result.pre_filter, nominated,
                                self.cluster.disruption_budgets, NOT_STARTED)
-            run_dry = self._dry_run if self._arrays_dry_run() else None
-            preemption = preempt(ctx, pod, result.codes, preemption_plugin(self.profile).args, self.offsets, run_dry)
+            if potential_rows is not None and self._arrays_dry_run():
+                preemption = self._preempt_arrays(ctx, pod, result.codes, potential_rows)
+            else:
+                preemption = preempt(ctx, pod, result.codes, preemption_plugin(self.profile).args, self.offsets)
         post = post_filter_message(self.profile, preemption) if self.nodes and not result.error else None
         if preemption is not None and preemption.nominated_node is not None:
             self._nominate(row, preemption.nominated_node)
@@ -384,22 +403,44 @@ class FastBatch:
             pre = self.pre_filters[key] = run_pre_filter(self.profile, self.current[row], self.empty_view)
         return pre
 
-    def _dry_run(self, ctx: CycleContext, pod: Pod, potential: list, offset: int, num_candidates: int):
-        """``evaluator.dry_run`` over arrays (``resource_dry_run``): only NodeResourcesFit can change."""
+    def _preempt_arrays(self, ctx: CycleContext, pod: Pod, codes: dict[str, str], potential: np.ndarray
+                        ) -> PreemptionOutcome:
+        """``evaluator.preempt`` with the dry run over arrays (``resource_dry_run``) and the Unschedulable
+        node rows known: the same steps, without lists of every node."""
+        nominated_node = self.node_of.get(pod.nominated_node) if pod.nominated_node else None
+        ok, why = eligible_to_preempt(pod, codes.get(pod.nominated_node),
+                                      ctx.view.pods_on(nominated_node) if nominated_node else None)
+        if not ok:
+            return PreemptionOutcome(False, why)
+        outcome = PreemptionOutcome(True)
+        if not len(potential):
+            outcome.message = fit_error_message(len(self.nodes), {}, NOT_HELPFUL)
+            return outcome
+        args = preemption_plugin(self.profile).args
+        outcome.offset = python_rand_intn(self.offsets, len(potential))
+        outcome.num_candidates = args.num_candidates(len(potential))
         N, R = self.resource_nodes.allocatable.shape
         requests = np.zeros((N, R), dtype=np.int64)
         counts = np.zeros(N, dtype=np.int64)
         column = self.bound_pods.column
-        for other in ctx.nominated:
-            if other.nominated_node and other.priority >= pod.priority and other.key != pod.key:
+        for other in ctx.nominated:  # what RunFilterPluginsWithNominatedPods adds on each node
+            if other.priority >= pod.priority:
                 n = self.node_row[other.nominated_node]
                 counts[n] += 1
                 for resource, amount in other.requests.items():
                     if resource in column:
                         requests[n, column[resource]] += amount
-        rows = [self.node_row[node.name] for node in potential]
-        return dry_run_resources(self.profile, self.fit_plugin, pod, self.bound_pods, self.resource_nodes, requests,
-                                 counts, rows, offset, num_candidates)
+        outcome.candidates, outcome.dry_run_statuses = dry_run_resources(
+            self.profile, self.fit_plugin, pod, self.bound_pods, self.resource_nodes, requests, counts,
+            potential.tolist(), outcome.offset, outcome.num_candidates)
+        if not outcome.candidates:
+            outcome.message = fit_error_message(len(self.nodes), outcome.dry_run_statuses, NOT_HELPFUL)
+            return outcome
+        best, outcome.rule = pick_one(outcome.candidates, ctx.now)
+        outcome.nominated_node, outcome.victims = best.node, best.victims
+        outcome.cleared_nominations = [q for q in ctx.nominated
+                                       if q.nominated_node == best.node and q.priority < pod.priority]
+        return outcome
 
     def _try_nominated(self, row: int, bound: set[int], outcome: BatchOutcome) -> bool:
         """evaluateNominatedNode: a pod holding a nomination binds there when the node passes Filter."""

@@ -129,7 +129,7 @@ def dry_run_resources(profile, fit_plugin, pod: Pod, bound: BoundPods, nodes: Re
     # while the pod still fits; the rest are victims.
     walk = np.roll(rows, -offset)
     fitting = walk[~(fails | no_victims)[(np.arange(len(rows)) + offset) % len(rows)]] if len(rows) else walk
-    victims_of: dict[int, tuple[list[Pod], tuple]] = {}
+    victims_of: dict[int, tuple[np.ndarray, tuple]] = {}
     found_count, done = 0, 0
     while found_count < num_candidates and done < len(fitting):
         chunk = fitting[done:done + max(num_candidates - found_count, 1)]
@@ -145,13 +145,28 @@ def dry_run_resources(profile, fit_plugin, pod: Pod, bound: BoundPods, nodes: Re
             statuses[name] = statuses_at[n]
             continue
         victims = victims_of.get(n)
-        if not victims:  # fits without removing anything: upstream's "expected at least one victim"
+        if victims is None:  # fits without removing anything: upstream's "expected at least one victim"
             statuses[name] = ("Error", [f'expected at least one victim pod on node "{name}"'])
             continue
-        found.append(Candidate(name, victims[0], 0, victims[1]))
+        found.append(ArrayCandidate(name, bound, *victims))
         if len(found) >= num_candidates:
             break
     return found, statuses
+
+
+class ArrayCandidate(Candidate):
+    """A Candidate whose victim list is built when read: pickOneNodeForPreemption reads only the rule
+    values, and only the chosen node's victims are needed."""
+
+    def __init__(self, node: str, bound: BoundPods, indices: np.ndarray, values: tuple):
+        self.node, self.pdb_violations, self.values = node, 0, values
+        self._bound, self._indices, self._victims = bound, indices, None
+
+    @property
+    def victims(self) -> list[Pod]:
+        if self._victims is None:
+            self._victims = [self._bound.pods[i] for i in self._indices.tolist()]
+        return self._victims
 
 
 def _reprieve(bound: BoundPods, lower: np.ndarray, chunk: np.ndarray, base: np.ndarray, count: np.ndarray,
@@ -182,7 +197,7 @@ def _reprieve(bound: BoundPods, lower: np.ndarray, chunk: np.ndarray, base: np.n
         req[here[kept]] = trial[kept]
         pods_count[here[kept]] += 1
         victim[at[~kept]] = True
-    out: dict[int, tuple[list[Pod], tuple]] = {}
+    out: dict[int, tuple[np.ndarray, tuple]] = {}
     chosen, chosen_nodes = order[victim], node_of[victim]
     if not len(chosen):
         return out
@@ -190,11 +205,13 @@ def _reprieve(bound: BoundPods, lower: np.ndarray, chunk: np.ndarray, base: np.n
     # has the highest priority and, among those, the earliest start.
     firsts = np.r_[0, np.flatnonzero(np.diff(chosen_nodes)) + 1]
     sizes = np.diff(np.r_[firsts, len(chosen)])
+    heads = chosen[firsts]
     sums = np.add.reduceat(bound.priority[chosen] + (MAX_INT32 + 1), firsts)
-    for g, (first, size) in enumerate(zip(firsts.tolist(), sizes.tolist())):
-        head = int(chosen[first])
-        values = (0, -int(bound.priority[head]), -int(sums[g]), -size, float(bound.start[head]))
-        out[int(chosen_nodes[first])] = ([bound.pods[i] for i in chosen[first:first + size].tolist()], values)
+    ends = (firsts + sizes).tolist()
+    for n, first, end, top, total, size, start in zip(chosen_nodes[firsts].tolist(), firsts.tolist(), ends,
+                                                      bound.priority[heads].tolist(), sums.tolist(), sizes.tolist(),
+                                                      bound.start[heads].tolist()):
+        out[n] = (chosen[first:end], (0, -top, -total, -size, start))
     return out
 
 
