@@ -151,9 +151,13 @@ class FastBatch:
             for pod in self.usage[name].pods_here:
                 self.bound_pods.add(pod, self.node_row[name])
         self.pre_filters: dict[object, object] = {}
+        self.version = 0  # bumped at every change of the columns
+        self.explained: tuple[int, int] | None = None  # (row, version) the explain outputs hold
         self.unflushed: dict[str, list[int]] = {}  # node -> rows bound there, not yet in ``usage``
         self.wanted_memo: dict[int, dict[int, int]] = {}  # priority -> _wanted of a pod holding no nomination
-        self.fit_plugin = next((p for p in profile.plugins if p.name == "NodeResourcesFit"), None)
+        # NodeResourcesFit when it filters (the arrays dry run and the quick fit check need it to)
+        self.fit_plugin = next((profile.plugins[i] for i in profile.points["filter"]
+                                if profile.plugins[i].name == "NodeResourcesFit"), None)
         # PreFilter of a pod here never depends on the pods (covers): computed on the nodes alone.
         self.empty_view = cluster_view(scheduler, cluster, self.nodes, {node.name: Usage() for node in self.nodes},
                                        profile.scheduler_name)
@@ -220,6 +224,7 @@ class FastBatch:
 
     def _reserve(self, row: int, n: int) -> None:
         c = self.c
+        self.version += 1
         assume(c.state.nodes, c.columns, row, n, 1)
         for i in self.profile.reserve_order:
             plugin = self.profile.plugins[i]
@@ -229,6 +234,8 @@ class FastBatch:
     def _set_assumed(self, wanted: dict[int, int]) -> None:
         """Nominated pods' requests on their nodes, as addGENominatedPods adds them (NodeInfo.AddPod)."""
         nodes, columns = self.c.state.nodes, self.c.columns
+        if wanted != self.assumed:
+            self.version += 1
         for row, n in list(self.assumed.items()):
             if wanted.get(row) != n:
                 assume(nodes, columns, row, n, -1)
@@ -241,6 +248,7 @@ class FastBatch:
     def _remove(self, node: str, victim: Pod) -> None:
         """A victim's deletion completes: it leaves both views (the columns as NodeInfo.RemovePod)."""
         self._flush(node)
+        self.version += 1
         self.usage[node] = usage_of([p for p in self.usage[node].pods_here if p.key != victim.key])
         self.bound_pods.remove(victim.key)
         nodes, n = self.c.state.nodes, self.node_row[node]
@@ -253,8 +261,12 @@ class FastBatch:
     # -- one pod's cycle ---------------------------------------------------------------------------------
 
     def _explain(self, row: int) -> LoopOutputs:
-        """Every node's Filter verdict for pod ``row`` now (nothing reserved, no draw from the stream)."""
+        """Every node's Filter verdict for pod ``row`` now (nothing reserved, no draw from the stream); the
+        last answer again while nothing changed (the columns' ``version``)."""
         c = self.c
+        if self.explained == (row, self.version):
+            return c.explain_outputs
+        self.explained = (row, self.version)
         self.scheduler._run(self.profile, c.state, c.columns, np.array([row], dtype=np.int64), c.prepared,
                             c.explain_outputs, c.rng.copy(), c.sig, explain=True, pod_ids=c.pod_ids,
                             pod_keys=self.pod_keys)
@@ -285,6 +297,8 @@ class FastBatch:
         c = self.c
         self.scheduler._run(self.profile, c.state, c.columns, np.asarray(rows, dtype=np.int64), c.prepared,
                             c.outputs, c.rng, c.sig, pod_ids=c.pod_ids, pod_keys=self.pod_keys)
+        if any(c.outputs.node[row] >= 0 for row in rows):
+            self.version += 1
         for row in rows:
             rejectors[row] = self._compiled_outcome(row, outcome, bound, deletions)
 
@@ -486,10 +500,28 @@ class FastBatch:
             if key in seen:
                 continue
             seen.add(key)
+            if not self._may_fit_any(row, held):
+                continue
             out = self._explain(row)
             if any(out.ex_state[n] in (2, 3) for n in held):
                 unsafe.add(key)
         return unsafe
+
+    def _may_fit_any(self, row: int, held: set[int]) -> bool:
+        """False when pod ``row`` fails NodeResourcesFit's cpu, memory or pod count check on every node in
+        ``held`` as the columns are now (so Filter fails there whatever else it checks); True otherwise."""
+        if self.fit_plugin is None:
+            return True
+        nodes, requests = self.c.state.nodes, self.c.columns.requests[row]
+        resources = self.c.state.resources
+        checked = [resources.index(r) for r in ("cpu", "memory") if r in resources]
+        for n in held:
+            if nodes.pod_count[n] + 1 > nodes.allowed_pods[n]:
+                continue
+            if any(requests[r] > 0 and requests[r] > nodes.allocatable[n, r] - nodes.requested[n, r] for r in checked):
+                continue
+            return True
+        return False
 
     def run(self) -> BatchOutcome:
         queue, pods = self.queue, self.pods

@@ -137,26 +137,30 @@ def dry_run_resources(profile, fit_plugin, pod: Pod, bound: BoundPods, nodes: Re
         victims_of.update(_reprieve(bound, lower, chunk, base, count, requested, short, N))
         found_count += sum(1 for n in chunk.tolist() if n in victims_of)
 
-    found: list[Candidate] = []
+    # The walk: candidates until ``num_candidates``; every other node passed on the way gets its status.
+    has_status = np.zeros(N, dtype=bool)
+    has_status[list(statuses_at)] = True
+    has_victims = np.zeros(N, dtype=bool)
+    has_victims[list(victims_of)] = True
+    is_candidate = ~has_status[walk] & has_victims[walk]
+    taken = np.cumsum(is_candidate)
+    stop = int(np.searchsorted(taken, num_candidates)) + 1 if taken.size and taken[-1] >= num_candidates \
+        else len(walk)
     statuses: dict[str, tuple[str, list[str]]] = {}
-    for n in walk.tolist():
+    for n in walk[:stop][~is_candidate[:stop]].tolist():
         name = nodes.names[n]
-        if n in statuses_at:
-            statuses[name] = statuses_at[n]
-            continue
-        victims = victims_of.get(n)
-        if victims is None:  # fits without removing anything: upstream's "expected at least one victim"
-            statuses[name] = ("Error", [f'expected at least one victim pod on node "{name}"'])
-            continue
-        found.append(ArrayCandidate(name, bound, *victims))
-        if len(found) >= num_candidates:
-            break
+        # a node that fits without removing anything: upstream's "expected at least one victim"
+        statuses[name] = statuses_at.get(n) or ("Error", [f'expected at least one victim pod on node "{name}"'])
+    found: list[Candidate] = [ArrayCandidate(nodes.names[n], bound, *victims_of[n])
+                              for n in walk[:stop][is_candidate[:stop]].tolist()]
     return found, statuses
 
 
 class ArrayCandidate(Candidate):
     """A Candidate whose victim list is built when read: pickOneNodeForPreemption reads only the rule
     values, and only the chosen node's victims are needed."""
+
+    __slots__ = ("_bound", "_indices", "_victims")
 
     def __init__(self, node: str, bound: BoundPods, indices: np.ndarray, values: tuple):
         self.node, self.pdb_violations, self.values = node, 0, values
