@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from schedkit.cluster import cluster_from_objects
 from schedkit.framework.scheduler import Scheduler
 from schedkit.manifests import SourcedObject
-from schedkit.preemption.evaluator import NOT_STARTED, Candidate, CycleContext, dry_run, rule_values
-from schedkit.preemption.resource_dry_run import BoundPods, ResourceNodes, dry_run_resources
+from schedkit.preemption.evaluator import NOT_STARTED, Candidate, CycleContext, dry_run, pick_one, rule_values
+from schedkit.preemption.resource_dry_run import BoundPods, ResourceNodes, dry_run_resources, pick_one_arrays
 from schedkit.reference import cluster_view, initial_usage, run_pre_filter
 from schedkit.state import build_state, snapshot_order
 
@@ -97,3 +97,6 @@ def test_arrays_dry_run_matches_the_reference(case):
     now = NOT_STARTED
     for c in got[0]:  # the rule values the arrays computed are pickOneNodeForPreemption's
         assert c.values == rule_values(Candidate(c.node, c.victims, c.pdb_violations), now)
+    if got[0]:
+        index, rule = pick_one_arrays(got[0])
+        assert (got[0][index].node, rule) == (lambda c: (c[0].node, c[1]))(pick_one(list(got[0]), now))

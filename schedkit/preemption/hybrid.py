@@ -58,10 +58,9 @@ from .evaluator import (
     PreemptionOutcome,
     eligible_to_preempt,
     fit_error_message,
-    pick_one,
     preempt,
 )
-from .resource_dry_run import BoundPods, ResourceNodes, dry_run_resources
+from .resource_dry_run import BoundPods, ResourceNodes, dry_run_resources, pick_one_arrays
 from .postfilter import full_message, post_filter_message, preemption_plugin, reference_covers
 
 
@@ -150,6 +149,7 @@ class FastBatch:
         for name in state.node_names:
             for pod in self.usage[name].pods_here:
                 self.bound_pods.add(pod, self.node_row[name])
+        self.fit_columns = [state.resources.index(r) for r in ("cpu", "memory") if r in state.resources]
         self.pre_filters: dict[object, object] = {}
         self.version = 0  # bumped at every change of the columns
         self.explained: tuple[int, int] | None = None  # (row, version) the explain outputs hold
@@ -435,22 +435,21 @@ class FastBatch:
         outcome.num_candidates = args.num_candidates(len(potential))
         N, R = self.resource_nodes.allocatable.shape
         requests = np.zeros((N, R), dtype=np.int64)
-        counts = np.zeros(N, dtype=np.int64)
-        column = self.bound_pods.column
-        for other in ctx.nominated:  # what RunFilterPluginsWithNominatedPods adds on each node
-            if other.priority >= pod.priority:
-                n = self.node_row[other.nominated_node]
-                counts[n] += 1
-                for resource, amount in other.requests.items():
-                    if resource in column:
-                        requests[n, column[resource]] += amount
+        # What RunFilterPluginsWithNominatedPods adds on each node: the nominated pods of equal or higher
+        # priority (all of them rows of the batch: covers), their requests from the columns.
+        rows = [r for r in self.nominated_rows if r not in self.bound and self.current[r].key != pod.key
+                and self.current[r].priority >= pod.priority]
+        at = np.array([self.node_row[self.current[r].nominated_node] for r in rows], dtype=np.int64)
+        np.add.at(requests, at, self.c.columns.requests[np.array(rows, dtype=np.int64)])
+        counts = np.bincount(at, minlength=N).astype(np.int64)
         outcome.candidates, outcome.dry_run_statuses = dry_run_resources(
             self.profile, self.fit_plugin, pod, self.bound_pods, self.resource_nodes, requests, counts,
             potential.tolist(), outcome.offset, outcome.num_candidates)
         if not outcome.candidates:
             outcome.message = fit_error_message(len(self.nodes), outcome.dry_run_statuses, NOT_HELPFUL)
             return outcome
-        best, outcome.rule = pick_one(outcome.candidates, ctx.now)
+        index, outcome.rule = pick_one_arrays(outcome.candidates)
+        best = outcome.candidates[index]
         outcome.nominated_node, outcome.victims = best.node, best.victims
         outcome.cleared_nominations = [q for q in ctx.nominated
                                        if q.nominated_node == best.node and q.priority < pod.priority]
@@ -513,15 +512,12 @@ class FastBatch:
         if self.fit_plugin is None:
             return True
         nodes, requests = self.c.state.nodes, self.c.columns.requests[row]
-        resources = self.c.state.resources
-        checked = [resources.index(r) for r in ("cpu", "memory") if r in resources]
-        for n in held:
-            if nodes.pod_count[n] + 1 > nodes.allowed_pods[n]:
-                continue
-            if any(requests[r] > 0 and requests[r] > nodes.allocatable[n, r] - nodes.requested[n, r] for r in checked):
-                continue
-            return True
-        return False
+        at = np.fromiter(held, dtype=np.int64, count=len(held))
+        short = nodes.pod_count[at] + 1 > nodes.allowed_pods[at]
+        for r in self.fit_columns:
+            if requests[r] > 0:
+                short |= requests[r] > nodes.allocatable[at, r] - nodes.requested[at, r]
+        return not bool(short.all())
 
     def run(self) -> BatchOutcome:
         queue, pods = self.queue, self.pods

@@ -18,12 +18,13 @@ this against ``evaluator.dry_run`` on random nodes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from ..objects import CPU, EPHEMERAL_STORAGE, MEMORY, Pod
-from ..reference import status_code
 from ..resources import is_extended, is_scalar
-from .evaluator import MAX_INT32, NO_VICTIMS, NOT_STARTED, Candidate
+from .evaluator import MAX_INT32, NO_VICTIMS, NOT_STARTED, RULES, Candidate
 
 
 class BoundPods:
@@ -115,45 +116,153 @@ def dry_run_resources(profile, fit_plugin, pod: Pod, bound: BoundPods, nodes: Re
     too_many, insufficient = short(requested(base[rows]), count[rows], rows)
     fails = too_many | insufficient.any(axis=1)
     no_victims = lower_count[rows] == 0
-    statuses_at: dict[int, tuple[str, list[str]]] = {}
+    # Nodes decided without a reprieve, with their statuses built only when read (a dry run that finds
+    # candidates never reads them in ``schedule``): one reason list per pattern of failing checks.
+    statuses_at = _Statuses()
     for n in rows[no_victims].tolist():
-        statuses_at[n] = ("UnschedulableAndUnresolvable", [NO_VICTIMS])
-    for k in np.flatnonzero(fails & ~no_victims).tolist():
-        reasons = (["Too many pods"] if too_many[k] else []) + \
-            [f"Insufficient {name}" for (_, name), bad in zip(checks, insufficient[k]) if bad]
-        n = int(rows[k])
-        statuses_at[n] = (status_code(profile, pod, nodes.nodes[n], "NodeResourcesFit", reasons), reasons)
+        statuses_at.decided[n] = None
+    failing = np.flatnonzero(fails & ~no_victims)
+    if len(failing):
+        # NodeResourcesFit's code: UnschedulableAndUnresolvable when a request exceeds the whole allocatable
+        unresolvable = (insufficient[failing] & (want > allocatable[rows[failing]])).any(axis=1)
+        patterns = np.concatenate([too_many[failing, None], insufficient[failing], unresolvable[:, None]], axis=1)
+        kinds, which = np.unique(patterns, axis=0, return_inverse=True)
+        made = []
+        for kind in kinds:
+            reasons = (["Too many pods"] if kind[0] else []) + \
+                [f"Insufficient {name}" for (_, name), bad in zip(checks, kind[1:-1]) if bad]
+            made.append(("UnschedulableAndUnresolvable" if kind[-1] else "Unschedulable", reasons))
+        for n, k in zip(rows[failing].tolist(), np.ravel(which).tolist()):
+            statuses_at.decided[n] = made[k]
 
     # Reprieve, for the fitting nodes in the walk's order, a chunk at a time (the walk stops after
     # ``num_candidates`` candidates): each node's lower-priority pods, most important first, are put back
     # while the pod still fits; the rest are victims.
     walk = np.roll(rows, -offset)
     fitting = walk[~(fails | no_victims)[(np.arange(len(rows)) + offset) % len(rows)]] if len(rows) else walk
-    victims_of: dict[int, tuple[np.ndarray, tuple]] = {}
+    parts: list[_Groups] = []
     found_count, done = 0, 0
     while found_count < num_candidates and done < len(fitting):
         chunk = fitting[done:done + max(num_candidates - found_count, 1)]
         done += len(chunk)
-        victims_of.update(_reprieve(bound, lower, chunk, base, count, requested, short, N))
-        found_count += sum(1 for n in chunk.tolist() if n in victims_of)
+        parts.append(_reprieve(bound, lower, chunk, base, count, requested, short, N))
+        found_count += len(parts[-1].nodes)
+    groups = _Groups.join(parts)
 
     # The walk: candidates until ``num_candidates``; every other node passed on the way gets its status.
     has_status = np.zeros(N, dtype=bool)
-    has_status[list(statuses_at)] = True
-    has_victims = np.zeros(N, dtype=bool)
-    has_victims[list(victims_of)] = True
+    has_status[list(statuses_at.decided)] = True
+    group_of = np.full(N, -1, dtype=np.int64)
+    group_of[groups.nodes] = np.arange(len(groups.nodes))
+    has_victims = group_of >= 0
     is_candidate = ~has_status[walk] & has_victims[walk]
     taken = np.cumsum(is_candidate)
     stop = int(np.searchsorted(taken, num_candidates)) + 1 if taken.size and taken[-1] >= num_candidates \
         else len(walk)
-    statuses: dict[str, tuple[str, list[str]]] = {}
-    for n in walk[:stop][~is_candidate[:stop]].tolist():
-        name = nodes.names[n]
-        # a node that fits without removing anything: upstream's "expected at least one victim"
-        statuses[name] = statuses_at.get(n) or ("Error", [f'expected at least one victim pod on node "{name}"'])
-    found: list[Candidate] = [ArrayCandidate(nodes.names[n], bound, *victims_of[n])
-                              for n in walk[:stop][is_candidate[:stop]].tolist()]
-    return found, statuses
+    statuses_at.visited = walk[:stop][~is_candidate[:stop]]
+    statuses_at.names = nodes.names
+    return Candidates(nodes.names, bound, groups, group_of[walk[:stop][is_candidate[:stop]]]), statuses_at
+
+
+class Candidates(Sequence):
+    """The dry run's candidates in order, as arrays; a ``Candidate`` is made for an item when read.
+    ``values``: pickOneNodeForPreemption's five rule values per candidate, one array each
+    (``evaluator.rule_values``): from the victims in importance order, the first has the highest
+    priority and, among those, the earliest start."""
+
+    def __init__(self, names: list[str], bound: BoundPods, groups: "_Groups", picked: np.ndarray):
+        self.names, self.bound, self.groups, self.picked = names, bound, groups, picked
+        firsts, ends = groups.firsts[picked], groups.ends[picked]
+        heads = groups.chosen[firsts]
+        adjusted = np.r_[0, np.cumsum(bound.priority[groups.chosen] + (MAX_INT32 + 1))]
+        self.values = (np.zeros(len(picked), dtype=np.int64), -bound.priority[heads], -(adjusted[ends] - adjusted[firsts]),
+                       -(ends - firsts), bound.start[heads])
+
+    def __len__(self) -> int:
+        return len(self.picked)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        g = int(self.picked[i])
+        values = tuple(v.item() for v in (column[i] for column in self.values))
+        return ArrayCandidate(self.names[int(self.groups.nodes[g])], self.bound,
+                              self.groups.chosen[self.groups.firsts[g]:self.groups.ends[g]], values)
+
+
+def pick_one_arrays(candidates: Candidates) -> tuple[int, str | None]:
+    """``evaluator.pick_one`` over the arrays: the index of the chosen candidate and the rule that decided."""
+    if len(candidates) == 1:
+        return 0, None
+    remaining = np.ones(len(candidates), dtype=bool)
+    for column, name in zip(candidates.values, RULES[:-1]):
+        remaining &= column == column[remaining].max()
+        if remaining.sum() == 1:
+            return int(np.argmax(remaining)), name
+    return int(np.argmax(remaining)), RULES[-1]
+
+
+class _Statuses(dict):
+    """The dry run's node statuses (name -> (code, reasons)), filled in when first read."""
+
+    def __init__(self):
+        super().__init__()
+        self.decided: dict[int, tuple[str, list[str]] | None] = {}  # None: no pod of lower priority
+        self.visited = np.zeros(0, dtype=np.int64)
+        self.names: list[str] = []
+        self.filled = False
+
+    def _fill(self) -> None:
+        if self.filled:
+            return
+        self.filled = True
+        for n in self.visited.tolist():
+            name = self.names[n]
+            if n in self.decided:
+                status = self.decided[n] or ("UnschedulableAndUnresolvable", [NO_VICTIMS])
+            else:  # a node that fits without removing anything: upstream's "expected at least one victim"
+                status = ("Error", [f'expected at least one victim pod on node "{name}"'])
+            dict.__setitem__(self, name, status)
+
+    def __getitem__(self, key):
+        self._fill()
+        return dict.__getitem__(self, key)
+
+    def __iter__(self):
+        self._fill()
+        return dict.__iter__(self)
+
+    def __len__(self):
+        self._fill()
+        return dict.__len__(self)
+
+    def __eq__(self, other):
+        self._fill()
+        return dict.__eq__(self, other)
+
+    def __contains__(self, key):
+        self._fill()
+        return dict.__contains__(self, key)
+
+    def get(self, key, default=None):
+        self._fill()
+        return dict.get(self, key, default)
+
+    def items(self):
+        self._fill()
+        return dict.items(self)
+
+    def values(self):
+        self._fill()
+        return dict.values(self)
+
+    def keys(self):
+        self._fill()
+        return dict.keys(self)
+
+    def __repr__(self):
+        self._fill()
+        return dict.__repr__(self)
 
 
 class ArrayCandidate(Candidate):
@@ -174,7 +283,7 @@ class ArrayCandidate(Candidate):
 
 
 def _reprieve(bound: BoundPods, lower: np.ndarray, chunk: np.ndarray, base: np.ndarray, count: np.ndarray,
-              requested, short, N: int) -> dict[int, list[Pod]]:
+              requested, short, N: int) -> "_Groups":
     """The victims on each node of ``chunk`` (rows where the pod fits with every lower-priority pod gone)."""
     size = len(bound.pods)
     on_chunk = np.zeros(N, dtype=bool)
@@ -183,7 +292,7 @@ def _reprieve(bound: BoundPods, lower: np.ndarray, chunk: np.ndarray, base: np.n
     order = picked[np.lexsort((picked, bound.start[picked], -bound.priority[picked], bound.node[picked]))]
     node_of = bound.node[order]
     if not len(order):
-        return {}
+        return _Groups(order, order, order, order)
     starts = np.r_[0, np.flatnonzero(np.diff(node_of)) + 1]
     rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
     req = requested(base[chunk])
@@ -201,22 +310,30 @@ def _reprieve(bound: BoundPods, lower: np.ndarray, chunk: np.ndarray, base: np.n
         req[here[kept]] = trial[kept]
         pods_count[here[kept]] += 1
         victim[at[~kept]] = True
-    out: dict[int, tuple[np.ndarray, tuple]] = {}
     chosen, chosen_nodes = order[victim], node_of[victim]
     if not len(chosen):
-        return out
-    # pickOneNodeForPreemption's rule values per node, from the victims in importance order: the first
-    # has the highest priority and, among those, the earliest start.
+        return _Groups(chosen, chosen, chosen, chosen)
     firsts = np.r_[0, np.flatnonzero(np.diff(chosen_nodes)) + 1]
-    sizes = np.diff(np.r_[firsts, len(chosen)])
-    heads = chosen[firsts]
-    sums = np.add.reduceat(bound.priority[chosen] + (MAX_INT32 + 1), firsts)
-    ends = (firsts + sizes).tolist()
-    for n, first, end, top, total, size, start in zip(chosen_nodes[firsts].tolist(), firsts.tolist(), ends,
-                                                      bound.priority[heads].tolist(), sums.tolist(), sizes.tolist(),
-                                                      bound.start[heads].tolist()):
-        out[n] = (chosen[first:end], (0, -top, -total, -size, start))
-    return out
+    return _Groups(chosen, chosen_nodes[firsts], firsts, np.r_[firsts[1:], len(chosen)].astype(np.int64))
 
 
-__all__ = ["BoundPods", "ResourceNodes", "dry_run_resources"]
+class _Groups:
+    """Victims per node: ``chosen`` (bound pod indices, each node's in importance order) and per node its
+    row and slice of ``chosen``."""
+
+    def __init__(self, chosen: np.ndarray, nodes: np.ndarray, firsts: np.ndarray, ends: np.ndarray):
+        self.chosen, self.nodes, self.firsts, self.ends = chosen, nodes, firsts, ends
+
+    @staticmethod
+    def join(parts: list["_Groups"]) -> "_Groups":
+        chosen, nodes, firsts, ends, offset = [], [], [], [], 0
+        for part in parts:
+            chosen.append(part.chosen)
+            nodes.append(part.nodes)
+            firsts.append(part.firsts + offset)
+            ends.append(part.ends + offset)
+            offset += len(part.chosen)
+        empty = np.zeros(0, dtype=np.int64)
+        return _Groups(*(np.concatenate(x).astype(np.int64) if x else empty for x in (chosen, nodes, firsts, ends)))
+
+__all__ = ["BoundPods", "Candidates", "ResourceNodes", "dry_run_resources", "pick_one_arrays"]
