@@ -151,6 +151,7 @@ class FastBatch:
                 self.bound_pods.add(pod, self.node_row[name])
         self.fit_columns = [state.resources.index(r) for r in ("cpu", "memory") if r in state.resources]
         self.pre_filters: dict[object, object] = {}
+        self.status_names: dict[tuple[int, int], str] = {}  # (plugin, Filter code) -> its status code's name
         self.version = 0  # bumped at every change of the columns
         self.explained: tuple[int, int] | None = None  # (row, version) the explain outputs hold
         self.unflushed: dict[str, list[int]] = {}  # node -> rows bound there, not yet in ``usage``
@@ -272,20 +273,26 @@ class FastBatch:
                             pod_keys=self.pod_keys)
         return c.explain_outputs
 
-    def _codes(self, row: int) -> np.ndarray:
-        """Per node row, its Filter status code for pod ``row`` (Unschedulable, UnschedulableAndUnresolvable,
-        Error), None where it passed or was not examined."""
+    def _codes(self, row: int) -> tuple[np.ndarray, np.ndarray]:
+        """Pod ``row``'s failed nodes (rows, in node order) and their Filter status codes now
+        (Unschedulable, UnschedulableAndUnresolvable, Error)."""
         out = self._explain(row)
         failed = np.flatnonzero((out.ex_state == 1) & (out.ex_fail_plugin >= 0))
         plugin_of, code_of = out.ex_fail_plugin[failed], out.ex_fail_code[failed]
-        codes = np.full(len(out.ex_state), None, dtype=object)
+        codes = np.empty(len(failed), dtype=object)
         for plugin in np.unique(plugin_of).tolist():
             here = plugin_of == plugin
             kinds, which = np.unique(code_of[here], return_inverse=True)
-            names = np.array([self.profile.plugins[plugin].status(int(code)).name for code in kinds.tolist()],
-                             dtype=object)
-            codes[failed[here]] = names[np.ravel(which)]
-        return codes
+            names = np.array([self.status_name(plugin, code) for code in kinds.tolist()], dtype=object)
+            codes[here] = names[np.ravel(which)]
+        return failed, codes
+
+    def status_name(self, plugin: int, code: int) -> str:
+        key = (plugin, code)
+        name = self.status_names.get(key)
+        if name is None:
+            name = self.status_names[key] = self.profile.plugins[plugin].status(code).name
+        return name
 
     def _may_preempt(self, pod: Pod) -> bool:
         return pod.preemption_policy != PREEMPT_NEVER and self.min_bound is not None and pod.priority > self.min_bound
@@ -325,8 +332,9 @@ class FastBatch:
             outcome.results[row] = PodResult(None, message, None)
             return rejectors
         message = failure_message(self.profile, c.state.num_nodes, reject_plugin, reject_code, hist, pod.key)
-        codes = np.full(c.state.num_nodes, None, dtype=object) if reject_plugin >= 0 else self._codes(row)
-        potential_rows = np.flatnonzero(codes == "Unschedulable")
+        failed, codes = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)) if reject_plugin >= 0 \
+            else self._codes(row)
+        potential_rows = failed[codes == "Unschedulable"]
         error = reject_code == MISSING_STATE or any(code == MISSING_STATE for _, code, _ in hist) \
             or not c.state.num_nodes
         if not error and not pod.nominated_node and not len(potential_rows):
@@ -341,12 +349,12 @@ class FastBatch:
             self._flush(pod.nominated_node)  # eligibility looks at the pods there
         nominated = self._nominated(bound, row)
         pre = self._pre_filter(row)
+        names = self.c.state.node_names
         if self._arrays_dry_run():  # it reads the potential rows, and the nominated node's code
-            nominated_code = codes[self.node_row[pod.nominated_node]] if pod.nominated_node in self.node_row else None
-            by_node = {pod.nominated_node: nominated_code} if nominated_code else {}
+            at = np.flatnonzero(failed == self.node_row.get(pod.nominated_node, -1))
+            by_node = {pod.nominated_node: codes[at[0]]} if len(at) else {}
         else:
-            names = self.c.state.node_names
-            by_node = {names[n]: code for n, code in enumerate(codes.tolist()) if code is not None}
+            by_node = {names[n]: code for n, code in zip(failed.tolist(), codes.tolist())}
         result = CycleResult(None, message, [], False, None, {}, [], {}, {}, by_node, pre, error)
         self._post_filter(row, result, view, nominated, outcome, deletions, potential_rows)
         return rejectors

@@ -99,13 +99,14 @@ def dry_run_resources(profile, fit_plugin, pod: Pod, bound: BoundPods, nodes: Re
     checks, checks_any = _wants(fit_plugin, pod, bound.resources)
     want = np.array([pod.requests.get(name, 0) for _, name in checks], dtype=np.int64)
     cols = np.array([c for c, _ in checks], dtype=np.int64)
-    # A resource no node reports (column -1) has allocatable and requested 0 everywhere.
-    allocatable = np.concatenate([nodes.allocatable, np.zeros((N, 1), dtype=np.int64)], axis=1)[:, cols] \
-        if len(cols) else np.zeros((N, 0), dtype=np.int64)
-
-    def requested(req: np.ndarray) -> np.ndarray:
-        padded = np.concatenate([req, np.zeros((req.shape[0], 1), dtype=np.int64)], axis=1)
-        return padded[:, cols] if len(cols) else np.zeros((req.shape[0], 0), dtype=np.int64)
+    if (cols < 0).any():
+        # A resource no node reports (column -1) has allocatable and requested 0 everywhere.
+        def requested(req: np.ndarray) -> np.ndarray:
+            return np.concatenate([req, np.zeros((req.shape[0], 1), dtype=np.int64)], axis=1)[:, cols]
+    else:
+        def requested(req: np.ndarray) -> np.ndarray:
+            return req[:, cols]
+    allocatable = requested(nodes.allocatable)
 
     def short(req_cols: np.ndarray, pods: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         too_many = pods + 1 > nodes.pods[rows]
