@@ -236,3 +236,32 @@ def test_a_build_that_compiled_is_not_reported_as_a_cached_compile(tmp_path, mon
     monkeypatch.setattr(Scheduler, "schedule", compiling_schedule)
     (compiled,) = run_workload(spec, 30, "adaptive", 0, reference=False, cold=None)
     assert compiled.cached_compile_seconds is None
+
+
+def test_bench_runs_the_preemption_rows_and_checks_them(tmp_path):
+    out = tmp_path / "bench.json"
+    result = run("bench", "PreemptionBasic", "PreemptionAsync", "Unschedulable", "--nodes", "60", "--scoring",
+                 "adaptive", "--quick", "--json", str(out))
+    assert result.exit_code == 0, result.output
+    rows = {r["workload"]: r for r in json.loads(out.read_text())["results"]}
+    assert rows["PreemptionBasic"]["upstreamFloor"] is None
+    assert (rows["PreemptionAsync"]["upstreamFloor"], rows["Unschedulable"]["upstreamFloor"]) == (570, 590)
+    # Unschedulable's 9-cpu pods stay pending; every other measured pod is placed.
+    unschedulable = WORKLOADS["Unschedulable"].make(60)
+    assert rows["Unschedulable"]["scheduled"] == len(unschedulable.measured) - len(unschedulable.unplaceable) > 0
+    assert rows["PreemptionBasic"]["scheduled"] == rows["PreemptionBasic"]["measuredPods"] == 60
+
+
+def test_preemption_workloads_preempt_as_their_templates_say():
+    """PreemptionBasic: each 3-cpu pod takes a node by deleting three of its four 900m pods."""
+    from schedkit.framework.scheduler import Scheduler
+
+    workload = WORKLOADS["PreemptionBasic"].make(20)
+    result = Scheduler().schedule(workload.cluster, workload.measured)
+    check_schedule(workload, result)
+    assert result.fast_preemption
+    assert len(result.evicted) == 3 * len(workload.measured)
+    by_node: dict[str, int] = {}
+    for eviction in result.evicted:
+        by_node[eviction.node] = by_node.get(eviction.node, 0) + 1
+    assert set(by_node.values()) == {3} and len(by_node) == 20
