@@ -179,6 +179,7 @@ class FastBatch:
             scheduler._run(profile, c.state, c.columns, empty, c.prepared, outputs, c.rng.copy(), c.sig,
                            explain=explain, pods=pods, pod_ids=c.pod_ids)
         fast.compiled = profile.compiled
+        fast._dry_run_warm_up()
         return fast
 
     # -- the two views of the cluster -------------------------------------------------------------------
@@ -413,6 +414,14 @@ class FastBatch:
         outcome.results[row] = PodResult(None, full_message(result.message, post),
                                          self.current[row].nominated_node or None)
 
+    def _dry_run_warm_up(self) -> None:
+        """Compile the arrays dry run's walk (or load it from numba's cache) before the batch is timed."""
+        if self._arrays_dry_run():
+            N, R = self.resource_nodes.allocatable.shape
+            dry_run_resources(self.profile, self.fit_plugin, self.pods[self.queue[0]], self.bound_pods,
+                              self.resource_nodes, np.zeros((N, R), dtype=np.int64), np.zeros(N, dtype=np.int64),
+                              np.zeros(0, dtype=np.int64), 0, 1)
+
     def _arrays_dry_run(self) -> bool:
         return self.arrays_dry_run and self.fit_plugin is not None
 
@@ -452,7 +461,7 @@ class FastBatch:
         counts = np.bincount(at, minlength=N).astype(np.int64)
         outcome.candidates, outcome.dry_run_statuses = dry_run_resources(
             self.profile, self.fit_plugin, pod, self.bound_pods, self.resource_nodes, requests, counts,
-            potential.tolist(), outcome.offset, outcome.num_candidates)
+            potential, outcome.offset, outcome.num_candidates)
         if not outcome.candidates:
             outcome.message = fit_error_message(len(self.nodes), outcome.dry_run_statuses, NOT_HELPFUL)
             return outcome

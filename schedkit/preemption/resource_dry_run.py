@@ -12,8 +12,9 @@ node is decided at once here, with ``evaluator.dry_run``'s rules:
 - else the lower-priority pods are put back most important first (MoreImportantPod: priority, then
   the earlier start; ties in the node's pod order) while the pod still fits; the rest are victims.
 
-The walk over the nodes from the offset, stopping at ``num_candidates``, is ``dry_run``'s. A test checks
-this against ``evaluator.dry_run`` on random nodes.
+The walk over the nodes from the offset, stopping at ``num_candidates``, is ``dry_run``'s; it is compiled
+(``dry_run_kernel``), and the candidates come back as arrays (``Candidates``, with pickOneNodeForPreemption's
+rule values). A test checks this against ``evaluator.dry_run`` on random nodes.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import numpy as np
 
 from ..objects import CPU, EPHEMERAL_STORAGE, MEMORY, Pod
 from ..resources import is_extended, is_scalar
+from .dry_run_kernel import CANDIDATE, DOES_NOT_FIT, NO_LOWER, walk_nodes
 from .evaluator import MAX_INT32, NO_VICTIMS, NOT_STARTED, RULES, Candidate
 
 
@@ -82,87 +84,59 @@ def _wants(plugin, pod: Pod, resources: list[str]) -> tuple[list[tuple[int, str]
 
 
 def dry_run_resources(profile, fit_plugin, pod: Pod, bound: BoundPods, nodes: ResourceNodes,
-                      nominated_requests: np.ndarray, nominated_counts: np.ndarray, potential: list[int],
-                      offset: int, num_candidates: int
-                      ) -> tuple[list[Candidate], dict[str, tuple[str, list[str]]]]:
+                      nominated_requests: np.ndarray, nominated_counts: np.ndarray, potential,
+                      offset: int, num_candidates: int) -> tuple["Candidates", dict[str, tuple[str, list[str]]]]:
     """``evaluator.dry_run`` for ``pod`` over the ``potential`` node rows (snapshot order), from ``offset``.
-    ``nominated_*``: per node, the requests and number of the nominated pods its Filter adds."""
+    ``nominated_*``: per node, the requests and number of the nominated pods its Filter adds. The walk
+    itself is compiled (``dry_run_kernel.walk_nodes``)."""
     size = len(bound.pods)
-    alive = bound.alive[:size]
-    lower = alive & (bound.priority[:size] < pod.priority)
-    high = alive & ~lower
-    N, R = nodes.allocatable.shape
-    base = nominated_requests.copy()
-    np.add.at(base, bound.node[:size][high], bound.requests[:size][high])
-    count = nominated_counts + np.bincount(bound.node[:size][high], minlength=N)
-    lower_count = np.bincount(bound.node[:size][lower], minlength=N)
     checks, checks_any = _wants(fit_plugin, pod, bound.resources)
     want = np.array([pod.requests.get(name, 0) for _, name in checks], dtype=np.int64)
     cols = np.array([c for c, _ in checks], dtype=np.int64)
     if (cols < 0).any():
         # A resource no node reports (column -1) has allocatable and requested 0 everywhere.
-        def requested(req: np.ndarray) -> np.ndarray:
-            return np.concatenate([req, np.zeros((req.shape[0], 1), dtype=np.int64)], axis=1)[:, cols]
+        def columns(table: np.ndarray) -> np.ndarray:
+            return np.concatenate([table, np.zeros((table.shape[0], 1), dtype=np.int64)], axis=1)[:, cols]
     else:
-        def requested(req: np.ndarray) -> np.ndarray:
-            return req[:, cols]
-    allocatable = requested(nodes.allocatable)
-
-    def short(req_cols: np.ndarray, pods: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        too_many = pods + 1 > nodes.pods[rows]
-        insufficient = (want > allocatable[rows] - req_cols) if checks_any else np.zeros((len(rows), 0), bool)
-        return too_many, insufficient
-
+        def columns(table: np.ndarray) -> np.ndarray:
+            return np.ascontiguousarray(table[:, cols])
+    allocatable = columns(nodes.allocatable)
     rows = np.asarray(potential, dtype=np.int64)
-    too_many, insufficient = short(requested(base[rows]), count[rows], rows)
-    fails = too_many | insufficient.any(axis=1)
-    no_victims = lower_count[rows] == 0
-    # Nodes decided without a reprieve, with their statuses built only when read (a dry run that finds
-    # candidates never reads them in ``schedule``): one reason list per pattern of failing checks.
-    statuses_at = _Statuses()
-    for n in rows[no_victims].tolist():
-        statuses_at.decided[n] = None
-    failing = np.flatnonzero(fails & ~no_victims)
+    walk = np.roll(rows, -offset) if len(rows) else rows
+    W, C = len(walk), len(cols)
+    kind = np.zeros(W, dtype=np.int8)
+    too_many = np.zeros(W, dtype=np.bool_)
+    insufficient = np.zeros((W, C), dtype=np.bool_)
+    victims = np.zeros(max(size, 1), dtype=np.int64)
+    first = np.zeros(W, dtype=np.int64)
+    end = np.zeros(W, dtype=np.int64)
+    visited = walk_nodes(bound.node[:size], bound.priority[:size], bound.start[:size], columns(bound.requests[:size]),
+                         bound.alive[:size], allocatable, nodes.pods, columns(nominated_requests),
+                         nominated_counts.astype(np.int64), want, bool(checks_any), int(pod.priority), walk,
+                         int(num_candidates), kind, too_many, insufficient, victims, first, end)
+    statuses = _Statuses()
+    statuses.names = nodes.names
+    statuses.visited = walk[:visited][kind[:visited] != CANDIDATE]
+    for w in np.flatnonzero(kind[:visited] == NO_LOWER).tolist():
+        statuses.decided[int(walk[w])] = None
+    failing = np.flatnonzero(kind[:visited] == DOES_NOT_FIT)
     if len(failing):
-        # NodeResourcesFit's code: UnschedulableAndUnresolvable when a request exceeds the whole allocatable
-        unresolvable = (insufficient[failing] & (want > allocatable[rows[failing]])).any(axis=1)
+        # NodeResourcesFit's code: UnschedulableAndUnresolvable when a request exceeds the whole allocatable;
+        # one reason list per pattern of failed checks.
+        unresolvable = (insufficient[failing] & (want > allocatable[walk[failing]])).any(axis=1)
         patterns = np.concatenate([too_many[failing, None], insufficient[failing], unresolvable[:, None]], axis=1)
         kinds, which = np.unique(patterns, axis=0, return_inverse=True)
         made = []
-        for kind in kinds:
-            reasons = (["Too many pods"] if kind[0] else []) + \
-                [f"Insufficient {name}" for (_, name), bad in zip(checks, kind[1:-1]) if bad]
-            made.append(("UnschedulableAndUnresolvable" if kind[-1] else "Unschedulable", reasons))
-        for n, k in zip(rows[failing].tolist(), np.ravel(which).tolist()):
-            statuses_at.decided[n] = made[k]
-
-    # Reprieve, for the fitting nodes in the walk's order, a chunk at a time (the walk stops after
-    # ``num_candidates`` candidates): each node's lower-priority pods, most important first, are put back
-    # while the pod still fits; the rest are victims.
-    walk = np.roll(rows, -offset)
-    fitting = walk[~(fails | no_victims)[(np.arange(len(rows)) + offset) % len(rows)]] if len(rows) else walk
-    parts: list[_Groups] = []
-    found_count, done = 0, 0
-    while found_count < num_candidates and done < len(fitting):
-        chunk = fitting[done:done + max(num_candidates - found_count, 1)]
-        done += len(chunk)
-        parts.append(_reprieve(bound, lower, chunk, base, count, requested, short, N))
-        found_count += len(parts[-1].nodes)
-    groups = _Groups.join(parts)
-
-    # The walk: candidates until ``num_candidates``; every other node passed on the way gets its status.
-    has_status = np.zeros(N, dtype=bool)
-    has_status[list(statuses_at.decided)] = True
-    group_of = np.full(N, -1, dtype=np.int64)
-    group_of[groups.nodes] = np.arange(len(groups.nodes))
-    has_victims = group_of >= 0
-    is_candidate = ~has_status[walk] & has_victims[walk]
-    taken = np.cumsum(is_candidate)
-    stop = int(np.searchsorted(taken, num_candidates)) + 1 if taken.size and taken[-1] >= num_candidates \
-        else len(walk)
-    statuses_at.visited = walk[:stop][~is_candidate[:stop]]
-    statuses_at.names = nodes.names
-    return Candidates(nodes.names, bound, groups, group_of[walk[:stop][is_candidate[:stop]]]), statuses_at
+        for pattern in kinds:
+            reasons = (["Too many pods"] if pattern[0] else []) + \
+                [f"Insufficient {name}" for (_, name), bad in zip(checks, pattern[1:-1]) if bad]
+            made.append(("UnschedulableAndUnresolvable" if pattern[-1] else "Unschedulable", reasons))
+        for w, k in zip(failing.tolist(), np.ravel(which).tolist()):
+            statuses.decided[int(walk[w])] = made[k]
+    picked = np.flatnonzero(kind[:visited] == CANDIDATE)
+    written = int(end[picked].max()) if len(picked) else 0
+    groups = _Groups(victims[:written], walk[picked], first[picked], end[picked])
+    return Candidates(nodes.names, bound, groups, np.arange(len(picked))), statuses
 
 
 class Candidates(Sequence):
@@ -283,58 +257,11 @@ class ArrayCandidate(Candidate):
         return self._victims
 
 
-def _reprieve(bound: BoundPods, lower: np.ndarray, chunk: np.ndarray, base: np.ndarray, count: np.ndarray,
-              requested, short, N: int) -> "_Groups":
-    """The victims on each node of ``chunk`` (rows where the pod fits with every lower-priority pod gone)."""
-    size = len(bound.pods)
-    on_chunk = np.zeros(N, dtype=bool)
-    on_chunk[chunk] = True
-    picked = np.flatnonzero(lower & on_chunk[bound.node[:size]])
-    order = picked[np.lexsort((picked, bound.start[picked], -bound.priority[picked], bound.node[picked]))]
-    node_of = bound.node[order]
-    if not len(order):
-        return _Groups(order, order, order, order)
-    starts = np.r_[0, np.flatnonzero(np.diff(node_of)) + 1]
-    rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
-    req = requested(base[chunk])
-    slot = np.zeros(N, dtype=np.int64)
-    slot[chunk] = np.arange(len(chunk))
-    pods_count = count[chunk].copy()
-    victim = np.zeros(len(order), dtype=bool)
-    for k in range(int(rank.max()) + 1):
-        at = np.flatnonzero(rank == k)
-        idx, n = order[at], node_of[at]
-        here = slot[n]
-        trial = req[here] + requested(bound.requests[idx])
-        too_many, insufficient = short(trial, pods_count[here] + 1, n)
-        kept = ~(too_many | insufficient.any(axis=1))
-        req[here[kept]] = trial[kept]
-        pods_count[here[kept]] += 1
-        victim[at[~kept]] = True
-    chosen, chosen_nodes = order[victim], node_of[victim]
-    if not len(chosen):
-        return _Groups(chosen, chosen, chosen, chosen)
-    firsts = np.r_[0, np.flatnonzero(np.diff(chosen_nodes)) + 1]
-    return _Groups(chosen, chosen_nodes[firsts], firsts, np.r_[firsts[1:], len(chosen)].astype(np.int64))
-
-
 class _Groups:
-    """Victims per node: ``chosen`` (bound pod indices, each node's in importance order) and per node its
-    row and slice of ``chosen``."""
+    """Victims per candidate: ``chosen`` (bound pod indices, each node's most important first) and per
+    candidate its node row and slice of ``chosen``."""
 
     def __init__(self, chosen: np.ndarray, nodes: np.ndarray, firsts: np.ndarray, ends: np.ndarray):
         self.chosen, self.nodes, self.firsts, self.ends = chosen, nodes, firsts, ends
-
-    @staticmethod
-    def join(parts: list["_Groups"]) -> "_Groups":
-        chosen, nodes, firsts, ends, offset = [], [], [], [], 0
-        for part in parts:
-            chosen.append(part.chosen)
-            nodes.append(part.nodes)
-            firsts.append(part.firsts + offset)
-            ends.append(part.ends + offset)
-            offset += len(part.chosen)
-        empty = np.zeros(0, dtype=np.int64)
-        return _Groups(*(np.concatenate(x).astype(np.int64) if x else empty for x in (chosen, nodes, firsts, ends)))
 
 __all__ = ["BoundPods", "Candidates", "ResourceNodes", "dry_run_resources", "pick_one_arrays"]
