@@ -17,6 +17,9 @@ exact, and ``batch.py``'s plain-Python pieces for the rest:
   ``preempt`` (the plain-Python dry run) over the reference's view of the cluster, kept alongside.
 - Victims stay on their nodes (terminating) until the pass ends, then leave both views.
 
+The two views of the cluster (the compiled loop's columns, the reference's nodes and pods) are
+``fast_views.BatchViews``; this module holds the queue: passes, segments, cycles and PostFilter.
+
 Covered: one profile, DefaultPreemption and every Filter plugin with a plain-Python version, no Permit
 plugins, no host ports and no inter-pod (anti-)affinity anywhere, no topology spread on queued pods, no
 pending pods nominated outside the queue. Anything else runs ``batch.py`` whole.
@@ -24,17 +27,14 @@ pending pods nominated outside the queue. Anything else runs ``batch.py`` whole.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
-from dataclasses import dataclass
 
 import numpy as np
 
 from ..cluster import Cluster
 from ..framework.loop_errors import MISSING_STATE
-from ..framework.loop_io import LoopOutputs
-from ..framework.plugin import requeued_on, takes_pod
-from ..framework.runtime import assume, new_rng, python_rand_intn
+from ..framework.plugin import requeued_on
+from ..framework.runtime import python_rand_intn
 from ..framework.scheduler import fast_path_message, failure_message
 from ..objects import PREEMPT_NEVER, Pod
 from ..reference import (
@@ -42,15 +42,11 @@ from ..reference import (
     CycleResult,
     cluster_view,
     filter_with_nominated,
-    initial_usage,
     run_cycle,
     run_pre_filter,
     spread_constraints,
-    Usage,
-    usage_of,
 )
-from ..state import build_state, snapshot_order
-from .batch import MAX_PASSES, TERMINATING, BatchOutcome, Eviction, PodResult, offset_rng
+from .batch import MAX_PASSES, BatchOutcome, Eviction, PodResult, offset_rng
 from .evaluator import (
     NOT_HELPFUL,
     NOT_STARTED,
@@ -60,8 +56,9 @@ from .evaluator import (
     fit_error_message,
     preempt,
 )
-from .resource_dry_run import BoundPods, ResourceNodes, dry_run_resources, pick_one_arrays
+from .fast_views import BatchViews
 from .postfilter import full_message, post_filter_message, preemption_plugin, reference_covers
+from .resource_dry_run import dry_run_resources, pick_one_arrays
 
 
 def covers(scheduler, cluster: Cluster, pods: list[Pod], queue: list[int]):
@@ -96,72 +93,24 @@ def _has_pod_affinity(pod: Pod) -> bool:
     return bool(affinity.get("podAffinity") or affinity.get("podAntiAffinity"))
 
 
-@dataclass
-class _Compiled:
-    """The compiled loop's view of the batch: columns with every pod a row, bound or not."""
-
-    state: object
-    columns: object
-    prepared: dict
-    outputs: LoopOutputs
-    explain_outputs: LoopOutputs
-    rng: np.ndarray
-    sig: np.ndarray
-    pod_ids: np.ndarray
-
-
 class FastBatch:
     """One batch, scheduled with ``batch.py``'s pass model (see there)."""
 
     def __init__(self, scheduler, profile, cluster: Cluster, pods: list[Pod], queue: list[int], seed: int,
                  ties_first: bool):
         self.scheduler, self.profile, self.cluster, self.pods, self.queue = scheduler, profile, cluster, pods, queue
-        self.nodes = snapshot_order(cluster.nodes)
-        self.usage = initial_usage(cluster)
-        self.batch = BatchState(0, [seed], ties_first)
+        self.v = BatchViews(scheduler, profile, cluster, pods, queue, seed)
+        self.batch = BatchState(0, [seed], ties_first)  # the reference cycle's streams (kept in step)
         self.offsets = offset_rng(seed)
-        state = build_state(cluster, pods)
-        columns = state.pod_columns(pods)
-        state.seed = seed
-        num_scores = len(profile.points["score"])
-        self.c = _Compiled(state, columns, scheduler._prepare(state, pods, columns),
-                           LoopOutputs(len(pods), state.num_nodes, 0, explain=False),
-                           LoopOutputs(len(pods), state.num_nodes, num_scores, explain=True),
-                           new_rng(seed, scheduler.ties), scheduler._signatures(profile, pods),
-                           np.arange(len(pods), dtype=np.int64))
-        self.node_row = {name: i for i, name in enumerate(state.node_names)}
-        self.current = {row: pods[row] for row in queue}
         self.rank = {row: i for i, row in enumerate(queue)}
         self.nominated_rows = {row for row in queue if pods[row].nominated_node}  # pending pods holding a node
-        self.pod_keys = [pod.key for pod in pods]
-        self.assumed: dict[int, int] = {}  # nominated row -> node row its requests are added to
         self.min_bound = min((p.priority for p in cluster.pods if p.node_name), default=None)
-        self.index = {plugin.name: i for i, plugin in enumerate(profile.plugins)}
-        # The resource-only dry run (no PodDisruptionBudget to account): the bound pods as arrays.
-        self.arrays_dry_run = not cluster.disruption_budgets
-        self.node_of = {node.name: node for node in self.nodes}
-        by_row = [self.node_of[name] for name in state.node_names]
-        self.resource_nodes = ResourceNodes(
-            np.array([[node.allocatable.get(r, 0) for r in state.resources] for node in by_row],
-                     dtype=np.int64).reshape(len(by_row), len(state.resources)),
-            np.array([node.allocatable.get("pods", 0) for node in by_row], dtype=np.int64), state.node_names, by_row)
-        self.bound_pods = BoundPods(sum(len(u.pods_here) for u in self.usage.values()) + len(queue), state.resources)
-        for name in state.node_names:
-            for pod in self.usage[name].pods_here:
-                self.bound_pods.add(pod, self.node_row[name])
-        self.fit_columns = [state.resources.index(r) for r in ("cpu", "memory") if r in state.resources]
-        self.pre_filters: dict[object, object] = {}
-        self.status_names: dict[tuple[int, int], str] = {}  # (plugin, Filter code) -> its status code's name
-        self.version = 0  # bumped at every change of the columns
-        self.explained: tuple[int, int] | None = None  # (row, version) the explain outputs hold
-        self.unflushed: dict[str, list[int]] = {}  # node -> rows bound there, not yet in ``usage``
-        self.wanted_memo: dict[int, dict[int, int]] = {}  # priority -> _wanted of a pod holding no nomination
-        # NodeResourcesFit when it filters (the arrays dry run and the quick fit check need it to)
+        # The resource-only dry run needs NodeResourcesFit filtering and no PodDisruptionBudget to account.
         self.fit_plugin = next((profile.plugins[i] for i in profile.points["filter"]
                                 if profile.plugins[i].name == "NodeResourcesFit"), None)
-        # PreFilter of a pod here never depends on the pods (covers): computed on the nodes alone.
-        self.empty_view = cluster_view(scheduler, cluster, self.nodes, {node.name: Usage() for node in self.nodes},
-                                       profile.scheduler_name)
+        self.arrays_dry_run = not cluster.disruption_budgets and self.fit_plugin is not None
+        self.pre_filters: dict[object, object] = {}
+        self.wanted_memo: dict[int, dict[int, int]] = {}  # priority -> _wanted of a pod holding no nomination
 
     @classmethod
     def for_batch(cls, scheduler, cluster: Cluster, pods: list[Pod], queue: list[int], seed: int = 0,
@@ -173,7 +122,7 @@ class FastBatch:
             return None
         scheduler.next_start_node_index[:] = 0
         fast = cls(scheduler, profile, cluster, pods, queue, seed, ties_first)
-        c = fast.c
+        c = fast.v.c
         empty = np.zeros(0, dtype=np.int64)
         for explain, outputs in ((False, c.outputs), (True, c.explain_outputs)):
             scheduler._run(profile, c.state, c.columns, empty, c.prepared, outputs, c.rng.copy(), c.sig,
@@ -184,116 +133,29 @@ class FastBatch:
 
     # -- the two views of the cluster -------------------------------------------------------------------
 
-    def _view(self, full: bool = True):
-        """The reference's view of the cluster; ``full``: with every binding in it (else the caller
-        flushes the nodes it reads)."""
-        if full:
-            for name in list(self.unflushed):
-                self._flush(name)
-        return cluster_view(self.scheduler, self.cluster, self.nodes, self.usage, self.profile.scheduler_name)
-
-    def _flush(self, node: str) -> None:
-        """The pods bound to ``node`` since the reference's view last saw it, added to it (NodeInfo.AddPod),
-        only when something reads it: most bindings of a big batch are never looked at in Python."""
-        for row in self.unflushed.pop(node, ()):
-            placed = copy.copy(self.current[row])  # (dataclasses.replace costs ten times more)
-            placed.node_name, placed.nominated_node, placed.start_time = node, "", None
-            self.usage[node].add(placed)
-            self.current[row] = placed
-
     def _nominated(self, bound: set[int], row: int) -> list[Pod]:
-        return [self.current[r] for r in sorted(self.nominated_rows, key=self.rank.__getitem__)
+        return [self.v.current[r] for r in sorted(self.nominated_rows, key=self.rank.__getitem__)
                 if r not in bound and r != row]
 
     def _nominate(self, row: int, node: str) -> None:
         self.wanted_memo.clear()
-        self.current[row] = dataclasses.replace(self.current[row], nominated_node=node)
+        self.v.current[row] = dataclasses.replace(self.v.current[row], nominated_node=node)
         if node:
             self.nominated_rows.add(row)
         else:
             self.nominated_rows.discard(row)
 
     def _bind(self, row: int, node: str) -> None:
-        """Bind in both views: the reference's usage, and the columns with the Reserve kernels."""
-        pod = self.current[row]
+        """Pod ``row`` bound to ``node`` (in the views; the columns by whoever bound it)."""
+        pod = self.v.current[row]
         if pod.nominated_node:
             self.nominated_rows.discard(row)
             self.wanted_memo.clear()
-        self.unflushed.setdefault(node, []).append(row)
-        self.bound_pods.add(pod, self.node_row[node])  # (its node_name is set when flushed; keys count here)
+        self.v.bind(row, node)
         if self.min_bound is None or pod.priority < self.min_bound:
             self.min_bound = pod.priority
 
-    def _reserve(self, row: int, n: int) -> None:
-        c = self.c
-        self.version += 1
-        assume(c.state.nodes, c.columns, row, n, 1)
-        for i in self.profile.reserve_order:
-            plugin = self.profile.plugins[i]
-            extra = (c.pod_ids[row],) if takes_pod(plugin.kernels.reserve) else ()
-            plugin.kernels.reserve(c.state.nodes, c.columns, row, n, c.prepared[id(plugin)], *extra)
-
-    def _set_assumed(self, wanted: dict[int, int]) -> None:
-        """Nominated pods' requests on their nodes, as addGENominatedPods adds them (NodeInfo.AddPod)."""
-        nodes, columns = self.c.state.nodes, self.c.columns
-        if wanted != self.assumed:
-            self.version += 1
-        for row, n in list(self.assumed.items()):
-            if wanted.get(row) != n:
-                assume(nodes, columns, row, n, -1)
-                del self.assumed[row]
-        for row, n in wanted.items():
-            if row not in self.assumed:
-                assume(nodes, columns, row, n, 1)
-                self.assumed[row] = n
-
-    def _remove(self, node: str, victim: Pod) -> None:
-        """A victim's deletion completes: it leaves both views (the columns as NodeInfo.RemovePod)."""
-        self._flush(node)
-        self.version += 1
-        self.usage[node] = usage_of([p for p in self.usage[node].pods_here if p.key != victim.key])
-        self.bound_pods.remove(victim.key)
-        nodes, n = self.c.state.nodes, self.node_row[node]
-        for r, resource in enumerate(self.c.state.resources):
-            nodes.requested[n, r] -= victim.requests.get(resource, 0)
-        nodes.nonzero_requested[n, 0] -= victim.nonzero_cpu
-        nodes.nonzero_requested[n, 1] -= victim.nonzero_memory
-        nodes.pod_count[n] -= 1
-
     # -- one pod's cycle ---------------------------------------------------------------------------------
-
-    def _explain(self, row: int) -> LoopOutputs:
-        """Every node's Filter verdict for pod ``row`` now (nothing reserved, no draw from the stream); the
-        last answer again while nothing changed (the columns' ``version``)."""
-        c = self.c
-        if self.explained == (row, self.version):
-            return c.explain_outputs
-        self.explained = (row, self.version)
-        self.scheduler._run(self.profile, c.state, c.columns, np.array([row], dtype=np.int64), c.prepared,
-                            c.explain_outputs, c.rng.copy(), c.sig, explain=True, pod_ids=c.pod_ids,
-                            pod_keys=self.pod_keys)
-        return c.explain_outputs
-
-    def _codes(self, row: int) -> tuple[np.ndarray, np.ndarray]:
-        """Pod ``row``'s failed nodes (rows, in node order) and their Filter status codes now
-        (Unschedulable, UnschedulableAndUnresolvable, Error)."""
-        out = self._explain(row)
-        failed = np.flatnonzero((out.ex_state == 1) & (out.ex_fail_plugin >= 0))
-        plugin_of, code_of = out.ex_fail_plugin[failed], out.ex_fail_code[failed]
-        codes = np.empty(len(failed), dtype=object)
-        for plugin in np.unique(plugin_of).tolist():
-            here = plugin_of == plugin
-            kinds, which = np.unique(code_of[here], return_inverse=True)
-            names = np.array([self.status_name(plugin, code) for code in kinds.tolist()], dtype=object)
-            codes[here] = names[np.ravel(which)]
-        return failed, codes
-
-    def status_name(self, plugin: int, code: int) -> str:
-        key = (plugin, code)
-        name = self.status_names.get(key)
-        if name is None:
-            name = self.status_names[key] = self.profile.plugins[plugin].status(code).name
-        return name
 
     def _may_preempt(self, pod: Pod) -> bool:
         return pod.preemption_policy != PREEMPT_NEVER and self.min_bound is not None and pod.priority > self.min_bound
@@ -302,19 +164,19 @@ class FastBatch:
                         rejectors: dict[int, set[str]]) -> None:
         """The pods' cycles in one call of the compiled loop; a failed one's PostFilter after it (only the
         chunk's last pod may preempt or hold a nomination: segments end there)."""
-        c = self.c
+        c = self.v.c
         self.scheduler._run(self.profile, c.state, c.columns, np.asarray(rows, dtype=np.int64), c.prepared,
-                            c.outputs, c.rng, c.sig, pod_ids=c.pod_ids, pod_keys=self.pod_keys)
+                            c.outputs, c.rng, c.sig, pod_ids=c.pod_ids, pod_keys=self.v.pod_keys)
         if any(c.outputs.node[row] >= 0 for row in rows):
-            self.version += 1
+            self.v.version += 1
         for row in rows:
             rejectors[row] = self._compiled_outcome(row, outcome, bound, deletions)
 
     def _compiled_outcome(self, row: int, outcome: BatchOutcome, bound: set[int], deletions: list) -> set[str]:
         """What the compiled cycle of ``row`` left: its binding, or its failure and PostFilter. Returns
         its rejectors."""
-        c = self.c
-        pod = self.current[row]
+        c = self.v.c
+        pod = self.v.current[row]
         chosen = int(c.outputs.node[row])
         if chosen >= 0:
             self._bind(row, c.state.node_names[chosen])
@@ -334,7 +196,7 @@ class FastBatch:
             return rejectors
         message = failure_message(self.profile, c.state.num_nodes, reject_plugin, reject_code, hist, pod.key)
         failed, codes = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)) if reject_plugin >= 0 \
-            else self._codes(row)
+            else self.v.codes(row)
         potential_rows = failed[codes == "Unschedulable"]
         error = reject_code == MISSING_STATE or any(code == MISSING_STATE for _, code, _ in hist) \
             or not c.state.num_nodes
@@ -345,14 +207,14 @@ class FastBatch:
                 True, fit_error_message(c.state.num_nodes, {}, NOT_HELPFUL)))
             outcome.results[row] = PodResult(None, full_message(message, post), None)
             return rejectors
-        view = self._view(full=not self._arrays_dry_run())
-        if pod.nominated_node in self.node_row:
-            self._flush(pod.nominated_node)  # eligibility looks at the pods there
+        view = self.v.view(full=not self._arrays_dry_run())
+        if pod.nominated_node in self.v.node_row:
+            self.v.flush(pod.nominated_node)  # eligibility looks at the pods there
         nominated = self._nominated(bound, row)
         pre = self._pre_filter(row)
-        names = self.c.state.node_names
+        names = self.v.c.state.node_names
         if self._arrays_dry_run():  # it reads the potential rows, and the nominated node's code
-            at = np.flatnonzero(failed == self.node_row.get(pod.nominated_node, -1))
+            at = np.flatnonzero(failed == self.v.node_row.get(pod.nominated_node, -1))
             by_node = {pod.nominated_node: codes[at[0]]} if len(at) else {}
         else:
             by_node = {names[n]: code for n, code in zip(failed.tolist(), codes.tolist())}
@@ -362,18 +224,18 @@ class FastBatch:
 
     def _reference_cycle(self, row: int, outcome: BatchOutcome, bound: set[int], deletions: list) -> set[str]:
         """The pod's cycle through ``schedkit.reference`` (what batch.py does), the streams kept in step."""
-        c = self.c
-        pod = self.current[row]
+        c = self.v.c
+        pod = self.v.current[row]
         self.batch.rng[0] = int(c.rng[0])
         self.batch.next_start = int(self.scheduler.next_start_node_index[0])
-        view = self._view()
+        view = self.v.view()
         nominated = self._nominated(bound, row)
-        result = run_cycle(self.profile, self.nodes, self.usage, pod, self.batch, view, nominated)
+        result = run_cycle(self.profile, self.v.nodes, self.v.usage, pod, self.batch, view, nominated)
         c.rng[0] = np.uint64(self.batch.rng[0])
         self.scheduler.next_start_node_index[0] = self.batch.next_start
         if result.node is not None:
             self._bind(row, result.node)
-            self._reserve(row, self.node_row[result.node])
+            self.v.reserve(row, self.v.node_row[result.node])
             bound.add(row)
             outcome.results[row] = PodResult(result.node, None)
             return set()
@@ -387,22 +249,22 @@ class FastBatch:
                      deletions: list, potential_rows: np.ndarray | None = None) -> None:
         """batch.py's PostFilter step for a failed cycle (``potential_rows``: its Unschedulable nodes, when
         known; else from ``result.codes``)."""
-        pod = self.current[row]
+        pod = self.v.current[row]
         preemption = None
-        if self.nodes and result.pre_filter is not None and not result.error:
-            ctx = CycleContext(self.profile, self.nodes, view, result.pre_filter, nominated,
+        if self.v.nodes and result.pre_filter is not None and not result.error:
+            ctx = CycleContext(self.profile, self.v.nodes, view, result.pre_filter, nominated,
                                self.cluster.disruption_budgets, NOT_STARTED)
             if potential_rows is not None and self._arrays_dry_run():
                 preemption = self._preempt_arrays(ctx, pod, result.codes, potential_rows)
             else:
                 preemption = preempt(ctx, pod, result.codes, preemption_plugin(self.profile).args, self.offsets)
-        post = post_filter_message(self.profile, preemption) if self.nodes and not result.error else None
+        post = post_filter_message(self.profile, preemption) if self.v.nodes and not result.error else None
         if preemption is not None and preemption.nominated_node is not None:
             self._nominate(row, preemption.nominated_node)
-            self._flush(preemption.nominated_node)
+            self.v.flush(preemption.nominated_node)
             for victim in preemption.victims:
                 if victim.deletion_timestamp is None:
-                    self.bound_pods.replace(_mark_terminating(self.usage[preemption.nominated_node], victim))
+                    self.v.mark_terminating(preemption.nominated_node, victim)
                     deletions.append((preemption.nominated_node, victim, pod.key))
             for other in preemption.cleared_nominations:
                 r = self.row_of.get(other.key)
@@ -412,58 +274,58 @@ class FastBatch:
         elif preemption is not None and preemption.eligible:
             self._nominate(row, "")
         outcome.results[row] = PodResult(None, full_message(result.message, post),
-                                         self.current[row].nominated_node or None)
+                                         self.v.current[row].nominated_node or None)
 
     def _dry_run_warm_up(self) -> None:
         """Compile the arrays dry run's walk (or load it from numba's cache) before the batch is timed."""
         if self._arrays_dry_run():
-            N, R = self.resource_nodes.allocatable.shape
-            dry_run_resources(self.profile, self.fit_plugin, self.pods[self.queue[0]], self.bound_pods,
-                              self.resource_nodes, np.zeros((N, R), dtype=np.int64), np.zeros(N, dtype=np.int64),
+            N, R = self.v.resource_nodes.allocatable.shape
+            dry_run_resources(self.profile, self.fit_plugin, self.pods[self.queue[0]], self.v.bound_pods,
+                              self.v.resource_nodes, np.zeros((N, R), dtype=np.int64), np.zeros(N, dtype=np.int64),
                               np.zeros(0, dtype=np.int64), 0, 1)
 
     def _arrays_dry_run(self) -> bool:
-        return self.arrays_dry_run and self.fit_plugin is not None
+        return self.arrays_dry_run
 
     def _pre_filter(self, row: int):
         """The pod's PreFilter outcome: on the nodes alone (covers: it never depends on pods), once per
         signature (the node-local plugins' view of the pod; the cross-node ones skip every pod here)."""
-        key = int(self.c.sig[row]) if self.c.sig[row] >= 0 else ("row", row)
+        key = int(self.v.c.sig[row]) if self.v.c.sig[row] >= 0 else ("row", row)
         pre = self.pre_filters.get(key)
         if pre is None:
-            pre = self.pre_filters[key] = run_pre_filter(self.profile, self.current[row], self.empty_view)
+            pre = self.pre_filters[key] = run_pre_filter(self.profile, self.v.current[row], self.v.empty_view)
         return pre
 
     def _preempt_arrays(self, ctx: CycleContext, pod: Pod, codes: dict[str, str], potential: np.ndarray
                         ) -> PreemptionOutcome:
         """``evaluator.preempt`` with the dry run over arrays (``resource_dry_run``) and the Unschedulable
         node rows known: the same steps, without lists of every node."""
-        nominated_node = self.node_of.get(pod.nominated_node) if pod.nominated_node else None
+        nominated_node = self.v.node_of.get(pod.nominated_node) if pod.nominated_node else None
         ok, why = eligible_to_preempt(pod, codes.get(pod.nominated_node),
                                       ctx.view.pods_on(nominated_node) if nominated_node else None)
         if not ok:
             return PreemptionOutcome(False, why)
         outcome = PreemptionOutcome(True)
         if not len(potential):
-            outcome.message = fit_error_message(len(self.nodes), {}, NOT_HELPFUL)
+            outcome.message = fit_error_message(len(self.v.nodes), {}, NOT_HELPFUL)
             return outcome
         args = preemption_plugin(self.profile).args
         outcome.offset = python_rand_intn(self.offsets, len(potential))
         outcome.num_candidates = args.num_candidates(len(potential))
-        N, R = self.resource_nodes.allocatable.shape
+        N, R = self.v.resource_nodes.allocatable.shape
         requests = np.zeros((N, R), dtype=np.int64)
         # What RunFilterPluginsWithNominatedPods adds on each node: the nominated pods of equal or higher
         # priority (all of them rows of the batch: covers), their requests from the columns.
-        rows = [r for r in self.nominated_rows if r not in self.bound and self.current[r].key != pod.key
-                and self.current[r].priority >= pod.priority]
-        at = np.array([self.node_row[self.current[r].nominated_node] for r in rows], dtype=np.int64)
-        np.add.at(requests, at, self.c.columns.requests[np.array(rows, dtype=np.int64)])
+        rows = [r for r in self.nominated_rows if r not in self.bound and self.v.current[r].key != pod.key
+                and self.v.current[r].priority >= pod.priority]
+        at = np.array([self.v.node_row[self.v.current[r].nominated_node] for r in rows], dtype=np.int64)
+        np.add.at(requests, at, self.v.c.columns.requests[np.array(rows, dtype=np.int64)])
         counts = np.bincount(at, minlength=N).astype(np.int64)
         outcome.candidates, outcome.dry_run_statuses = dry_run_resources(
-            self.profile, self.fit_plugin, pod, self.bound_pods, self.resource_nodes, requests, counts,
+            self.profile, self.fit_plugin, pod, self.v.bound_pods, self.v.resource_nodes, requests, counts,
             potential, outcome.offset, outcome.num_candidates)
         if not outcome.candidates:
-            outcome.message = fit_error_message(len(self.nodes), outcome.dry_run_statuses, NOT_HELPFUL)
+            outcome.message = fit_error_message(len(self.v.nodes), outcome.dry_run_statuses, NOT_HELPFUL)
             return outcome
         index, outcome.rule = pick_one_arrays(outcome.candidates)
         best = outcome.candidates[index]
@@ -474,19 +336,19 @@ class FastBatch:
 
     def _try_nominated(self, row: int, bound: set[int], outcome: BatchOutcome) -> bool:
         """evaluateNominatedNode: a pod holding a nomination binds there when the node passes Filter."""
-        pod = self.current[row]
-        node = next((n for n in self.nodes if n.name == pod.nominated_node), None)
+        pod = self.v.current[row]
+        node = next((n for n in self.v.nodes if n.name == pod.nominated_node), None)
         if node is None:
             return False
-        self._flush(node.name)
-        view = self._view(full=False)
+        self.v.flush(node.name)
+        view = self.v.view(full=False)
         pre = self._pre_filter(row)
         if pre.reject is not None or pre.no_state or (pre.allowed is not None and node.name not in pre.allowed):
             return False
         if filter_with_nominated(self.profile, pod, node, view, pre, self._nominated(bound, row)) is not None:
             return False
         self._bind(row, node.name)
-        self._reserve(row, self.node_row[node.name])
+        self.v.reserve(row, self.v.node_row[node.name])
         bound.add(row)
         outcome.results[row] = PodResult(node.name, None)
         return True
@@ -495,11 +357,11 @@ class FastBatch:
 
     def _wanted(self, row: int, bound: set[int]) -> dict[int, int]:
         """The nominated pods the cycle of ``row`` adds to their nodes: equal or higher priority, not itself."""
-        priority = self.current[row].priority
+        priority = self.v.current[row].priority
         if row not in self.nominated_rows and priority in self.wanted_memo:
             return self.wanted_memo[priority]
-        wanted = {r: self.node_row[self.current[r].nominated_node] for r in self.nominated_rows
-                  if r not in bound and r != row and self.current[r].priority >= priority}
+        wanted = {r: self.v.node_row[self.v.current[r].nominated_node] for r in self.nominated_rows
+                  if r not in bound and r != row and self.v.current[r].priority >= priority}
         if row not in self.nominated_rows:
             self.wanted_memo[priority] = wanted
         return wanted
@@ -507,34 +369,24 @@ class FastBatch:
     def _unsafe_specs(self, rows: list[int]) -> set[int]:
         """Signatures (or rows, for pods without one) for which some node holding an added nominated pod
         is feasible: their scores there would differ from upstream's, so they run through the reference."""
-        if not self.assumed:
+        if not self.v.assumed:
             return set()
-        held = set(self.assumed.values())
+        held = set(self.v.assumed.values())
         unsafe, seen = set(), set()
         for row in rows:
-            key = int(self.c.sig[row]) if self.c.sig[row] >= 0 else -1 - row
+            key = int(self.v.c.sig[row]) if self.v.c.sig[row] >= 0 else -1 - row
             if key in seen:
                 continue
             seen.add(key)
             if not self._may_fit_any(row, held):
                 continue
-            out = self._explain(row)
+            out = self.v.explain(row)
             if any(out.ex_state[n] in (2, 3) for n in held):
                 unsafe.add(key)
         return unsafe
 
     def _may_fit_any(self, row: int, held: set[int]) -> bool:
-        """False when pod ``row`` fails NodeResourcesFit's cpu, memory or pod count check on every node in
-        ``held`` as the columns are now (so Filter fails there whatever else it checks); True otherwise."""
-        if self.fit_plugin is None:
-            return True
-        nodes, requests = self.c.state.nodes, self.c.columns.requests[row]
-        at = np.fromiter(held, dtype=np.int64, count=len(held))
-        short = nodes.pod_count[at] + 1 > nodes.allowed_pods[at]
-        for r in self.fit_columns:
-            if requests[r] > 0:
-                short |= requests[r] > nodes.allocatable[at, r] - nodes.requested[at, r]
-        return not bool(short.all())
+        return self.fit_plugin is None or self.v.may_fit_any(row, held)
 
     def run(self) -> BatchOutcome:
         queue, pods = self.queue, self.pods
@@ -551,7 +403,7 @@ class FastBatch:
         active = list(queue)
         for _ in range(MAX_PASSES):
             deletions: list[tuple[str, Pod, str]] = []
-            order = sorted(active, key=lambda r: (-self.current[r].priority, rank[r]))
+            order = sorted(active, key=lambda r: (-self.v.current[r].priority, rank[r]))
             i = 0
             while i < len(order):
                 # A segment: the pods from order[i] that add the same nominated pods, up to and including
@@ -564,16 +416,16 @@ class FastBatch:
                         break
                     segment.append(row)
                     i += 1
-                    pod = self.current[row]
+                    pod = self.v.current[row]
                     if pod.nominated_node or self._may_preempt(pod):
                         break
-                self._set_assumed(wanted)
+                self.v.set_assumed(wanted)
                 unsafe = self._unsafe_specs(segment)
                 chunk: list[int] = []  # consecutive pods for one compiled call
                 for row in segment:
                     seen_at[row] = deleted
-                    pod = self.current[row]
-                    key = int(self.c.sig[row]) if self.c.sig[row] >= 0 else -1 - row
+                    pod = self.v.current[row]
+                    key = int(self.v.c.sig[row]) if self.v.c.sig[row] >= 0 else -1 - row
                     if not pod.nominated_node and key not in unsafe:
                         chunk.append(row)
                         continue
@@ -588,9 +440,9 @@ class FastBatch:
                         self._compiled_chunk([row], outcome, bound, deletions, rejectors)
                 if chunk:
                     self._compiled_chunk(chunk, outcome, bound, deletions, rejectors)
-            self._set_assumed({})
+            self.v.set_assumed({})
             for node_name, victim, by in deletions:
-                self._remove(node_name, victim)
+                self.v.remove(node_name, victim)
                 outcome.evicted.append(Eviction(victim, node_name, by))
                 row = self.row_of.get(victim.key)
                 if row in bound:
@@ -614,14 +466,6 @@ class FastBatch:
             if not active:
                 break
         return outcome
-
-
-def _mark_terminating(usage, victim: Pod) -> Pod:
-    for i, pod in enumerate(usage.pods_here):
-        if pod.key == victim.key and pod.deletion_timestamp is None:
-            usage.pods_here[i] = dataclasses.replace(pod, deletion_timestamp=TERMINATING, preempted_by_scheduler=True)
-            return usage.pods_here[i]
-    raise KeyError(victim.key)
 
 
 def schedule_fast(scheduler, cluster: Cluster, pods: list[Pod], queue: list[int], seed: int = 0,
