@@ -140,7 +140,7 @@ def schedule_table(result: ScheduleResult) -> str:
                f"{result.pods_per_second:,.0f} pods/s (compile {result.compile_seconds:.2f} s"
                f"{'' if result.compiled or result.with_preemption else ', Python plugins: not compiled'})"
                + ("; a pod may preempt: scheduled as plain Python with preemption" if result.with_preemption else "")
-               + ("; a pod may preempt: compiled cycles, DefaultPreemption's dry runs in Python"
+               + ("; a pod may preempt: compiled cycles, DefaultPreemption partly in Python"
                   if result.fast_preemption else ""))
     return "\n".join(out) + "\n"
 

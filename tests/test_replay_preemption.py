@@ -8,7 +8,6 @@ import json
 import os
 import random
 
-import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -67,9 +66,10 @@ def test_victims_keep_their_node_for_the_grace_period_then_the_preemptor_binds(t
     assert frame.loc["high", "attempts"] == 2
     assert frame.loc["low-a-recreated-1", "message"] == "0/1 nodes are available: 1 Insufficient cpu. " + NO_VICTIMS
     timeline = report.timeline(result)
-    assert timeline["time"].tolist() == [0.0, 10.0, 40.0, 90.0, 100.0, 190.0]
-    assert timeline["allocated_cpu_milli"].tolist() == [4000, 4000, 3000, 2000, 2000, 0]
-    assert timeline["running"].tolist() == [2, 2, 1, 1, 1, 0]
+    # (no row at 100, when the victims would have finished: they were gone)
+    assert timeline["time"].tolist() == [0.0, 10.0, 40.0, 90.0, 190.0]
+    assert timeline["allocated_cpu_milli"].tolist() == [4000, 4000, 3000, 2000, 0]
+    assert timeline["running"].tolist() == [2, 2, 1, 1, 0]
     summary = report.summary(result, mode="timed", seed=0, trace="t", config=None)
     assert summary["pods"]["preempted"] == 2 and summary["pods"]["recreated"] == 1
     assert summary["engine"].startswith("plain Python")
@@ -111,7 +111,7 @@ status: {allocatable: {cpu: "4", memory: 8Gi, pods: "110"}}
 ---
 apiVersion: v1
 kind: Pod
-metadata: {name: old, namespace: default}
+metadata: {name: old, namespace: default, annotations: {schedkit.io/recreate: "true"}}
 spec:
   nodeName: n1
   terminationGracePeriodSeconds: 7
@@ -136,9 +136,20 @@ def test_a_pod_running_before_the_replay_can_be_preempted(tmp_path):
     assert result.preempted_at_start == ["default/old"]
     summary = report.summary(result, mode="timed", seed=0, trace="t", config=None)
     assert summary["pods"]["preemptedRunningAtStart"] == 1
+    assert summary["preemptedRunningAtStart"] == ["default/old"]
+    # Its owner recreates it at once (the annotation): the replacement waits for urgent to leave.
+    assert frame.loc["old-recreated-1", ["arrival", "scheduled"]].tolist() == [2.0, 19.0]
     timeline = report.timeline(result)
-    assert timeline["time"].tolist() == [2.0, 9.0, 12.0 + 7.0]
-    assert timeline["allocated_cpu_milli"].tolist() == [3000, 2000, 0]
+    assert timeline["time"].tolist() == [2.0, 9.0, 19.0]
+    assert timeline["allocated_cpu_milli"].tolist() == [3000, 2000, 3000]
+
+
+def test_a_bad_recreate_annotation_on_a_running_pod_is_refused(tmp_path):
+    path = tmp_path / "cluster.yaml"
+    path.write_text(MANIFESTS.replace('schedkit.io/recreate: "true"', 'schedkit.io/recreate: "maybe"'))
+    run = CliRunner().invoke(main, ["replay", str(path), "--out", str(tmp_path / "out"), "--quiet"])
+    assert run.exit_code == 2 and "Traceback" not in run.output
+    assert 'pod default/old: metadata.annotations[schedkit.io/recreate]: must be "true" or "false"' in run.output
 
 
 NOMINATED = """
@@ -269,7 +280,10 @@ def test_cli_replays_with_preemption_and_grace_period_zero(tmp_path):
 @pytest.mark.parametrize("column, value, expected", [
     ("recreate", "yes", "pods.csv: row 2, column recreate: must be true or false, got 'yes'"),
     ("termination_grace_period", "-1", "pods.csv: row 2, column termination_grace_period: must be a whole number"),
-    ("preemption_policy", "Sometimes", "Unsupported value: 'Sometimes'"),
+    ("termination_grace_period", "2.5", "pods.csv: row 2, column termination_grace_period: must be a whole number "
+                                        "of seconds, at least 0, got '2.5'"),
+    ("preemption_policy", "Sometimes", "pods.csv: row 2, column preemption_policy: must be PreemptLowerPriority or "
+                                       "Never, got 'Sometimes'"),
 ])
 def test_bad_preemption_columns_are_one_line_errors(tmp_path, column, value, expected):
     nodes, pods = TWO_LOW_ONE_HIGH

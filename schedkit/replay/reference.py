@@ -145,25 +145,35 @@ def plain_replay(scheduler: Scheduler, workload: Trace, seed: int = 0, python: b
                 keep.append(g)
         unschedulable[:] = keep
 
-    def add_replacement(victim: int, now: float) -> None:
+    def add_replacement(shape: int, name: str, namespace: str, duration: float, now: float) -> None:
         """The victim's owner creates a new pod like it (a ReplicaSet or Job counts a terminating pod as
         gone), entering the queue now."""
         g = workload.num_pods
-        base = str(workload.names[victim]).split(RECREATED)[0]
-        taken = sum(1 for name in workload.names.tolist() if str(name).startswith(base + RECREATED))
-        workload.shape_of = np.append(workload.shape_of, workload.shape_of[victim])
+        base = name.split(RECREATED)[0]
+        taken = sum(1 for other in workload.names.tolist() if str(other).startswith(base + RECREATED))
+        workload.shape_of = np.append(workload.shape_of, shape)
         workload.names = np.append(workload.names, np.array([f"{base}{RECREATED}{taken + 1}"], dtype=object))
-        workload.namespaces = np.append(workload.namespaces, workload.namespaces[victim:victim + 1])
+        workload.namespaces = np.append(workload.namespaces, np.array([namespace], dtype=object))
         workload.arrival = np.append(workload.arrival, now)
-        workload.duration = np.append(workload.duration, workload.duration[victim])
+        workload.duration = np.append(workload.duration, duration)
         workload.deadline = np.append(workload.deadline, math.nan)
         for column, value in ((node, -1), (scheduled, math.nan), (left, math.nan), (attempts, 0),
                               (status, queue.NOT_ARRIVED), (timestamp, 0.0), (backoff_until, 0.0), (since, 0.0),
                               (messages, None), (preempted_by, None), (recreate, True),
-                              (priority, priority[victim])):
+                              (priority, workload.shapes[shape].priority)):
             column.append(value)
         rejected_by.append(set())
         heapq.heappush(late, (now, g))
+
+    def running_shape(key: str) -> int:
+        """A pod bound before the replay as a new shape of the trace (what a replacement is made from)."""
+        nonlocal requests
+        pod = next(p for p in workload.running if p.key == key)
+        spec = dataclasses.replace(pod, node_name="", nominated_node="", start_time=None, deletion_timestamp=None,
+                                   preempted_by_scheduler=False)
+        workload.shapes = [*workload.shapes, spec]
+        requests = np.vstack([requests, _initial_requests(state, key, workload)[None, :]])
+        return len(workload.shapes) - 1
 
     def bind(g: int, n: int, now: float) -> None:
         status[g], node[g], scheduled[g] = queue.RUNNING, n, now
@@ -199,11 +209,14 @@ def plain_replay(scheduler: Scheduler, workload: Trace, seed: int = 0, python: b
             wait = 0.0 if grace == GRACE_ZERO else cycles.grace_seconds(key)
             victim = cycles.row_of.get(key)
             heapq.heappush(deletions, (now + wait, victim if victim is not None else -1, key))
-            if victim is None:
+            if victim is None:  # bound before the replay; its owner may recreate it too
+                if key in workload.running_recreate:
+                    add_replacement(running_shape(key), *key.split("/", 1)[::-1], math.nan, now)
                 continue
             preempted_by[victim] = preemptor
             if recreate[victim]:
-                add_replacement(victim, now)
+                add_replacement(int(workload.shape_of[victim]), str(workload.names[victim]),
+                                str(workload.namespaces[victim]), float(workload.duration[victim]), now)
         for r in attempt.cleared:  # a lower-priority pod lost its nomination: it is tried again
             if status[r] == queue.UNSCHEDULABLE:
                 unschedulable.remove(r)
@@ -248,6 +261,9 @@ def plain_replay(scheduler: Scheduler, workload: Trace, seed: int = 0, python: b
                 timeline.pop()
             timeline.append((now, counts["running"], counts["pending"], alloc.copy()))
             step_open = False
+        # A preempted pod's own departure is stale once it left: no event then.
+        while finish and status[finish[0][1]] in (queue.DONE, queue.PREEMPTED, queue.DELETED):
+            heapq.heappop(finish)
         candidates = [next_arrival_time()]
         if finish:
             candidates.append(finish[0][0])

@@ -171,6 +171,8 @@ def summary(result: ReplayResult, *, mode: str, seed: int, trace: str, config: s
         },
         "pendingSeconds": pending,
         "engine": "plain Python (some pod may preempt)" if result.python else "compiled",
+        # pods bound before the replay that preemption deleted (they have no row in placements)
+        "preemptedRunningAtStart": list(result.preempted_at_start),
         "simulatedSeconds": float(times[-1] - times[0]) if rows else 0.0,
         "allocation": allocation,
         "gpu": gpu,

@@ -70,7 +70,8 @@ def load_k8s_trace(paths: list[str], node_paths: list[str] | None = None) -> Tra
                  np.array([p.name for p in trace], dtype=object), np.array([p.namespace for p in trace], dtype=object),
                  arrival, duration, deadline, ", ".join(paths), running, cluster.namespaces,
                  recreate=np.array([_recreate(p) for p in trace], dtype=bool),
-                 disruption_budgets=list(cluster.disruption_budgets))
+                 disruption_budgets=list(cluster.disruption_budgets),
+                 running_recreate=frozenset(p.key for p in running if _recreate(p)))
 
 
 def _recreate(pod: Pod) -> bool:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..objects import Node, parse_node, parse_pod
+from ..objects import PREEMPTION_POLICIES, Node, parse_node, parse_pod
 from ..quantity import QuantityError, parse_quantity
 from ..validation import DNS_LABEL, DNS_SUBDOMAIN, INT32_MAX, INT32_MIN, check_name, validate_object
 from .workload import MAX_SECONDS, Trace, seconds_problem
@@ -150,8 +150,12 @@ class _Table:
                     if parse_quantity(value.strip()) < 0:
                         raise ValueError(f"must be greater than or equal to 0, got {value!r}")
                 elif column == "termination_grace_period":
-                    if not 0 <= int(value) < 2**63:  # terminationGracePeriodSeconds: a non-negative int64
-                        raise ValueError(f"must be a whole number of seconds, at least 0, got {value}")
+                    # terminationGracePeriodSeconds: a non-negative int64
+                    if not value.strip().isdigit() or int(value) >= 2**63:
+                        raise ValueError(f"must be a whole number of seconds, at least 0, got {value!r}")
+                elif column == "preemption_policy":
+                    if value.strip() not in PREEMPTION_POLICIES:
+                        raise ValueError(f"must be {' or '.join(PREEMPTION_POLICIES)}, got {value!r}")
                 elif column == "priority":
                     if not INT32_MIN <= int(value) <= INT32_MAX:  # PodSpec.Priority is an int32
                         raise ValueError(f"must be a 32-bit integer ({INT32_MIN} to {INT32_MAX}), "
@@ -262,7 +266,8 @@ def load_schedkit_trace(pods_path: str, nodes_path: str) -> Trace:
     spec_columns = [c for c in frame.columns if c not in POD_ONLY_COLUMNS]
     recreate = _recreate(table)
     for column in spec_columns:
-        if column in JSON_COLUMNS or column in resources or column in ("priority", "termination_grace_period"):
+        if column in JSON_COLUMNS or column in resources or column in ("priority", "termination_grace_period",
+                                                                       "preemption_policy"):
             table.check_cells(column)
     if spec_columns:
         groups = frame.groupby(spec_columns, sort=False, dropna=False).ngroup().to_numpy(dtype=np.int64)

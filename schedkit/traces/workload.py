@@ -61,6 +61,8 @@ class Trace:
     # bool [pods]: the pod's owner creates a replacement when preemption deletes it; None: none do
     recreate: np.ndarray | None = None
     disruption_budgets: list = field(default_factory=list)  # PodDisruptionBudgets (schedkit.disruption)
+    # keys of the pods bound before the replay whose owner creates a replacement when preemption deletes them
+    running_recreate: frozenset = frozenset()
 
     def recorded_counts(self) -> np.ndarray:
         if self.base_counts is not None:
@@ -81,7 +83,7 @@ class Trace:
             self.duration[rows] if timed else np.full(count, np.nan),
             self.deadline[rows] if timed else np.full(count, np.nan),
             self.source, self.running, self.namespace_labels, self.has_times, self.recorded_counts(),
-            None if self.recreate is None else self.recreate[rows], self.disruption_budgets)
+            None if self.recreate is None else self.recreate[rows], self.disruption_budgets, self.running_recreate)
 
 
 class ShapeTable:
