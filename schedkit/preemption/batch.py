@@ -2,13 +2,12 @@
 
 All pods enter the active queue at once, highest priority first (equal priorities in input order). The
 scheduler goes through the queue much faster than a deleted pod terminates, so a pass over the queue
-sees the victims of earlier preemptions in the same pass still on their nodes (terminating) and the
-preemptors nominated on their nodes. After the pass the victims are gone; the pods their deletion
-could help are tried again (their rejecting plugins' ``requeue_events`` hold ``pod_delete``; a pod whose
-nomination was cleared is tried again too; bindings requeue nothing, as in a batch without
-preemption, which is one pass), again
-highest priority first, and so on until a pass changes nothing. A preemptor retried finds its nominated
-node first (schedule_one.go evaluateNominatedNode).
+sees the victims of earlier preemptions still on their nodes (terminating) and the preemptors nominated
+on their nodes. After the pass the victims are gone; a pod goes back to the queue when a cluster event
+since its last attempt (a pod bound, a victim deleted) passes the QueueingHint of a plugin that rejected
+it (``hints.py``), or when a preemption cleared its nomination; the next pass takes them highest
+priority first, and so on until a pass changes nothing. A preemptor retried finds its nominated node
+first (schedule_one.go evaluateNominatedNode).
 
 Plain Python over ``schedkit.reference``: the readable reference of scheduling with preemption.
 """
@@ -19,11 +18,11 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from ..cluster import Cluster
-from ..framework.plugin import requeued_on
 from ..objects import PREEMPT_NEVER, Pod
-from ..reference import BatchState, cluster_view, initial_usage, run_cycle, usage_of
+from ..reference import BatchState, cluster_view, initial_usage, plugin_args, run_cycle, usage_of
 from ..state import snapshot_order
 from .evaluator import NOT_STARTED, CycleContext
+from .hints import POD_ADD, POD_DELETE, requeues
 from .postfilter import full_message, post_filter_message, preemption_plugin, reference_covers, run_preemption
 
 TERMINATING = "1970-01-01T00:00:00Z"  # deletionTimestamp of a victim while it terminates
@@ -85,13 +84,14 @@ def schedule_with_preemption(scheduler, cluster: Cluster, pods: list[Pod], queue
     row_of = {pods[row].key: row for row in queue}
     outcome = BatchOutcome({row: PodResult(None, None) for row in queue})
     bound: set[int] = set()
-    deleted = 0  # victims deleted so far (each a "pod_delete" event)
-    seen_at: dict[int, int] = {}  # row -> how many deletions its last attempt saw
+    events: list[tuple[str, Pod]] = []  # bound pods added and deleted, in order (cluster events)
+    seen_at: dict[int, int] = {}  # row -> how many events its last attempt saw
     rejectors: dict[int, set[str]] = {}
     cleared: set[int] = set()
     gone: set[int] = set()
     active = list(queue)
     input_nominated = [p for p in cluster.pods if not p.node_name and p.nominated_node and p.key not in row_of]
+    objects = [item.obj for item in cluster.others]
 
     for _ in range(MAX_PASSES):
         deletions: list[tuple[str, Pod, str]] = []  # (node, victim, preemptor) gone when the pass ends
@@ -102,12 +102,13 @@ def schedule_with_preemption(scheduler, cluster: Cluster, pods: list[Pod], queue
                                            if r not in bound and r != row and current[r].nominated_node]
             view = cluster_view(scheduler, cluster, nodes, usage, pod.scheduler_name)
             result = run_cycle(profile, nodes, usage, pod, batch, view, nominated)
-            seen_at[row] = deleted
+            seen_at[row] = len(events)
             if result.node is not None:
                 placed = dataclasses.replace(pod, node_name=result.node, nominated_node="", start_time=None)
                 usage[result.node].add(placed)
                 current[row] = placed
                 bound.add(row)
+                events.append((POD_ADD, placed))
                 outcome.results[row] = PodResult(result.node, None)
                 continue
             rejectors[row] = {status[0] for status in result.status.values() if status is not None}
@@ -142,7 +143,7 @@ def schedule_with_preemption(scheduler, cluster: Cluster, pods: list[Pod], queue
                 bound.discard(row)
                 outcome.results[row] = PodResult(None, f"preempted by {by} on node {node_name}")
                 gone.add(row)
-            deleted += 1
+            events.append((POD_DELETE, victim))
         active = []
         for row in queue:
             if row in bound or row in gone:  # a deleted pod is not in the queue any more
@@ -150,10 +151,11 @@ def schedule_with_preemption(scheduler, cluster: Cluster, pods: list[Pod], queue
             if row in cleared:
                 active.append(row)
                 continue
-            if deleted == seen_at.get(row, 0):
-                continue
-            plugins = scheduler.profiles[current[row].scheduler_name].plugins
-            if any("pod_delete" in requeued_on(p) for p in plugins if p.name in rejectors.get(row, set())):
+            profile = scheduler.profiles[current[row].scheduler_name]
+            rejecting = [p for p in profile.plugins if p.name in rejectors.get(row, set())]
+            args = plugin_args(scheduler, current[row].scheduler_name)
+            if any(requeues(plugin, current[row], event, other, args, objects)
+                   for event, other in events[seen_at.get(row, 0):] for plugin in rejecting):
                 active.append(row)
         cleared.clear()
         if not active:

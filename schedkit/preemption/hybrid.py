@@ -33,7 +33,6 @@ import numpy as np
 
 from ..cluster import Cluster
 from ..framework.loop_errors import MISSING_STATE
-from ..framework.plugin import requeued_on
 from ..framework.runtime import python_rand_intn
 from ..framework.scheduler import fast_path_message, failure_message
 from ..objects import PREEMPT_NEVER, Pod
@@ -42,6 +41,7 @@ from ..reference import (
     CycleResult,
     cluster_view,
     filter_with_nominated,
+    plugin_args,
     run_cycle,
     run_pre_filter,
     spread_constraints,
@@ -57,6 +57,7 @@ from .evaluator import (
     preempt,
 )
 from .fast_views import BatchViews
+from .hints import POD_ADD, POD_DELETE, requeues
 from .postfilter import full_message, post_filter_message, preemption_plugin, reference_covers
 from .resource_dry_run import dry_run_resources, pick_one_arrays
 
@@ -111,6 +112,9 @@ class FastBatch:
         self.arrays_dry_run = not cluster.disruption_budgets and self.fit_plugin is not None
         self.pre_filters: dict[object, object] = {}
         self.wanted_memo: dict[int, dict[int, int]] = {}  # priority -> _wanted of a pod holding no nomination
+        self.args = plugin_args(scheduler, profile.scheduler_name)  # for the QueueingHints (hints.py)
+        self.objects = [item.obj for item in cluster.others]
+        self.events: list[tuple[str, Pod]] = []
 
     @classmethod
     def for_batch(cls, scheduler, cluster: Cluster, pods: list[Pod], queue: list[int], seed: int = 0,
@@ -152,6 +156,7 @@ class FastBatch:
             self.nominated_rows.discard(row)
             self.wanted_memo.clear()
         self.v.bind(row, node)
+        self.events.append((POD_ADD, pod))  # (node_name unset: the hints read labels, namespace, ports)
         if self.min_bound is None or pod.priority < self.min_bound:
             self.min_bound = pod.priority
 
@@ -396,8 +401,8 @@ class FastBatch:
         self.bound: set[int] = set()
         bound = self.bound
         self.cleared: set[int] = set()
-        deleted = 0
-        seen_at: dict[int, int] = {}
+        self.events: list[tuple[str, Pod]] = []  # bound pods added and deleted, in order (cluster events)
+        seen_at: dict[int, int] = {}  # row -> how many events its last attempt saw
         rejectors: dict[int, set[str]] = {}
         gone: set[int] = set()
         active = list(queue)
@@ -423,7 +428,7 @@ class FastBatch:
                 unsafe = self._unsafe_specs(segment)
                 chunk: list[int] = []  # consecutive pods for one compiled call
                 for row in segment:
-                    seen_at[row] = deleted
+                    seen_at[row] = len(self.events)
                     pod = self.v.current[row]
                     key = int(self.v.c.sig[row]) if self.v.c.sig[row] >= 0 else -1 - row
                     if not pod.nominated_node and key not in unsafe:
@@ -449,7 +454,7 @@ class FastBatch:
                     bound.discard(row)
                     outcome.results[row] = PodResult(None, f"preempted by {by} on node {node_name}")
                     gone.add(row)
-                deleted += 1
+                self.events.append((POD_DELETE, victim))
             active = []
             for row in queue:
                 if row in bound or row in gone:
@@ -457,10 +462,9 @@ class FastBatch:
                 if row in self.cleared:
                     active.append(row)
                     continue
-                if deleted == seen_at.get(row, 0):
-                    continue
-                if any("pod_delete" in requeued_on(p) for p in self.profile.plugins
-                       if p.name in rejectors.get(row, set())):
+                rejecting = [p for p in self.profile.plugins if p.name in rejectors.get(row, set())]
+                if any(requeues(plugin, self.v.current[row], event, other, self.args, self.objects)
+                       for event, other in self.events[seen_at.get(row, 0):] for plugin in rejecting):
                     active.append(row)
             self.cleared.clear()
             if not active:
