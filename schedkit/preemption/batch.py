@@ -1,13 +1,10 @@
 """A batch of pending pods scheduled with preemption, as kube-scheduler's queue would take them.
 
-All pods enter the active queue at once, highest priority first (equal priorities in input order). The
-scheduler goes through the queue much faster than a deleted pod terminates, so a pass over the queue
-sees the victims of earlier preemptions still on their nodes (terminating) and the preemptors nominated
-on their nodes. After the pass the victims are gone; a pod goes back to the queue when a cluster event
-since its last attempt (a pod bound, a victim deleted) passes the QueueingHint of a plugin that rejected
-it (``hints.py``), or when a preemption cleared its nomination; the next pass takes them highest
-priority first, and so on until a pass changes nothing. A preemptor retried finds its nominated node
-first (schedule_one.go evaluateNominatedNode).
+The pods go through ``batch_queue.BatchQueue``: upstream's active, backoff and unschedulable queues on a
+small clock, with QueueingHints deciding which cluster events (a pod bound, a victim gone) bring a rejected
+pod back (``hints.py``). Victims of a preemption stay on their nodes, terminating, while every pod already
+queued is tried, then leave. A preemptor retried finds its nominated node first (schedule_one.go
+evaluateNominatedNode).
 
 Plain Python over ``schedkit.reference``: the readable reference of scheduling with preemption.
 """
@@ -21,12 +18,13 @@ from ..cluster import Cluster
 from ..objects import PREEMPT_NEVER, Pod
 from ..reference import BatchState, cluster_view, initial_usage, plugin_args, run_cycle, usage_of
 from ..state import snapshot_order
+from .batch_queue import BatchQueue
 from .evaluator import NOT_STARTED, CycleContext
 from .hints import POD_ADD, POD_DELETE, requeues
 from .postfilter import full_message, post_filter_message, preemption_plugin, reference_covers, run_preemption
 
 TERMINATING = "1970-01-01T00:00:00Z"  # deletionTimestamp of a victim while it terminates
-MAX_PASSES = 1000
+MAX_CYCLES = 1_000_000  # a guard: every batch ends long before
 
 
 @dataclass
@@ -80,86 +78,81 @@ def schedule_with_preemption(scheduler, cluster: Cluster, pods: list[Pod], queue
     batch = BatchState(0, [seed], ties_first)
     rng = offset_rng(seed)
     current = {row: pods[row] for row in queue}
-    rank = {row: i for i, row in enumerate(queue)}
     row_of = {pods[row].key: row for row in queue}
     outcome = BatchOutcome({row: PodResult(None, None) for row in queue})
     bound: set[int] = set()
-    events: list[tuple[str, Pod]] = []  # bound pods added and deleted, in order (cluster events)
-    seen_at: dict[int, int] = {}  # row -> how many events its last attempt saw
     rejectors: dict[int, set[str]] = {}
-    cleared: set[int] = set()
-    gone: set[int] = set()
-    active = list(queue)
+    waiting = BatchQueue(queue, lambda r: current[r].priority)
     input_nominated = [p for p in cluster.pods if not p.node_name and p.nominated_node and p.key not in row_of]
     objects = [item.obj for item in cluster.others]
 
-    for _ in range(MAX_PASSES):
-        deletions: list[tuple[str, Pod, str]] = []  # (node, victim, preemptor) gone when the pass ends
-        for row in sorted(active, key=lambda r: (-current[r].priority, rank[r])):
-            pod = current[row]
-            profile = scheduler.profiles[pod.scheduler_name]
-            nominated = input_nominated + [current[r] for r in queue
-                                           if r not in bound and r != row and current[r].nominated_node]
-            view = cluster_view(scheduler, cluster, nodes, usage, pod.scheduler_name)
-            result = run_cycle(profile, nodes, usage, pod, batch, view, nominated)
-            seen_at[row] = len(events)
-            if result.node is not None:
-                placed = dataclasses.replace(pod, node_name=result.node, nominated_node="", start_time=None)
-                usage[result.node].add(placed)
-                current[row] = placed
-                bound.add(row)
-                events.append((POD_ADD, placed))
-                outcome.results[row] = PodResult(result.node, None)
-                continue
-            rejectors[row] = {status[0] for status in result.status.values() if status is not None}
-            if result.reject is not None:
-                rejectors[row].add(result.reject[0])
-            preemption = None
-            if nodes and result.pre_filter is not None:
-                ctx = CycleContext(profile, nodes, view, result.pre_filter, nominated, cluster.disruption_budgets,
-                                   NOT_STARTED)
-                preemption = run_preemption(profile, ctx, pod, result, rng)
-            post = post_filter_message(profile, preemption) if nodes and not result.error else None
-            if preemption is not None and preemption.nominated_node is not None:
-                current[row] = dataclasses.replace(pod, nominated_node=preemption.nominated_node)
-                for victim in preemption.victims:
-                    if victim.deletion_timestamp is None:  # one already terminating needs no second delete
-                        _mark_terminating(usage[preemption.nominated_node], victim)
-                        deletions.append((preemption.nominated_node, victim, pod.key))
-                for other in preemption.cleared_nominations:
-                    r = row_of.get(other.key)
-                    if r is not None and r not in bound:
-                        current[r] = dataclasses.replace(current[r], nominated_node="")
-                        cleared.add(r)
-            elif preemption is not None and preemption.eligible:
-                current[row] = dataclasses.replace(pod, nominated_node="")  # preemption cannot help: cleared
-            outcome.results[row] = PodResult(None, full_message(result.message, post),
-                                             current[row].nominated_node or None)
-        for node_name, victim, by in deletions:
+    def event(kind: str, other: Pod) -> None:
+        def moves(row: int) -> bool:
+            profile = scheduler.profiles[current[row].scheduler_name]
+            args = plugin_args(scheduler, current[row].scheduler_name)
+            return any(requeues(plugin, current[row], kind, other, args, objects)
+                       for plugin in profile.plugins if plugin.name in rejectors.get(row, set()))
+        waiting.event(moves)
+
+    for _ in range(MAX_CYCLES):
+        row = waiting.pop()
+        if row is None:
+            deletion = waiting.next_deletion()
+            if deletion is None:
+                break
+            node_name, victim, by = deletion
             usage[node_name] = usage_of([pod for pod in usage[node_name].pods_here if pod.key != victim.key])
             outcome.evicted.append(Eviction(victim, node_name, by))
-            row = row_of.get(victim.key)
-            if row in bound:  # a pod bound earlier in this batch, preempted now
-                bound.discard(row)
-                outcome.results[row] = PodResult(None, f"preempted by {by} on node {node_name}")
-                gone.add(row)
-            events.append((POD_DELETE, victim))
-        active = []
-        for row in queue:
-            if row in bound or row in gone:  # a deleted pod is not in the queue any more
-                continue
-            if row in cleared:
-                active.append(row)
-                continue
-            profile = scheduler.profiles[current[row].scheduler_name]
-            rejecting = [p for p in profile.plugins if p.name in rejectors.get(row, set())]
-            args = plugin_args(scheduler, current[row].scheduler_name)
-            if any(requeues(plugin, current[row], event, other, args, objects)
-                   for event, other in events[seen_at.get(row, 0):] for plugin in rejecting):
-                active.append(row)
-        cleared.clear()
-        if not active:
-            break
+            gone = row_of.get(victim.key)
+            if gone in bound:  # a pod bound earlier in this batch, preempted now
+                bound.discard(gone)
+                outcome.results[gone] = PodResult(None, f"preempted by {by} on node {node_name}")
+            event(POD_DELETE, victim)
+            continue
+        pod = current[row]
+        profile = scheduler.profiles[pod.scheduler_name]
+        nominated = input_nominated + [current[r] for r in queue
+                                       if r not in bound and r != row and current[r].nominated_node]
+        view = cluster_view(scheduler, cluster, nodes, usage, pod.scheduler_name)
+        result = run_cycle(profile, nodes, usage, pod, batch, view, nominated)
+        if result.node is not None:
+            placed = dataclasses.replace(pod, node_name=result.node, nominated_node="", start_time=None)
+            usage[result.node].add(placed)
+            current[row] = placed
+            bound.add(row)
+            waiting.done(row)
+            outcome.results[row] = PodResult(result.node, None)
+            event(POD_ADD, placed)
+            continue
+        rejectors[row] = {status[0] for status in result.status.values() if status is not None}
+        if result.reject is not None:
+            rejectors[row].add(result.reject[0])
+        preemption = None
+        if nodes and result.pre_filter is not None:
+            ctx = CycleContext(profile, nodes, view, result.pre_filter, nominated, cluster.disruption_budgets,
+                               NOT_STARTED)
+            preemption = run_preemption(profile, ctx, pod, result, rng)
+        post = post_filter_message(profile, preemption) if nodes and not result.error else None
+        cleared: list[int] = []
+        if preemption is not None and preemption.nominated_node is not None:
+            current[row] = dataclasses.replace(pod, nominated_node=preemption.nominated_node)
+            for victim in preemption.victims:
+                if victim.deletion_timestamp is None:  # one already terminating needs no second delete
+                    _mark_terminating(usage[preemption.nominated_node], victim)
+                    waiting.delete_later((preemption.nominated_node, victim, pod.key))
+            for other in preemption.cleared_nominations:
+                r = row_of.get(other.key)
+                if r is not None and r not in bound:
+                    current[r] = dataclasses.replace(current[r], nominated_node="")
+                    cleared.append(r)
+        elif preemption is not None and preemption.eligible:
+            current[row] = dataclasses.replace(pod, nominated_node="")  # preemption cannot help: cleared
+        outcome.results[row] = PodResult(None, full_message(result.message, post),
+                                         current[row].nominated_node or None)
+        waiting.failed(row)
+        for r in cleared:  # a pod whose nomination was cleared is tried again
+            if waiting.where[r] == "unschedulable":
+                waiting.requeue(r)
     return outcome
 
 

@@ -1,10 +1,10 @@
 """The batch with preemption, fast: compiled cycles, DefaultPreemption in Python only where it runs.
 
-``batch.py`` is the readable model: passes over the queue, each pod's cycle through ``schedkit.reference``.
+``batch.py`` is the readable model: its queue (``batch_queue.py``), each cycle through ``schedkit.reference``.
 This module makes the same decisions with the profile's compiled loop for the cycles, where that is
 exact, and ``batch.py``'s plain-Python pieces for the rest:
 
-- Pods run in *segments*: consecutive pods of a pass (highest priority first) that see the same
+- Pods run in *segments*: consecutive pods in the queue's order that see the same
   nominated pods. A segment ends after a pod that may preempt (its PostFilter can nominate a node,
   delete victims and clear nominations, which the next pods see) and after a pod holding a nomination.
 - Nominated pods hold room on their nodes in later pods' Filter (RunFilterPluginsWithNominatedPods):
@@ -15,10 +15,11 @@ exact, and ``batch.py``'s plain-Python pieces for the rest:
   that no such node is feasible; a spec for which one is runs its pods through ``schedkit.reference``.
 - A pod that fails and may preempt gets its nodes' Filter codes from an explain run, then
   ``preempt`` (the plain-Python dry run) over the reference's view of the cluster, kept alongside.
-- Victims stay on their nodes (terminating) until the pass ends, then leave both views.
+- Victims stay on their nodes (terminating) until they leave (``BatchQueue.next_deletion``), then leave
+  both views.
 
 The two views of the cluster (the compiled loop's columns, the reference's nodes and pods) are
-``fast_views.BatchViews``; this module holds the queue: passes, segments, cycles and PostFilter.
+``fast_views.BatchViews``; this module holds the queue's walk: segments, cycles and PostFilter.
 
 Covered: one profile, DefaultPreemption and every Filter plugin with a plain-Python version, no Permit
 plugins, no host ports and no inter-pod (anti-)affinity anywhere, no topology spread on queued pods, no
@@ -32,6 +33,7 @@ import dataclasses
 import numpy as np
 
 from ..cluster import Cluster
+from ..framework.plugin import requeued_on
 from ..framework.loop_errors import MISSING_STATE
 from ..framework.runtime import python_rand_intn
 from ..framework.scheduler import fast_path_message, failure_message
@@ -46,7 +48,8 @@ from ..reference import (
     run_pre_filter,
     spread_constraints,
 )
-from .batch import MAX_PASSES, BatchOutcome, Eviction, PodResult, offset_rng
+from .batch import MAX_CYCLES, BatchOutcome, Eviction, PodResult, offset_rng
+from .batch_queue import BatchQueue
 from .evaluator import (
     NOT_HELPFUL,
     NOT_STARTED,
@@ -95,7 +98,7 @@ def _has_pod_affinity(pod: Pod) -> bool:
 
 
 class FastBatch:
-    """One batch, scheduled with ``batch.py``'s pass model (see there)."""
+    """One batch, scheduled as ``batch.py`` schedules it (see there)."""
 
     def __init__(self, scheduler, profile, cluster: Cluster, pods: list[Pod], queue: list[int], seed: int,
                  ties_first: bool):
@@ -114,7 +117,9 @@ class FastBatch:
         self.wanted_memo: dict[int, dict[int, int]] = {}  # priority -> _wanted of a pod holding no nomination
         self.args = plugin_args(scheduler, profile.scheduler_name)  # for the QueueingHints (hints.py)
         self.objects = [item.obj for item in cluster.others]
-        self.events: list[tuple[str, Pod]] = []
+        self.rejectors: dict[int, set[str]] = {}  # row -> the plugins that rejected its last attempt
+        # plugins whose QueueingHints a binding can pass (bindings are pod_add events)
+        self.add_sensitive = {p.name for p in profile.plugins if "pod_add" in requeued_on(p)}
 
     @classmethod
     def for_batch(cls, scheduler, cluster: Cluster, pods: list[Pod], queue: list[int], seed: int = 0,
@@ -156,7 +161,8 @@ class FastBatch:
             self.nominated_rows.discard(row)
             self.wanted_memo.clear()
         self.v.bind(row, node)
-        self.events.append((POD_ADD, pod))  # (node_name unset: the hints read labels, namespace, ports)
+        self.waiting.done(row)
+        self._event(POD_ADD, pod, self.rejectors)  # (node_name unset: the hints read labels, namespace, ports)
         if self.min_bound is None or pod.priority < self.min_bound:
             self.min_bound = pod.priority
 
@@ -165,7 +171,7 @@ class FastBatch:
     def _may_preempt(self, pod: Pod) -> bool:
         return pod.preemption_policy != PREEMPT_NEVER and self.min_bound is not None and pod.priority > self.min_bound
 
-    def _compiled_chunk(self, rows: list[int], outcome: BatchOutcome, bound: set[int], deletions: list,
+    def _compiled_chunk(self, rows: list[int], outcome: BatchOutcome, bound: set[int],
                         rejectors: dict[int, set[str]]) -> None:
         """The pods' cycles in one call of the compiled loop; a failed one's PostFilter after it (only the
         chunk's last pod may preempt or hold a nomination: segments end there)."""
@@ -175,9 +181,9 @@ class FastBatch:
         if any(c.outputs.node[row] >= 0 for row in rows):
             self.v.version += 1
         for row in rows:
-            rejectors[row] = self._compiled_outcome(row, outcome, bound, deletions)
+            rejectors[row] = self._compiled_outcome(row, outcome, bound)
 
-    def _compiled_outcome(self, row: int, outcome: BatchOutcome, bound: set[int], deletions: list) -> set[str]:
+    def _compiled_outcome(self, row: int, outcome: BatchOutcome, bound: set[int]) -> set[str]:
         """What the compiled cycle of ``row`` left: its binding, or its failure and PostFilter. Returns
         its rejectors."""
         c = self.v.c
@@ -198,6 +204,7 @@ class FastBatch:
             # No pod of lower priority anywhere: every Unschedulable node has no victims.
             message = fast_path_message(self.profile, c.state.num_nodes, reject_plugin, reject_code, hist, pod)
             outcome.results[row] = PodResult(None, message, None)
+            self._failed(row)
             return rejectors
         message = failure_message(self.profile, c.state.num_nodes, reject_plugin, reject_code, hist, pod.key)
         failed, codes = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)) if reject_plugin >= 0 \
@@ -211,6 +218,7 @@ class FastBatch:
             post = post_filter_message(self.profile, PreemptionOutcome(
                 True, fit_error_message(c.state.num_nodes, {}, NOT_HELPFUL)))
             outcome.results[row] = PodResult(None, full_message(message, post), None)
+            self._failed(row)
             return rejectors
         view = self.v.view(full=not self._arrays_dry_run())
         if pod.nominated_node in self.v.node_row:
@@ -224,10 +232,11 @@ class FastBatch:
         else:
             by_node = {names[n]: code for n, code in zip(failed.tolist(), codes.tolist())}
         result = CycleResult(None, message, [], False, None, {}, [], {}, {}, by_node, pre, error)
-        self._post_filter(row, result, view, nominated, outcome, deletions, potential_rows)
+        self._post_filter(row, result, view, nominated, outcome, potential_rows)
+        self._failed(row)
         return rejectors
 
-    def _reference_cycle(self, row: int, outcome: BatchOutcome, bound: set[int], deletions: list) -> set[str]:
+    def _reference_cycle(self, row: int, outcome: BatchOutcome, bound: set[int]) -> set[str]:
         """The pod's cycle through ``schedkit.reference`` (what batch.py does), the streams kept in step."""
         c = self.v.c
         pod = self.v.current[row]
@@ -247,11 +256,12 @@ class FastBatch:
         rejectors = {status[0] for status in result.status.values() if status is not None}
         if result.reject is not None:
             rejectors.add(result.reject[0])
-        self._post_filter(row, result, view, nominated, outcome, deletions)
+        self._post_filter(row, result, view, nominated, outcome)
+        self._failed(row)
         return rejectors
 
     def _post_filter(self, row: int, result: CycleResult, view, nominated: list[Pod], outcome: BatchOutcome,
-                     deletions: list, potential_rows: np.ndarray | None = None) -> None:
+                     potential_rows: np.ndarray | None = None) -> None:
         """batch.py's PostFilter step for a failed cycle (``potential_rows``: its Unschedulable nodes, when
         known; else from ``result.codes``)."""
         pod = self.v.current[row]
@@ -270,12 +280,12 @@ class FastBatch:
             for victim in preemption.victims:
                 if victim.deletion_timestamp is None:
                     self.v.mark_terminating(preemption.nominated_node, victim)
-                    deletions.append((preemption.nominated_node, victim, pod.key))
+                    self.waiting.delete_later((preemption.nominated_node, victim, pod.key))
             for other in preemption.cleared_nominations:
                 r = self.row_of.get(other.key)
                 if r is not None and r not in self.bound:
                     self._nominate(r, "")
-                    self.cleared.add(r)
+                    self.cleared_now.append(r)
         elif preemption is not None and preemption.eligible:
             self._nominate(row, "")
         outcome.results[row] = PodResult(None, full_message(result.message, post),
@@ -358,7 +368,7 @@ class FastBatch:
         outcome.results[row] = PodResult(node.name, None)
         return True
 
-    # -- segments and passes -----------------------------------------------------------------------------
+    # -- segments and the queue's walk -----------------------------------------------------------------------------
 
     def _wanted(self, row: int, bound: set[int]) -> dict[int, int]:
         """The nominated pods the cycle of ``row`` adds to their nodes: equal or higher priority, not itself."""
@@ -393,82 +403,91 @@ class FastBatch:
     def _may_fit_any(self, row: int, held: set[int]) -> bool:
         return self.fit_plugin is None or self.v.may_fit_any(row, held)
 
+    def _event(self, kind: str, other: Pod, rejectors: dict[int, set[str]]) -> None:
+        """A cluster event: the unschedulable pods it moves back to the queue (their plugins' hints)."""
+        if kind == POD_ADD and not any(rejectors.get(r, set()) & self.add_sensitive
+                                       for r in self.waiting.unschedulable):
+            return  # (a binding moves no pod here: skip asking every waiting pod, per binding)
+
+        def moves(row: int) -> bool:
+            return any(requeues(plugin, self.v.current[row], kind, other, self.args, self.objects)
+                       for plugin in self.profile.plugins if plugin.name in rejectors.get(row, set()))
+        self.waiting.event(moves)
+
+    def _failed(self, row: int) -> None:
+        """The pod waits for an event; the pods whose nomination its preemption cleared are tried again."""
+        self.waiting.failed(row)
+        for r in self.cleared_now:
+            if self.waiting.where[r] == "unschedulable":
+                self.waiting.requeue(r)
+        self.cleared_now = []
+
+    def _segment(self, first: int, bound: set[int]) -> tuple[list[int], dict[int, int], int | None]:
+        """Pods popped from ``first`` on that add the same nominated pods, up to and including the first
+        that may preempt or holds a nomination; the nominated pods; the next pod popped, when it starts
+        another segment. (Popping ahead is safe here: only a binding could move a pod in between, and in
+        the batches this covers bindings move none, see ``_event``; a segment's pods see the same
+        nominated pods by construction.)"""
+        wanted = self._wanted(first, bound)
+        segment = [first]
+        while True:
+            pod = self.v.current[segment[-1]]
+            if pod.nominated_node or self._may_preempt(pod):
+                return segment, wanted, None
+            row = self.waiting.pop()
+            if row is None:
+                return segment, wanted, None
+            if self._wanted(row, bound) != wanted:
+                return segment, wanted, row
+            segment.append(row)
+
     def run(self) -> BatchOutcome:
         queue, pods = self.queue, self.pods
-        rank = {row: i for i, row in enumerate(queue)}
         self.row_of = {pods[row].key: row for row in queue}
         outcome = BatchOutcome({row: PodResult(None, None) for row in queue})
         self.bound: set[int] = set()
         bound = self.bound
-        self.cleared: set[int] = set()
-        self.events: list[tuple[str, Pod]] = []  # bound pods added and deleted, in order (cluster events)
-        seen_at: dict[int, int] = {}  # row -> how many events its last attempt saw
-        rejectors: dict[int, set[str]] = {}
-        gone: set[int] = set()
-        active = list(queue)
-        for _ in range(MAX_PASSES):
-            deletions: list[tuple[str, Pod, str]] = []
-            order = sorted(active, key=lambda r: (-self.v.current[r].priority, rank[r]))
-            i = 0
-            while i < len(order):
-                # A segment: the pods from order[i] that add the same nominated pods, up to and including
-                # the first that may preempt or holds a nomination.
-                wanted = self._wanted(order[i], bound)
-                segment = []
-                while i < len(order):
-                    row = order[i]
-                    if segment and self._wanted(row, bound) != wanted:
-                        break
-                    segment.append(row)
-                    i += 1
-                    pod = self.v.current[row]
-                    if pod.nominated_node or self._may_preempt(pod):
-                        break
-                self.v.set_assumed(wanted)
-                unsafe = self._unsafe_specs(segment)
-                chunk: list[int] = []  # consecutive pods for one compiled call
-                for row in segment:
-                    seen_at[row] = len(self.events)
-                    pod = self.v.current[row]
-                    key = int(self.v.c.sig[row]) if self.v.c.sig[row] >= 0 else -1 - row
-                    if not pod.nominated_node and key not in unsafe:
-                        chunk.append(row)
-                        continue
-                    if chunk:
-                        self._compiled_chunk(chunk, outcome, bound, deletions, rejectors)
-                        chunk = []
-                    if pod.nominated_node and self._try_nominated(row, bound, outcome):
-                        continue
-                    if key in unsafe:
-                        rejectors[row] = self._reference_cycle(row, outcome, bound, deletions)
-                    else:
-                        self._compiled_chunk([row], outcome, bound, deletions, rejectors)
-                if chunk:
-                    self._compiled_chunk(chunk, outcome, bound, deletions, rejectors)
-            self.v.set_assumed({})
-            for node_name, victim, by in deletions:
+        self.waiting = BatchQueue(queue, lambda r: self.v.current[r].priority)
+        self.cleared_now: list[int] = []
+        rejectors: dict[int, set[str]] = self.rejectors
+        ahead: int | None = None
+        for _ in range(MAX_CYCLES):
+            row, ahead = (ahead, None) if ahead is not None else (self.waiting.pop(), None)
+            if row is None:
+                deletion = self.waiting.next_deletion()
+                if deletion is None:
+                    break
+                node_name, victim, by = deletion
                 self.v.remove(node_name, victim)
                 outcome.evicted.append(Eviction(victim, node_name, by))
-                row = self.row_of.get(victim.key)
-                if row in bound:
-                    bound.discard(row)
-                    outcome.results[row] = PodResult(None, f"preempted by {by} on node {node_name}")
-                    gone.add(row)
-                self.events.append((POD_DELETE, victim))
-            active = []
-            for row in queue:
-                if row in bound or row in gone:
+                gone = self.row_of.get(victim.key)
+                if gone in bound:  # a pod bound earlier in this batch, preempted now
+                    bound.discard(gone)
+                    outcome.results[gone] = PodResult(None, f"preempted by {by} on node {node_name}")
+                self._event(POD_DELETE, victim, rejectors)
+                continue
+            segment, wanted, ahead = self._segment(row, bound)
+            self.v.set_assumed(wanted)
+            unsafe = self._unsafe_specs(segment)
+            chunk: list[int] = []  # consecutive pods for one compiled call
+            for row in segment:
+                pod = self.v.current[row]
+                key = int(self.v.c.sig[row]) if self.v.c.sig[row] >= 0 else -1 - row
+                if not pod.nominated_node and key not in unsafe:
+                    chunk.append(row)
                     continue
-                if row in self.cleared:
-                    active.append(row)
+                if chunk:
+                    self._compiled_chunk(chunk, outcome, bound, rejectors)
+                    chunk = []
+                if pod.nominated_node and self._try_nominated(row, bound, outcome):
                     continue
-                rejecting = [p for p in self.profile.plugins if p.name in rejectors.get(row, set())]
-                if any(requeues(plugin, self.v.current[row], event, other, self.args, self.objects)
-                       for event, other in self.events[seen_at.get(row, 0):] for plugin in rejecting):
-                    active.append(row)
-            self.cleared.clear()
-            if not active:
-                break
+                if key in unsafe:
+                    rejectors[row] = self._reference_cycle(row, outcome, bound)
+                else:
+                    self._compiled_chunk([row], outcome, bound, rejectors)
+            if chunk:
+                self._compiled_chunk(chunk, outcome, bound, rejectors)
+        self.v.set_assumed({})
         return outcome
 
 
