@@ -77,6 +77,8 @@ class BatchViews:
         self.version = 0  # bumped at every change of the columns
         self.explained: tuple[int, int] | None = None  # (row, version) the explain outputs hold
         self.unflushed: dict[str, list[int]] = {}  # node -> rows bound there, not yet in ``usage``
+        # One view for the whole batch: ``usage`` is edited in place, node by node.
+        self.reference_view = cluster_view(scheduler, cluster, self.nodes, self.usage, profile.scheduler_name)
         # PreFilter of a pod the fast batch covers never depends on the pods: computed on the nodes alone.
         self.empty_view = cluster_view(scheduler, cluster, self.nodes, {node.name: Usage() for node in self.nodes},
                                        profile.scheduler_name)
@@ -89,7 +91,7 @@ class BatchViews:
         if full:
             for name in list(self.unflushed):
                 self.flush(name)
-        return cluster_view(self.scheduler, self.cluster, self.nodes, self.usage, self.profile.scheduler_name)
+        return self.reference_view
 
     def flush(self, node: str) -> None:
         """The pods bound to ``node`` since the reference's view last saw it, added to it (NodeInfo.AddPod),

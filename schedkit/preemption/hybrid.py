@@ -47,6 +47,7 @@ from ..reference import (
     run_cycle,
     run_pre_filter,
     spread_constraints,
+    status_code,
 )
 from .batch import MAX_CYCLES, BatchOutcome, Eviction, PodResult, offset_rng
 from .batch_queue import BatchQueue
@@ -118,6 +119,7 @@ class FastBatch:
         self.args = plugin_args(scheduler, profile.scheduler_name)  # for the QueueingHints (hints.py)
         self.objects = [item.obj for item in cluster.others]
         self.rejectors: dict[int, set[str]] = {}  # row -> the plugins that rejected its last attempt
+        self.nominated_status: dict[int, str] = {}  # row -> its nominated node's Filter code, this attempt
         # plugins whose QueueingHints a binding can pass (bindings are pod_add events)
         self.add_sensitive = {p.name for p in profile.plugins if "pod_add" in requeued_on(p)}
 
@@ -207,6 +209,20 @@ class FastBatch:
             self._failed(row)
             return rejectors
         message = failure_message(self.profile, c.state.num_nodes, reject_plugin, reject_code, hist, pod.key)
+        error = reject_code == MISSING_STATE or any(code == MISSING_STATE for _, code, _ in hist) \
+            or not c.state.num_nodes
+        nominated_code = self.nominated_status.pop(row, None)
+        if not error and pod.nominated_node and nominated_code not in (None, "UnschedulableAndUnresolvable"):
+            # PodEligibleToPreemptOthers decides from the nominated node alone (tried first this attempt):
+            # while a victim terminates there, the pod does not preempt again, and no node needs a look.
+            node = self.v.node_of.get(pod.nominated_node)
+            self.v.flush(pod.nominated_node)
+            ok, why = eligible_to_preempt(pod, nominated_code, self.v.usage[node.name].pods_here)
+            if not ok:
+                post = post_filter_message(self.profile, PreemptionOutcome(False, why))
+                outcome.results[row] = PodResult(None, full_message(message, post), pod.nominated_node)
+                self._failed(row)
+                return rejectors
         failed, codes = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)) if reject_plugin >= 0 \
             else self.v.codes(row)
         potential_rows = failed[codes == "Unschedulable"]
@@ -360,7 +376,10 @@ class FastBatch:
         pre = self._pre_filter(row)
         if pre.reject is not None or pre.no_state or (pre.allowed is not None and node.name not in pre.allowed):
             return False
-        if filter_with_nominated(self.profile, pod, node, view, pre, self._nominated(bound, row)) is not None:
+        status = filter_with_nominated(self.profile, pod, node, view, pre, self._nominated(bound, row))
+        if status is not None:
+            # kept for this attempt's PostFilter: whether the pod may preempt again depends on it
+            self.nominated_status[row] = status_code(self.profile, pod, node, *status)
             return False
         self._bind(row, node.name)
         self.v.reserve(row, self.v.node_row[node.name])
