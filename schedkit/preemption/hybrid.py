@@ -122,6 +122,7 @@ class FastBatch:
         self.nominated_status: dict[int, str] = {}  # row -> its nominated node's Filter code, this attempt
         # plugins whose QueueingHints a binding can pass (bindings are pod_add events)
         self.add_sensitive = {p.name for p in profile.plugins if "pod_add" in requeued_on(p)}
+        self.add_waiting: set[int] = set()  # unschedulable rows a plugin in add_sensitive rejected
 
     @classmethod
     def for_batch(cls, scheduler, cluster: Cluster, pods: list[Pod], queue: list[int], seed: int = 0,
@@ -202,6 +203,7 @@ class FastBatch:
         rejectors = {self.profile.plugins[i].name for i, _, _ in hist}
         if reject_plugin >= 0:
             rejectors.add(self.profile.plugins[reject_plugin].name)
+        self.rejectors[row] = rejectors
         if not self._may_preempt(pod) and not pod.nominated_node:
             # No pod of lower priority anywhere: every Unschedulable node has no victims.
             message = fast_path_message(self.profile, c.state.num_nodes, reject_plugin, reject_code, hist, pod)
@@ -272,6 +274,7 @@ class FastBatch:
         rejectors = {status[0] for status in result.status.values() if status is not None}
         if result.reject is not None:
             rejectors.add(result.reject[0])
+        self.rejectors[row] = rejectors
         self._post_filter(row, result, view, nominated, outcome)
         self._failed(row)
         return rejectors
@@ -424,9 +427,11 @@ class FastBatch:
 
     def _event(self, kind: str, other: Pod, rejectors: dict[int, set[str]]) -> None:
         """A cluster event: the unschedulable pods it moves back to the queue (their plugins' hints)."""
-        if kind == POD_ADD and not any(rejectors.get(r, set()) & self.add_sensitive
-                                       for r in self.waiting.unschedulable):
-            return  # (a binding moves no pod here: skip asking every waiting pod, per binding)
+        if kind == POD_ADD:
+            # only pods a plugin registering bindings rejected can move: skip the rest, per binding
+            self.add_waiting = {r for r in self.add_waiting if self.waiting.where[r] == "unschedulable"}
+            if not self.add_waiting:
+                return
 
         def moves(row: int) -> bool:
             return any(requeues(plugin, self.v.current[row], kind, other, self.args, self.objects)
@@ -436,6 +441,8 @@ class FastBatch:
     def _failed(self, row: int) -> None:
         """The pod waits for an event; the pods whose nomination its preemption cleared are tried again."""
         self.waiting.failed(row)
+        if self.rejectors.get(row, set()) & self.add_sensitive:
+            self.add_waiting.add(row)
         for r in self.cleared_now:
             if self.waiting.where[r] == "unschedulable":
                 self.waiting.requeue(r)
