@@ -158,6 +158,15 @@ class BatchViews:
         nodes.nonzero_requested[n, 1] -= victim.nonzero_memory
         nodes.pod_count[n] -= 1
 
+    def column_usage(self, node: str) -> Usage:
+        """What NodeResourcesFit reads of ``node`` (requested resources, pod count), from the columns: the
+        pods bound there and the nominated pods added for the segment."""
+        n, nodes = self.node_row[node], self.c.state.nodes
+        usage = Usage()
+        usage.requested = {r: int(nodes.requested[n, i]) for i, r in enumerate(self.c.state.resources)}
+        usage.pods = int(nodes.pod_count[n])
+        return usage
+
     # -- what the columns say ------------------------------------------------------------------------------
 
     def explain(self, row: int) -> LoopOutputs:

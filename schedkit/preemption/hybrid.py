@@ -46,6 +46,7 @@ from ..reference import (
     plugin_args,
     run_cycle,
     run_pre_filter,
+    fit_filter,
     spread_constraints,
     status_code,
 )
@@ -119,6 +120,7 @@ class FastBatch:
         self.args = plugin_args(scheduler, profile.scheduler_name)  # for the QueueingHints (hints.py)
         self.objects = [item.obj for item in cluster.others]
         self.rejectors: dict[int, set[str]] = {}  # row -> the plugins that rejected its last attempt
+        self.nominated_by_batch: set[int] = set()  # rows nominated by this batch's preemption (not the input)
         self.nominated_status: dict[int, str] = {}  # row -> its nominated node's Filter code, this attempt
         # plugins whose QueueingHints a binding can pass (bindings are pod_add events)
         self.add_sensitive = {p.name for p in profile.plugins if "pod_add" in requeued_on(p)}
@@ -151,6 +153,7 @@ class FastBatch:
 
     def _nominate(self, row: int, node: str) -> None:
         self.wanted_memo.clear()
+        self.nominated_by_batch.discard(row)
         self.v.current[row] = dataclasses.replace(self.v.current[row], nominated_node=node)
         if node:
             self.nominated_rows.add(row)
@@ -295,6 +298,7 @@ class FastBatch:
         post = post_filter_message(self.profile, preemption) if self.v.nodes and not result.error else None
         if preemption is not None and preemption.nominated_node is not None:
             self._nominate(row, preemption.nominated_node)
+            self.nominated_by_batch.add(row)
             self.v.flush(preemption.nominated_node)
             for victim in preemption.victims:
                 if victim.deletion_timestamp is None:
@@ -369,17 +373,25 @@ class FastBatch:
         return outcome
 
     def _try_nominated(self, row: int, bound: set[int], outcome: BatchOutcome) -> bool:
-        """evaluateNominatedNode: a pod holding a nomination binds there when the node passes Filter."""
+        """evaluateNominatedNode: a pod holding a nomination binds there when the node passes Filter.
+
+        When this batch's preemption chose the node, it passed every node-level Filter plugin then (nodes
+        do not change in a batch), the cross-node ones skip and no pod has host ports: the verdict is
+        NodeResourcesFit's on the columns, which hold the nominated pods this cycle adds (``set_assumed``)."""
         pod = self.v.current[row]
-        node = next((n for n in self.v.nodes if n.name == pod.nominated_node), None)
+        node = self.v.node_of.get(pod.nominated_node)
         if node is None:
             return False
-        self.v.flush(node.name)
-        view = self.v.view(full=False)
         pre = self._pre_filter(row)
         if pre.reject is not None or pre.no_state or (pre.allowed is not None and node.name not in pre.allowed):
             return False
-        status = filter_with_nominated(self.profile, pod, node, view, pre, self._nominated(bound, row))
+        if self.fit_plugin is not None and row in self.nominated_by_batch:
+            reasons = fit_filter(self.fit_plugin, pod, node, self.v.column_usage(node.name))
+            status = ("NodeResourcesFit", reasons) if reasons else None
+        else:
+            self.v.flush(node.name)
+            status = filter_with_nominated(self.profile, pod, node, self.v.view(full=False), pre,
+                                           self._nominated(bound, row))
         if status is not None:
             # kept for this attempt's PostFilter: whether the pod may preempt again depends on it
             self.nominated_status[row] = status_code(self.profile, pod, node, *status)
