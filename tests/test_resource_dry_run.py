@@ -93,7 +93,7 @@ def test_arrays_dry_run_matches_the_reference(case):
                             [row[n.name] for n in potential], offset, num_candidates)
     assert [(c.node, [v.key for v in c.victims], c.pdb_violations) for c in got[0]] == \
         [(c.node, [v.key for v in c.victims], c.pdb_violations) for c in expected[0]]
-    assert got[1] == expected[1]
+    assert got[1].as_dict() == expected[1]
     now = NOT_STARTED
     for c in got[0]:  # the rule values the arrays computed are pickOneNodeForPreemption's
         assert c.values == rule_values(Candidate(c.node, c.victims, c.pdb_violations), now)

@@ -359,10 +359,11 @@ class FastBatch:
         at = np.array([self.v.node_row[self.v.current[r].nominated_node] for r in rows], dtype=np.int64)
         np.add.at(requests, at, self.v.c.columns.requests[np.array(rows, dtype=np.int64)])
         counts = np.bincount(at, minlength=N).astype(np.int64)
-        outcome.candidates, outcome.dry_run_statuses = dry_run_resources(
+        outcome.candidates, statuses = dry_run_resources(
             self.profile, self.fit_plugin, pod, self.v.bound_pods, self.v.resource_nodes, requests, counts,
             potential, outcome.offset, outcome.num_candidates)
         if not outcome.candidates:
+            outcome.dry_run_statuses = statuses.as_dict()
             outcome.message = fit_error_message(len(self.v.nodes), outcome.dry_run_statuses, NOT_HELPFUL)
             return outcome
         index, outcome.rule = pick_one_arrays(outcome.candidates)

@@ -85,7 +85,7 @@ def _wants(plugin, pod: Pod, resources: list[str]) -> tuple[list[tuple[int, str]
 
 def dry_run_resources(profile, fit_plugin, pod: Pod, bound: BoundPods, nodes: ResourceNodes,
                       nominated_requests: np.ndarray, nominated_counts: np.ndarray, potential,
-                      offset: int, num_candidates: int) -> tuple["Candidates", dict[str, tuple[str, list[str]]]]:
+                      offset: int, num_candidates: int) -> tuple["Candidates", "Statuses"]:
     """``evaluator.dry_run`` for ``pod`` over the ``potential`` node rows (snapshot order), from ``offset``.
     ``nominated_*``: per node, the requests and number of the nominated pods its Filter adds. The walk
     itself is compiled (``dry_run_kernel.walk_nodes``)."""
@@ -114,7 +114,7 @@ def dry_run_resources(profile, fit_plugin, pod: Pod, bound: BoundPods, nodes: Re
                          bound.alive[:size], allocatable, nodes.pods, columns(nominated_requests),
                          nominated_counts.astype(np.int64), want, bool(checks_any), int(pod.priority), walk,
                          int(num_candidates), kind, too_many, insufficient, victims, first, end)
-    statuses = _Statuses()
+    statuses = Statuses()
     statuses.names = nodes.names
     statuses.visited = walk[:visited][kind[:visited] != CANDIDATE]
     for w in np.flatnonzero(kind[:visited] == NO_LOWER).tolist():
@@ -177,67 +177,24 @@ def pick_one_arrays(candidates: Candidates) -> tuple[int, str | None]:
     return int(np.argmax(remaining)), RULES[-1]
 
 
-class _Statuses(dict):
-    """The dry run's node statuses (name -> (code, reasons)), filled in when first read."""
+class Statuses:
+    """The dry run's node statuses, worded when asked for (``as_dict``: name -> (code, reasons)): a dry run
+    that finds candidates never needs them in ``schedule``."""
 
     def __init__(self):
-        super().__init__()
         self.decided: dict[int, tuple[str, list[str]] | None] = {}  # None: no pod of lower priority
         self.visited = np.zeros(0, dtype=np.int64)
         self.names: list[str] = []
-        self.filled = False
 
-    def _fill(self) -> None:
-        if self.filled:
-            return
-        self.filled = True
+    def as_dict(self) -> dict[str, tuple[str, list[str]]]:
+        out = {}
         for n in self.visited.tolist():
             name = self.names[n]
             if n in self.decided:
-                status = self.decided[n] or ("UnschedulableAndUnresolvable", [NO_VICTIMS])
+                out[name] = self.decided[n] or ("UnschedulableAndUnresolvable", [NO_VICTIMS])
             else:  # a node that fits without removing anything: upstream's "expected at least one victim"
-                status = ("Error", [f'expected at least one victim pod on node "{name}"'])
-            dict.__setitem__(self, name, status)
-
-    def __getitem__(self, key):
-        self._fill()
-        return dict.__getitem__(self, key)
-
-    def __iter__(self):
-        self._fill()
-        return dict.__iter__(self)
-
-    def __len__(self):
-        self._fill()
-        return dict.__len__(self)
-
-    def __eq__(self, other):
-        self._fill()
-        return dict.__eq__(self, other)
-
-    def __contains__(self, key):
-        self._fill()
-        return dict.__contains__(self, key)
-
-    def get(self, key, default=None):
-        self._fill()
-        return dict.get(self, key, default)
-
-    def items(self):
-        self._fill()
-        return dict.items(self)
-
-    def values(self):
-        self._fill()
-        return dict.values(self)
-
-    def keys(self):
-        self._fill()
-        return dict.keys(self)
-
-    def __repr__(self):
-        self._fill()
-        return dict.__repr__(self)
+                out[name] = ("Error", [f'expected at least one victim pod on node "{name}"'])
+        return out
 
 
 class ArrayCandidate(Candidate):
@@ -264,4 +221,4 @@ class _Groups:
     def __init__(self, chosen: np.ndarray, nodes: np.ndarray, firsts: np.ndarray, ends: np.ndarray):
         self.chosen, self.nodes, self.firsts, self.ends = chosen, nodes, firsts, ends
 
-__all__ = ["BoundPods", "Candidates", "ResourceNodes", "dry_run_resources", "pick_one_arrays"]
+__all__ = ["BoundPods", "Candidates", "ResourceNodes", "Statuses", "dry_run_resources", "pick_one_arrays"]
