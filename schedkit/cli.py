@@ -147,7 +147,12 @@ def bench(workloads: tuple[str, ...], nodes: int | None, scoring: str, seed: int
     def run() -> None:
         _check_seed(seed)
         available = [*WORKLOADS, *OPENB_TRACE_ROWS]
-        names = list(workloads) or available
+        names = list(workloads) or [name for name in available if name not in WORKLOADS
+                                    or not WORKLOADS[name].by_name_only]
+        if not workloads:
+            slow = [name for name in WORKLOADS if WORKLOADS[name].by_name_only]
+            if slow:
+                click.echo(f"{', '.join(slow)} skipped: it runs for minutes; name it to run it", err=True)
         for name in names:
             if name not in available:
                 raise InputError(f"unknown workload {name!r}; available: {', '.join(available)}")
