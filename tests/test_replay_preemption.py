@@ -103,13 +103,15 @@ def test_preemption_policy_never_waits_instead(tmp_path):
                                             "preemption: not eligible due to preemptionPolicy=Never.")
 
 
-MANIFESTS = """
+NODE = """
 apiVersion: v1
 kind: Node
 metadata: {name: n1}
 status: {allocatable: {cpu: "4", memory: 8Gi, pods: "110"}}
 ---
-apiVersion: v1
+"""
+
+MANIFESTS = NODE + """apiVersion: v1
 kind: Pod
 metadata: {name: old, namespace: default, annotations: {schedkit.io/recreate: "true"}}
 spec:
@@ -152,13 +154,7 @@ def test_a_bad_recreate_annotation_on_a_running_pod_is_refused(tmp_path):
     assert 'pod default/old: metadata.annotations[schedkit.io/recreate]: must be "true" or "false"' in run.output
 
 
-NOMINATED = """
-apiVersion: v1
-kind: Node
-metadata: {name: n1}
-status: {allocatable: {cpu: "4", memory: 8Gi, pods: "110"}}
----
-apiVersion: v1
+NOMINATED = NODE + """apiVersion: v1
 kind: Pod
 metadata: {name: leaving, namespace: default, deletionTimestamp: "2026-01-01T00:00:00Z"}
 spec: {nodeName: n1, priority: 0, containers: [{name: c, resources: {requests: {cpu: "2"}}}]}

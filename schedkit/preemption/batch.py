@@ -138,7 +138,7 @@ def schedule_with_preemption(scheduler, cluster: Cluster, pods: list[Pod], queue
             current[row] = dataclasses.replace(pod, nominated_node=preemption.nominated_node)
             for victim in preemption.victims:
                 if victim.deletion_timestamp is None:  # one already terminating needs no second delete
-                    _mark_terminating(usage[preemption.nominated_node], victim)
+                    mark_terminating(usage[preemption.nominated_node], victim)
                     waiting.delete_later((preemption.nominated_node, victim, pod.key))
             for other in preemption.cleared_nominations:
                 r = row_of.get(other.key)
@@ -156,12 +156,15 @@ def schedule_with_preemption(scheduler, cluster: Cluster, pods: list[Pod], queue
     return outcome
 
 
-def _mark_terminating(usage, victim: Pod) -> None:
+def mark_terminating(usage, victim: Pod) -> Pod | None:
+    """A victim whose deletion started: terminating on its node (deletionTimestamp, and the DisruptionTarget
+    condition the scheduler adds). Returns the pod as it is now there (None: not there, or terminating
+    already)."""
     for i, pod in enumerate(usage.pods_here):
         if pod.key == victim.key and pod.deletion_timestamp is None:
             usage.pods_here[i] = dataclasses.replace(pod, deletion_timestamp=TERMINATING, preempted_by_scheduler=True)
+            return usage.pods_here[i]
+    return None
 
 
-
-
-__all__ = ["BatchOutcome", "Eviction", "PodResult", "needs_preemption", "schedule_with_preemption"]
+__all__ = ["BatchOutcome", "Eviction", "PodResult", "mark_terminating", "needs_preemption", "schedule_with_preemption"]

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import copy
-import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,7 +22,7 @@ from ..framework.runtime import assume, new_rng
 from ..objects import Pod
 from ..reference import Usage, cluster_view, initial_usage, usage_of
 from ..state import build_state, snapshot_order
-from .batch import TERMINATING
+from .batch import mark_terminating
 from .resource_dry_run import BoundPods, ResourceNodes
 
 
@@ -137,13 +136,10 @@ class BatchViews:
     def mark_terminating(self, node: str, victim: Pod) -> None:
         """A victim whose deletion started: terminating (deletionTimestamp, DisruptionTarget) on its node."""
         self.flush(node)
-        here = self.usage[node].pods_here
-        for i, pod in enumerate(here):
-            if pod.key == victim.key and pod.deletion_timestamp is None:
-                here[i] = dataclasses.replace(pod, deletion_timestamp=TERMINATING, preempted_by_scheduler=True)
-                self.bound_pods.replace(here[i])
-                return
-        raise KeyError(victim.key)
+        marked = mark_terminating(self.usage[node], victim)
+        if marked is None:
+            raise KeyError(victim.key)
+        self.bound_pods.replace(marked)
 
     def remove(self, node: str, victim: Pod) -> None:
         """A victim's deletion completes: it leaves both views (the columns as NodeInfo.RemovePod)."""

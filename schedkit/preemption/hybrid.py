@@ -231,8 +231,6 @@ class FastBatch:
         failed, codes = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)) if reject_plugin >= 0 \
             else self.v.codes(row)
         potential_rows = failed[codes == "Unschedulable"]
-        error = reject_code == MISSING_STATE or any(code == MISSING_STATE for _, code, _ in hist) \
-            or not c.state.num_nodes
         if not error and not pod.nominated_node and not len(potential_rows):
             # Eligible, and no node where removing pods could help: preempt's first answer, without the
             # cluster's plain-Python view.

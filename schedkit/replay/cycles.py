@@ -20,7 +20,7 @@ from ..framework.plugin import takes_pod
 from ..framework.runtime import TIES_RANDOM, assume, new_rng
 from ..framework.scheduler import Scheduler, fast_path_message
 from ..objects import Pod
-from ..preemption.batch import TERMINATING, offset_rng
+from ..preemption.batch import mark_terminating, offset_rng
 from ..preemption.evaluator import CycleContext
 from ..preemption.postfilter import full_message, post_filter_message, run_preemption
 from ..reference import BatchState, cluster_view, initial_usage, run_cycle, usage_of
@@ -167,7 +167,7 @@ class PythonCycles:
             attempt.nominated = node
             for victim in preemption.victims:
                 if victim.deletion_timestamp is None:  # one already terminating needs no second delete
-                    self._terminating(node, victim)
+                    mark_terminating(self.usage[node], victim)
                     attempt.victims.append(victim.key)
             for other in preemption.cleared_nominations:
                 r = self.row_of.get(other.key)
@@ -184,12 +184,6 @@ class PythonCycles:
             self.nominated[g] = self.pods[g]
         else:
             self.nominated.pop(g, None)
-
-    def _terminating(self, node: str, victim: Pod) -> None:
-        here = self.usage[node].pods_here
-        for i, pod in enumerate(here):
-            if pod.key == victim.key and pod.deletion_timestamp is None:
-                here[i] = dataclasses.replace(pod, deletion_timestamp=TERMINATING, preempted_by_scheduler=True)
 
     def nominated_node(self, g: int) -> str:
         return self.pods[g].nominated_node if g in self.pods else ""
