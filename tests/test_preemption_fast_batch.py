@@ -93,3 +93,30 @@ def test_the_generator_makes_pods_preempt():
         if needs_preemption(scheduler, cluster, [pods[r] for r in queue]):
             preempting += bool(schedule_fast(scheduler, cluster, pods, queue, s).evicted)
     assert preempting >= 15, preempting
+
+
+def test_the_cases_reach_the_retry_shortcut(monkeypatch):
+    """The differential test above covers ``preemption.retry`` only if its cases retry nominated
+    preemptors that fail again; count the attempts the shortcut decided."""
+    from schedkit.preemption import retry
+
+    decided = []
+    original = retry.RetryShortcut.fails_again
+
+    def counting(self, row):
+        end = original(self, row)
+        decided.append(end is not None)
+        return end
+
+    monkeypatch.setattr(retry.RetryShortcut, "fails_again", counting)
+    cases = 0
+    for seed in range(60):
+        nodes, running, pending, budgets, s = make_case(seed)
+        cluster = cluster_from_objects([SourcedObject(o, "case", "") for o in nodes + running + pending + budgets])
+        pods = cluster.pending_pods
+        scheduler = Scheduler()
+        queue, _ = scheduler._queue(pods)
+        before = sum(decided)
+        schedule_fast(scheduler, cluster, pods, queue, s)
+        cases += sum(decided) > before
+    assert cases >= 10 and sum(decided) >= 100, (cases, sum(decided))

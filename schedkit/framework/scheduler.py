@@ -525,19 +525,29 @@ def failure_message(profile: Profile, num_nodes: int, reject_plugin: int, reject
         if reject_code < 0:  # Permit rejected the chosen node
             return f"0/1 nodes are available: {', '.join(decode(plugin, -reject_code, 'permit', pod)[0])}."
         return f"0/{num_nodes} nodes are available: {', '.join(decode(plugin, reject_code, 'pre_filter', pod)[0])}."
-    counts: dict[str, int] = {}
-    failed_nodes = 0
-    for plugin_index, code, count in hist:
-        failed_nodes += count
-        for reason in decode(profile.plugins[plugin_index], code, "filter", pod)[0]:
-            counts[reason] = counts.get(reason, 0) + count
+    counts = filter_reason_counts(profile, hist, pod)
+    failed_nodes = sum(count for _, _, count in hist)
     narrowed = _narrowing_plugins(profile, reject_code)
     # With a PreFilterResult, nodes outside it (none at all when its names match no node) carry
     # "didn't satisfy plugin(s)" (findNodesThatFitPod's absent-node status).
     if narrowed and failed_nodes < num_nodes:
         reason = f"node(s) didn't satisfy plugin(s) [{' '.join(sorted(narrowed))}]"
         counts[reason] = counts.get(reason, 0) + num_nodes - failed_nodes
-    parts = sorted(f"{count} {reason}" for reason, count in counts.items())
+    return nodes_available_message(num_nodes, counts)
+
+
+def filter_reason_counts(profile: Profile, hist: list[tuple[int, int, int]], pod: str) -> dict[str, int]:
+    """Per Filter reason, how many nodes gave it (a node failing with several reasons counts in each)."""
+    counts: dict[str, int] = {}
+    for plugin_index, code, count in hist:
+        for reason in decode(profile.plugins[plugin_index], code, "filter", pod)[0]:
+            counts[reason] = counts.get(reason, 0) + count
+    return counts
+
+
+def nodes_available_message(num_nodes: int, counts: dict[str, int]) -> str:
+    """FitError.Error(): the reasons with their node counts, sorted as strings."""
+    parts = sorted(f"{count} {reason}" for reason, count in counts.items() if count)
     message = f"0/{num_nodes} nodes are available:"
     if parts:
         message += f" {', '.join(parts)}."

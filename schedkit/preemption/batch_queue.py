@@ -21,10 +21,8 @@ BACKOFF_INITIAL, BACKOFF_MAX = 1.0, 10.0  # podInitialBackoffSeconds, podMaxBack
 
 
 def backoff_seconds(attempts: int) -> float:
-    duration = BACKOFF_INITIAL
-    for _ in range(1, attempts):
-        duration = min(duration * 2, BACKOFF_MAX)
-    return duration
+    # the initial backoff doubled once per earlier attempt, capped (the cap is reached by the 5th)
+    return min(BACKOFF_INITIAL * 2 ** min(max(attempts - 1, 0), 16), BACKOFF_MAX)
 
 
 class BatchQueue:

@@ -121,9 +121,10 @@ class BatchViews:
 
     def set_assumed(self, wanted: dict[int, int]) -> None:
         """Nominated pods' requests on their nodes, as addGENominatedPods adds them (NodeInfo.AddPod)."""
+        if wanted == self.assumed:
+            return
         nodes, columns = self.c.state.nodes, self.c.columns
-        if wanted != self.assumed:
-            self.version += 1
+        self.version += 1
         for row, n in list(self.assumed.items()):
             if wanted.get(row) != n:
                 assume(nodes, columns, row, n, -1)

@@ -65,6 +65,7 @@ from .fast_views import BatchViews
 from .hints import POD_ADD, POD_DELETE, requeues
 from .postfilter import full_message, post_filter_message, preemption_plugin, reference_covers
 from .resource_dry_run import dry_run_resources, pick_one_arrays
+from .retry import RetryShortcut
 
 
 def covers(scheduler, cluster: Cluster, pods: list[Pod], queue: list[int]):
@@ -125,6 +126,7 @@ class FastBatch:
         # plugins whose QueueingHints a binding can pass (bindings are pod_add events)
         self.add_sensitive = {p.name for p in profile.plugins if "pod_add" in requeued_on(p)}
         self.add_waiting: set[int] = set()  # unschedulable rows a plugin in add_sensitive rejected
+        self.retry = RetryShortcut(self)
 
     @classmethod
     def for_batch(cls, scheduler, cluster: Cluster, pods: list[Pod], queue: list[int], seed: int = 0,
@@ -151,8 +153,12 @@ class FastBatch:
         return [self.v.current[r] for r in sorted(self.nominated_rows, key=self.rank.__getitem__)
                 if r not in bound and r != row]
 
-    def _nominate(self, row: int, node: str) -> None:
+    def _nominations_changed(self) -> None:
         self.wanted_memo.clear()
+        self.retry.with_self_memo.clear()
+
+    def _nominate(self, row: int, node: str) -> None:
+        self._nominations_changed()
         self.nominated_by_batch.discard(row)
         self.v.current[row] = dataclasses.replace(self.v.current[row], nominated_node=node)
         if node:
@@ -165,7 +171,7 @@ class FastBatch:
         pod = self.v.current[row]
         if pod.nominated_node:
             self.nominated_rows.discard(row)
-            self.wanted_memo.clear()
+            self._nominations_changed()
         self.v.bind(row, node)
         self.waiting.done(row)
         self._event(POD_ADD, pod, self.rejectors)  # (node_name unset: the hints read labels, namespace, ports)
@@ -503,6 +509,14 @@ class FastBatch:
                     outcome.results[gone] = PodResult(None, f"preempted by {by} on node {node_name}")
                 self._event(POD_DELETE, victim, rejectors)
                 continue
+            if row in self.nominated_by_batch:
+                again = self.retry.fails_again(row)
+                if again is not None:
+                    pod = self.v.current[row]
+                    self.rejectors[row] = set(again.rejectors)
+                    outcome.results[row] = PodResult(None, again.message, pod.nominated_node)
+                    self._failed(row)
+                    continue
             segment, wanted, ahead = self._segment(row, bound)
             self.v.set_assumed(wanted)
             unsafe = self._unsafe_specs(segment)
