@@ -13,7 +13,8 @@ from schedkit.cluster import cluster_from_objects
 from schedkit.framework.scheduler import Scheduler
 from schedkit.manifests import SourcedObject
 from schedkit.preemption.batch import needs_preemption, schedule_with_preemption
-from schedkit.preemption.hybrid import covers, schedule_fast
+from schedkit.preemption.coverage import covers
+from schedkit.preemption.hybrid import schedule_fast
 
 
 def _pod(name: str, rng: random.Random, node: str | None, priority: int) -> dict:

@@ -21,9 +21,10 @@ exact, and ``batch.py``'s plain-Python pieces for the rest:
 The two views of the cluster (the compiled loop's columns, the reference's nodes and pods) are
 ``fast_views.BatchViews``; this module holds the queue's walk: segments, cycles and PostFilter.
 
-Covered: one profile, DefaultPreemption and every Filter plugin with a plain-Python version, no Permit
-plugins, no host ports and no inter-pod (anti-)affinity anywhere, no topology spread on queued pods, no
-pending pods nominated outside the queue. Anything else runs ``batch.py`` whole.
+- A nominated preemptor retried while its victims terminate usually fails again exactly as before:
+  ``retry.py`` decides such attempts from one shared scan per pod signature.
+
+What it covers is ``coverage.covers``; anything else runs ``batch.py`` whole.
 """
 
 from __future__ import annotations
@@ -33,21 +34,19 @@ import dataclasses
 import numpy as np
 
 from ..cluster import Cluster
-from ..framework.plugin import requeued_on
 from ..framework.loop_errors import MISSING_STATE
+from ..framework.plugin import requeued_on
 from ..framework.runtime import python_rand_intn
 from ..framework.scheduler import fast_path_message, failure_message
 from ..objects import PREEMPT_NEVER, Pod
 from ..reference import (
     BatchState,
     CycleResult,
-    cluster_view,
     filter_with_nominated,
     plugin_args,
     run_cycle,
     run_pre_filter,
     fit_filter,
-    spread_constraints,
     status_code,
 )
 from .batch import MAX_CYCLES, BatchOutcome, Eviction, PodResult, offset_rng
@@ -63,41 +62,10 @@ from .evaluator import (
 )
 from .fast_views import BatchViews
 from .hints import POD_ADD, POD_DELETE, requeues
-from .postfilter import full_message, post_filter_message, preemption_plugin, reference_covers
+from .coverage import covers
+from .postfilter import full_message, post_filter_message, preemption_plugin
 from .resource_dry_run import dry_run_resources, pick_one_arrays
 from .retry import RetryShortcut
-
-
-def covers(scheduler, cluster: Cluster, pods: list[Pod], queue: list[int]):
-    """The profile the fast batch runs, or None when the batch is outside what it covers."""
-    names = {pods[row].scheduler_name for row in queue}
-    if len(names) != 1:
-        return None
-    profile = scheduler.profiles[next(iter(names))]
-    if len(scheduler.profiles) != 1 or preemption_plugin(profile) is None or not reference_covers(profile):
-        return None
-    if profile.points.get("permit"):
-        return None
-    everyone = list(cluster.pods) + [pods[row] for row in queue]
-    if any(pod.host_ports or _has_pod_affinity(pod) for pod in everyone):
-        return None
-    queued = {pods[row].key for row in queue}
-    if any(pod.nominated_node and not pod.node_name and pod.key not in queued for pod in cluster.pods):
-        return None
-    view = cluster_view(scheduler, cluster, [], {}, profile.scheduler_name)
-    args = view.args.get("PodTopologySpread")
-    objects = view.objects
-    for row in queue:
-        pod = pods[row]
-        if spread_constraints(pod, args, objects, "DoNotSchedule") or \
-                spread_constraints(pod, args, objects, "ScheduleAnyway"):
-            return None
-    return profile
-
-
-def _has_pod_affinity(pod: Pod) -> bool:
-    affinity = ((pod.raw.get("spec") or {}).get("affinity") or {}) if pod.raw else {}
-    return bool(affinity.get("podAffinity") or affinity.get("podAntiAffinity"))
 
 
 class FastBatch:

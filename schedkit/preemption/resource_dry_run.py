@@ -1,7 +1,7 @@
 """DryRunPreemption over arrays, for clusters where only NodeResourcesFit can change its mind.
 
 When no pod has host ports or inter-pod (anti-)affinity, the queued pods have no topology spread and no
-PodDisruptionBudget exists (what ``hybrid.covers`` and ``hybrid.FastBatch`` check), SelectVictimsOnNode
+PodDisruptionBudget exists (what ``coverage.covers`` and ``hybrid.FastBatch`` check), SelectVictimsOnNode
 on a node where preemption might help comes down to NodeResourcesFit's arithmetic: the node-level
 plugins passed there already and do not look at pods, and the cross-node ones skip. So every potential
 node is decided at once here, with ``evaluator.dry_run``'s rules:
