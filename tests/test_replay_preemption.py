@@ -72,7 +72,7 @@ def test_victims_keep_their_node_for_the_grace_period_then_the_preemptor_binds(t
     assert timeline["running"].tolist() == [2, 2, 1, 1, 0]
     summary = report.summary(result, mode="timed", seed=0, trace="t", config=None)
     assert summary["pods"]["preempted"] == 2 and summary["pods"]["recreated"] == 1
-    assert summary["engine"].startswith("plain Python")
+    assert summary["engine"] == "compiled cycles, DefaultPreemption in plain Python (some pod may preempt)"
 
 
 def test_grace_period_zero_makes_victims_leave_at_once(tmp_path):
@@ -223,6 +223,31 @@ def test_python_replay_matches_the_compiled_driver_when_nobody_may_preempt(tmp_p
     python = python_replay(Scheduler(), workload, seed=seed)
     pd.testing.assert_frame_equal(report.placements(python), report.placements(compiled))
     pd.testing.assert_frame_equal(report.timeline(python), report.timeline(compiled))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(workloads(never=False), st.integers(0, 3), st.sampled_from(["pod", "0"]))
+def test_compiled_cycles_where_exact_decide_as_plain_python(tmp_path_factory, case, seed, grace):
+    """HybridCycles (compiled attempts where no pod is nominated and no failure may preempt) against
+    PythonCycles alone: the same placements, victims, messages and timeline."""
+    workload, _ = load_trace(write_trace(tmp_path_factory.mktemp("trace"), *case))
+    hybrid = python_replay(Scheduler(), workload, seed=seed, grace=grace)
+    python = python_replay(Scheduler(), workload, seed=seed, grace=grace, hybrid=False)
+    assert hybrid.hybrid and not python.hybrid
+    pd.testing.assert_frame_equal(report.placements(hybrid), report.placements(python))
+    pd.testing.assert_frame_equal(report.timeline(hybrid), report.timeline(python))
+
+
+def test_a_trace_with_inter_pod_affinity_replays_in_plain_python(tmp_path):
+    """Outside what HybridCycles covers (here a pod with pod anti-affinity), PythonCycles runs alone."""
+    nodes, pods = TWO_LOW_ONE_HIGH
+    pods = [dict(p, affinity="") for p in pods]
+    pods[0]["affinity"] = json.dumps({"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+        {"labelSelector": {"matchLabels": {"app": "x"}}, "topologyKey": "kubernetes.io/hostname"}]}})
+    workload, _ = load_trace(write_trace(tmp_path / "t", nodes, pods))
+    result = python_replay(Scheduler(), workload)
+    assert result.python and not result.hybrid
+    assert (placements(result)["outcome"] == "preempted").any()
 
 
 def _capacity_kept(frame: pd.DataFrame, nodes: list[dict]) -> None:

@@ -498,15 +498,24 @@ def fast_path_message(profile: Profile, num_nodes: int, reject_plugin: int, reje
     pod DefaultPreemption could take (``needs_preemption``), so every Unschedulable node has no victims
     (``quick_outcome``). ``name``: the pod's name in plugins' reasons (default ``pod.key``)."""
     message = failure_message(profile, num_nodes, reject_plugin, reject_code, hist, pod.key if name is None else name)
-    if num_nodes == 0 or reject_code == MISSING_STATE or any(c == MISSING_STATE for _, c, _ in hist):
-        return message  # not a FitError: no PostFilter
-    if reject_plugin >= 0 and reject_code < 0:
-        return message  # Permit rejected the node: no PostFilter
-    unschedulable = 0
-    if reject_plugin < 0:
-        unschedulable = sum(count for i, code, count in hist if profile.plugins[i].status(code).name == "Unschedulable")
+    unschedulable = unschedulable_nodes(profile, num_nodes, reject_plugin, reject_code, hist)
+    if unschedulable is None:
+        return message
     outcome = quick_outcome(pod, num_nodes, unschedulable) if preemption_plugin(profile) else None
     return full_message(message, post_filter_message(profile, outcome))
+
+
+def unschedulable_nodes(profile: Profile, num_nodes: int, reject_plugin: int, reject_code: int,
+                        hist: list[tuple[int, int, int]]) -> int | None:
+    """How many nodes a failed cycle left Unschedulable (where preemption might help: DefaultPreemption's
+    potential nodes); None when no PostFilter runs (an Error status, no nodes, a Permit rejection)."""
+    if num_nodes == 0 or reject_code == MISSING_STATE or any(c == MISSING_STATE for _, c, _ in hist):
+        return None  # not a FitError: no PostFilter
+    if reject_plugin >= 0 and reject_code < 0:
+        return None  # Permit rejected the node: no PostFilter
+    if reject_plugin >= 0:
+        return 0  # PreFilter rejected the pod: every node is absent (UnschedulableAndUnresolvable)
+    return sum(count for i, code, count in hist if profile.plugins[i].status(code).name == "Unschedulable")
 
 
 def failure_message(profile: Profile, num_nodes: int, reject_plugin: int, reject_code: int,

@@ -24,7 +24,17 @@ from .hints import POD_ADD, POD_DELETE, requeues
 from .postfilter import full_message, post_filter_message, preemption_plugin, reference_covers, run_preemption
 
 TERMINATING = "1970-01-01T00:00:00Z"  # deletionTimestamp of a victim while it terminates
-MAX_CYCLES = 1_000_000  # a guard: every batch ends long before
+
+
+def max_steps(queued: int, pods: int) -> int:
+    """More steps (attempts and deletions) than any batch takes: a queued pod is tried once, then at most
+    once per event that requeues it (a binding, a deletion, a cleared nomination: at most ``queued``,
+    ``pods`` and ``queued`` of them), and at most ``pods`` pods are deleted. Reaching it is a bug."""
+    return queued * (2 * queued + pods + 1) + pods + 1
+
+
+class BatchDidNotEnd(RuntimeError):
+    """The queue's walk took more steps than ``max_steps`` allows (a bug, never a result)."""
 
 
 @dataclass
@@ -94,7 +104,7 @@ def schedule_with_preemption(scheduler, cluster: Cluster, pods: list[Pod], queue
                        for plugin in profile.plugins if plugin.name in rejectors.get(row, set()))
         waiting.event(moves)
 
-    for _ in range(MAX_CYCLES):
+    for _ in range(max_steps(len(queue), len(cluster.pods) + len(queue))):
         row = waiting.pop()
         if row is None:
             deletion = waiting.next_deletion()
@@ -153,6 +163,8 @@ def schedule_with_preemption(scheduler, cluster: Cluster, pods: list[Pod], queue
         for r in cleared:  # a pod whose nomination was cleared is tried again
             if waiting.where[r] == "unschedulable":
                 waiting.requeue(r)
+    else:
+        raise BatchDidNotEnd(f"the batch of {len(queue)} pods did not end")
     return outcome
 
 

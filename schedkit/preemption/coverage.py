@@ -23,7 +23,7 @@ def covers(scheduler, cluster: Cluster, pods: list[Pod], queue: list[int]):
     if profile.points.get("permit"):
         return None
     everyone = list(cluster.pods) + [pods[row] for row in queue]
-    if any(pod.host_ports or _has_pod_affinity(pod) for pod in everyone):
+    if any(pod.host_ports or has_pod_affinity(pod) for pod in everyone):
         return None
     queued = {pods[row].key for row in queue}
     if any(pod.nominated_node and not pod.node_name and pod.key not in queued for pod in cluster.pods):
@@ -39,9 +39,9 @@ def covers(scheduler, cluster: Cluster, pods: list[Pod], queue: list[int]):
     return profile
 
 
-def _has_pod_affinity(pod: Pod) -> bool:
+def has_pod_affinity(pod: Pod) -> bool:
     affinity = ((pod.raw.get("spec") or {}).get("affinity") or {}) if pod.raw else {}
     return bool(affinity.get("podAffinity") or affinity.get("podAntiAffinity"))
 
 
-__all__ = ["covers"]
+__all__ = ["covers", "has_pod_affinity"]

@@ -37,7 +37,7 @@ from ..cluster import Cluster
 from ..framework.loop_errors import MISSING_STATE
 from ..framework.plugin import requeued_on
 from ..framework.runtime import python_rand_intn
-from ..framework.scheduler import fast_path_message, failure_message
+from ..framework.scheduler import fast_path_message, failure_message, unschedulable_nodes
 from ..objects import PREEMPT_NEVER, Pod
 from ..reference import (
     BatchState,
@@ -49,7 +49,7 @@ from ..reference import (
     fit_filter,
     status_code,
 )
-from .batch import MAX_CYCLES, BatchOutcome, Eviction, PodResult, offset_rng
+from .batch import BatchDidNotEnd, BatchOutcome, Eviction, PodResult, max_steps, offset_rng
 from .batch_queue import BatchQueue
 from .evaluator import (
     NOT_HELPFUL,
@@ -63,7 +63,7 @@ from .evaluator import (
 from .fast_views import BatchViews
 from .hints import POD_ADD, POD_DELETE, requeues
 from .coverage import covers
-from .postfilter import full_message, post_filter_message, preemption_plugin
+from .postfilter import draws_offset, full_message, post_filter_message, preemption_plugin
 from .resource_dry_run import dry_run_resources, pick_one_arrays
 from .retry import RetryShortcut
 
@@ -184,6 +184,9 @@ class FastBatch:
         if not self._may_preempt(pod) and not pod.nominated_node:
             # No pod of lower priority anywhere: every Unschedulable node has no victims.
             message = fast_path_message(self.profile, c.state.num_nodes, reject_plugin, reject_code, hist, pod)
+            unschedulable = unschedulable_nodes(self.profile, c.state.num_nodes, reject_plugin, reject_code, hist)
+            if draws_offset(pod, unschedulable):
+                python_rand_intn(self.offsets, unschedulable)
             outcome.results[row] = PodResult(None, message, None)
             self._failed(row)
             return rejectors
@@ -462,7 +465,7 @@ class FastBatch:
         self.cleared_now: list[int] = []
         rejectors: dict[int, set[str]] = self.rejectors
         ahead: int | None = None
-        for _ in range(MAX_CYCLES):
+        for _ in range(max_steps(len(queue), len(self.cluster.pods) + len(queue))):
             row, ahead = (ahead, None) if ahead is not None else (self.waiting.pop(), None)
             if row is None:
                 deletion = self.waiting.next_deletion()
@@ -506,6 +509,8 @@ class FastBatch:
                     self._compiled_chunk([row], outcome, bound, rejectors)
             if chunk:
                 self._compiled_chunk(chunk, outcome, bound, rejectors)
+        else:
+            raise BatchDidNotEnd(f"the batch of {len(queue)} pods did not end")
         self.v.set_assumed({})
         return outcome
 

@@ -61,6 +61,14 @@ def run_preemption(profile, ctx: CycleContext, pod: Pod, result: CycleResult, rn
     return preempt(ctx, pod, result.codes, plugin.args, rng)
 
 
+def draws_offset(pod: Pod, unschedulable_nodes: int | None) -> bool:
+    """Whether a failed cycle of ``pod`` that no node's pods could make room for (``quick_outcome``) still
+    draws the dry run's offset: upstream's findCandidates draws it (GetOffsetAndNumCandidates) for an
+    eligible pod once some node is Unschedulable, before it finds no victims. The fast paths skip the
+    dry run but make the draw, so the seeded stream stays the plain-Python model's."""
+    return pod.preemption_policy != "Never" and not pod.nominated_node and bool(unschedulable_nodes)
+
+
 def quick_outcome(pod: Pod, num_nodes: int, unschedulable_nodes: int) -> PreemptionOutcome:
     """DefaultPreemption's outcome when no node holds a pod of lower priority than ``pod`` (and the pod
     holds no nomination): every Unschedulable node is dry-run and has no victims, every other node is
@@ -76,5 +84,5 @@ def quick_outcome(pod: Pod, num_nodes: int, unschedulable_nodes: int) -> Preempt
     return PreemptionOutcome(True, f"0/{num_nodes} nodes are available: {', '.join(parts)}.")
 
 
-__all__ = ["full_message", "post_filter_message", "preemption_plugin", "quick_outcome", "reference_covers",
+__all__ = ["draws_offset", "full_message", "post_filter_message", "preemption_plugin", "quick_outcome", "reference_covers",
            "run_preemption"]

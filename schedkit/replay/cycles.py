@@ -18,7 +18,7 @@ from ..cluster import Cluster
 from ..framework.loop_io import LoopOutputs
 from ..framework.plugin import takes_pod
 from ..framework.runtime import TIES_RANDOM, assume, new_rng
-from ..framework.scheduler import Scheduler, fast_path_message
+from ..framework.scheduler import Scheduler, fast_path_message, unschedulable_nodes
 from ..objects import Pod
 from ..preemption.batch import mark_terminating, offset_rng
 from ..preemption.evaluator import CycleContext
@@ -40,6 +40,7 @@ class Attempt:
     nominated: str | None = None
     victims: list[str] = field(default_factory=list)
     cleared: list[int] = field(default_factory=list)  # pods (rows) whose nomination the preemption cleared
+    unschedulable_nodes: int | None = None  # compiled: nodes left Unschedulable (None: no PostFilter runs)
 
 
 def nanoseconds(seconds: float) -> int:
@@ -90,7 +91,9 @@ class CompiledCycles:
         rejectors |= {plugin for plugin, _, _ in hist}
         message = fast_path_message(self.profile, self.state.num_nodes, int(out.reject_plugin[s]),
                                     int(out.reject_code[s]), hist, self.workload.shapes[s], "(unnamed)")
-        return Attempt(-1, rejectors, message)
+        unschedulable = unschedulable_nodes(self.profile, self.state.num_nodes, int(out.reject_plugin[s]),
+                                            int(out.reject_code[s]), hist)
+        return Attempt(-1, rejectors, message, unschedulable_nodes=unschedulable)
 
     def leave(self, g: int, n: int) -> None:
         """A bound pod leaves its node: Unreserve, then the framework's columns."""

@@ -55,7 +55,8 @@ class ReplayResult:
     preempted_by: list[str | None] | None = None
     nominated: list[str | None] | None = None
     preempted_at_start: list[str] = field(default_factory=list)
-    python: bool = False  # run as plain Python because some pod may preempt
+    python: bool = False  # run by reference.plain_replay because some pod may preempt
+    hybrid: bool = False  # ... with compiled attempts where they are exact (hybrid_cycles.HybridCycles)
     recreated: int = 0  # replacements of preempted pods their owners created (rows after the trace's)
 
     @property

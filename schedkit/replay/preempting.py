@@ -40,10 +40,12 @@ def needs_python_replay(scheduler: Scheduler, workload: Trace) -> bool:
     return any(pod.preemption_policy != PREEMPT_NEVER and pod.priority > lowest for pod in queued)
 
 
-def python_replay(scheduler: Scheduler, workload: Trace, seed: int = 0, grace: str = GRACE_POD) -> ReplayResult:
-    """The plain-Python replay with preemption, in the compiled replay's result form."""
+def python_replay(scheduler: Scheduler, workload: Trace, seed: int = 0, grace: str = GRACE_POD,
+                  hybrid: bool = True) -> ReplayResult:
+    """The replay with preemption (``reference.plain_replay``), in the compiled replay's result form.
+    ``hybrid``: compiled attempts where they are exact (``hybrid_cycles``); False: plain Python only."""
     started = time.perf_counter()
-    record = plain_replay(scheduler, workload, seed, python=True, grace=grace)
+    record = plain_replay(scheduler, workload, seed, python=True, grace=grace, hybrid=hybrid)
     loop_seconds = time.perf_counter() - started
     w = record.workload
     state = build_state(Cluster(w.nodes, list(w.running), dict(w.namespace_labels)), w.shapes)
@@ -77,7 +79,7 @@ def python_replay(scheduler: Scheduler, workload: Trace, seed: int = 0, grace: s
     return ReplayResult(w, state, tables, counts, record.messages, name, time.perf_counter() - started, 0.0,
                         loop_seconds, int(record.attempts.sum()), record.cycles, 0, float(end), columns.requests,
                         {}, preempted_by=record.preempted_by, nominated=record.nominated,
-                        preempted_at_start=record.preempted_at_start, python=True,
+                        preempted_at_start=record.preempted_at_start, python=True, hybrid=record.hybrid,
                         recreated=w.num_pods - workload.num_pods)
 
 

@@ -26,6 +26,8 @@ from ..state import build_state
 from ..traces.workload import Trace
 from . import queue
 from .cycles import CompiledCycles, PythonCycles
+from .hybrid_cycles import HybridCycles
+from .hybrid_cycles import covers as hybrid_covers
 from .engine import BACKOFF_INITIAL, BACKOFF_MAX, UNSCHEDULABLE_LEFTOVER
 
 GRACE_POD, GRACE_ZERO = "pod", "0"  # victims terminate for their terminationGracePeriodSeconds, or at once
@@ -58,6 +60,7 @@ class ReplayRecord:
     alloc_end: np.ndarray  # allocated per resource at the end
     preempted_at_start: list[str] = field(default_factory=list)  # pods bound before the replay, preempted
     cycles: int = 0
+    hybrid: bool = False  # attempts through HybridCycles (compiled where exact), not PythonCycles alone
 
     def as_dict(self) -> dict:
         return {"node": self.node, "scheduled": self.scheduled, "left": self.left, "attempts": self.attempts,
@@ -87,10 +90,14 @@ def pick_profile(scheduler: Scheduler, workload: Trace):
 
 
 def plain_replay(scheduler: Scheduler, workload: Trace, seed: int = 0, python: bool = False,
-                 grace: str = GRACE_POD) -> ReplayRecord:
+                 grace: str = GRACE_POD, hybrid: bool = True) -> ReplayRecord:
+    """The replay loop. ``python``: with DefaultPreemption, through ``HybridCycles`` where it covers the
+    trace and ``hybrid`` is set, else ``PythonCycles``; otherwise ``CompiledCycles`` (no preemption)."""
     workload = dataclasses.replace(workload)  # replacements are appended to its columns
     profile, held = pick_profile(scheduler, workload)
-    cycles = (PythonCycles if python else CompiledCycles)(scheduler, profile, workload, seed)
+    hybrid = python and hybrid and hybrid_covers(scheduler, profile, workload)
+    kind = HybridCycles if hybrid else PythonCycles if python else CompiledCycles
+    cycles = kind(scheduler, profile, workload, seed)
     state = build_state(Cluster(workload.nodes, list(workload.running), dict(workload.namespace_labels)),
                         workload.shapes)
     requests = state.pod_columns(workload.shapes).requests
@@ -314,7 +321,7 @@ def plain_replay(scheduler: Scheduler, workload: Trace, seed: int = 0, python: b
     return ReplayRecord(workload, list(cycles.node_names), np.array(node, dtype=np.int64),
                         np.array(scheduled, dtype=np.float64), np.array(left, dtype=np.float64),
                         np.array(attempts, dtype=np.int64), np.array(status, dtype=np.int64), messages, preempted_by,
-                        nominated, timeline, alloc, preempted_at_start, counts["cycles"])
+                        nominated, timeline, alloc, preempted_at_start, counts["cycles"], hybrid)
 
 
 def _initial_requests(state, key: str, workload: Trace) -> np.ndarray:

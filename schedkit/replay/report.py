@@ -116,6 +116,17 @@ def gpu_report(result: ReplayResult, fill: bool) -> GpuReport | None:
     return GpuReport(columns, figures, curve, len(cluster.typical))
 
 
+ENGINE_HYBRID = "compiled cycles, DefaultPreemption in plain Python (some pod may preempt)"
+ENGINE_PYTHON = "plain Python (some pod may preempt)"
+
+
+def _engine(result: ReplayResult) -> str:
+    """summary.json's ``engine``: which replay ran (preempting.py, hybrid_cycles.py)."""
+    if not result.python:
+        return "compiled"
+    return ENGINE_HYBRID if result.hybrid else ENGINE_PYTHON
+
+
 def summary(result: ReplayResult, *, mode: str, seed: int, trace: str, config: str | None,
             extra: dict | None = None, gpu_figures: GpuReport | None = None) -> dict:
     R, state = result.arrays, result.state
@@ -170,7 +181,7 @@ def summary(result: ReplayResult, *, mode: str, seed: int, trace: str, config: s
             "recreated": result.recreated,
         },
         "pendingSeconds": pending,
-        "engine": "plain Python (some pod may preempt)" if result.python else "compiled",
+        "engine": _engine(result),
         # pods bound before the replay that preemption deleted (they have no row in placements)
         "preemptedRunningAtStart": list(result.preempted_at_start),
         "simulatedSeconds": float(times[-1] - times[0]) if rows else 0.0,
@@ -206,7 +217,9 @@ def human_summary(data: dict) -> str:
                         if pods["preemptedRunningAtStart"] else "")
                      + (f"; {pods['recreated']:,} recreated by their owners" if pods["recreated"] else ""))
     if data.get("engine", "compiled") != "compiled":
-        lines.append("  some pods may preempt: replayed as plain Python with DefaultPreemption (slow on big clusters)")
+        lines.append("  some pods may preempt: " + (
+            "compiled cycles, plain Python where a pod holds a nominated node or a failure may preempt"
+            if data["engine"] == ENGINE_HYBRID else "replayed as plain Python with DefaultPreemption (slow on big clusters)"))
     pend = data["pendingSeconds"]
     if pend["mean"] is not None:
         lines.append(f"  pending s       mean {pend['mean']:.2f}  p50 {pend['p50']:.2f}  p99 {pend['p99']:.2f}  "
