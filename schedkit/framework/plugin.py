@@ -39,6 +39,7 @@ plugin's own small integers; ``Plugin.reasons(code)`` turns one into upstream's 
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 import inspect
 from dataclasses import dataclass, fields
@@ -87,8 +88,10 @@ KERNEL_SIGNATURES: dict[str, tuple[str, ...]] = {
 POD_ARGUMENT_KERNELS = ("reserve", "unreserve", "permit")
 
 
+@functools.lru_cache(maxsize=None)
 def takes_pod(kernel: Callable) -> bool:
-    """Whether a Reserve/Unreserve/Permit kernel declares the trailing ``pod`` argument."""
+    """Whether a Reserve/Unreserve/Permit kernel declares the trailing ``pod`` argument (kept per kernel:
+    replays ask at every binding and departure, and inspect.signature costs tens of microseconds)."""
     return len(inspect.signature(python_function(kernel)).parameters) == len(KERNEL_SIGNATURES["reserve"]) + 1
 
 

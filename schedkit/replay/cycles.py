@@ -63,6 +63,7 @@ class CompiledCycles:
         self.outputs = LoopOutputs(len(shapes), self.state.num_nodes, 0, explain=False)
         self.rng = new_rng(seed, scheduler.ties)
         self.sig = scheduler._signatures(profile, shapes)
+        self.pod_keys = [f"row {s}" for s in range(len(shapes))]  # names in a kernel's error (built once)
         scheduler.next_start_node_index[:] = 0
 
     @property
@@ -77,7 +78,7 @@ class CompiledCycles:
         out = self.outputs
         self.pod_ids[s] = g
         self.scheduler._run(self.profile, self.state, self.columns, np.array([s]), self.prepared, out, self.rng,
-                            self.sig, pod_ids=self.pod_ids)
+                            self.sig, pod_ids=self.pod_ids, pod_keys=self.pod_keys)
         chosen = int(out.node[s])
         if chosen >= 0:
             return Attempt(chosen)
@@ -124,6 +125,7 @@ class PythonCycles:
         self.row_of: dict[str, int] = {}  # pod key -> trace row
         self.nominated: dict[int, Pod] = {}  # pending pods holding a nominated node
         self.names = [node.name for node in self.nodes]  # build_state's node rows are in snapshot order too
+        self.node_of_key = {pod.key: name for name, usage in self.usage.items() for pod in usage.pods_here}
 
     @property
     def node_names(self) -> list[str]:
@@ -149,8 +151,7 @@ class PythonCycles:
         result = run_cycle(self.profile, self.nodes, self.usage, pod, self.batch, view, nominated)
         if result.node is not None:
             placed = dataclasses.replace(pod, node_name=result.node, nominated_node="", start_time=nanoseconds(now))
-            self.usage[result.node].add(placed)
-            self.pods[g] = placed
+            self.bound(g, placed)
             self.nominated.pop(g, None)
             return Attempt(self.names.index(result.node))
         index = {plugin.name: i for i, plugin in enumerate(self.profile.plugins)}
@@ -181,6 +182,12 @@ class PythonCycles:
             self._nominate(g, "")  # preemption cannot help: its nomination, if any, is cleared
         return attempt
 
+    def bound(self, g: int, placed: Pod) -> None:
+        """Pod ``g`` is on node ``placed.node_name`` now."""
+        self.usage[placed.node_name].add(placed)
+        self.pods[g] = placed
+        self.node_of_key[placed.key] = placed.node_name
+
     def _nominate(self, g: int, node: str) -> None:
         self.pods[g] = dataclasses.replace(self.pods[g], nominated_node=node)
         if node:
@@ -191,21 +198,26 @@ class PythonCycles:
     def nominated_node(self, g: int) -> str:
         return self.pods[g].nominated_node if g in self.pods else ""
 
+    def on_node(self, key: str) -> tuple[str, Pod] | None:
+        """The node and the pod ``key`` as the view holds it, or None when it is on no node."""
+        name = self.node_of_key.get(key)
+        if name is None:
+            return None
+        return name, next(pod for pod in self.usage[name].pods_here if pod.key == key)
+
     def grace_seconds(self, key: str) -> float:
         """The victim's terminationGracePeriodSeconds."""
-        for usage in self.usage.values():
-            for pod in usage.pods_here:
-                if pod.key == key:
-                    return float(pod.termination_grace_seconds)
-        raise KeyError(key)
+        found = self.on_node(key)
+        if found is None:
+            raise KeyError(key)
+        return float(found[1].termination_grace_seconds)
 
     def remove(self, key: str) -> int | None:
         """A victim's deletion completes: it leaves its node. Returns its trace row (None: a pod running
         since the start)."""
-        for name, usage in self.usage.items():
-            if any(pod.key == key for pod in usage.pods_here):
-                self.usage[name] = usage_of([pod for pod in usage.pods_here if pod.key != key])
-                break
+        name = self.node_of_key.pop(key, None)
+        if name is not None:
+            self.usage[name] = usage_of([pod for pod in self.usage[name].pods_here if pod.key != key])
         return self.row_of.get(key)
 
     def leave(self, g: int, n: int) -> None:

@@ -128,8 +128,7 @@ class HybridCycles:
         py = self.py
         name = py.node_names[n]
         placed = dataclasses.replace(py.pods[g], node_name=name, nominated_node="", start_time=nanoseconds(now))
-        py.usage[name].add(placed)
-        py.pods[g] = placed
+        py.bound(g, placed)
         py.nominated.pop(g, None)
         self.on_nodes[placed.priority] += 1
 
@@ -158,11 +157,9 @@ class HybridCycles:
 
     def remove(self, key: str) -> int | None:
         """A victim that ran before the replay leaves: its requests leave the node's columns."""
-        for name, usage in self.py.usage.items():
-            victim = next((pod for pod in usage.pods_here if pod.key == key), None)
-            if victim is not None:
-                self._columns_add(victim, self.node_row[name], -1)
-                break
+        found = self.py.on_node(key)
+        if found is not None:
+            self._columns_add(found[1], self.node_row[found[0]], -1)
         return self.py.remove(key)
 
     def forget(self, g: int) -> None:

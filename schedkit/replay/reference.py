@@ -36,10 +36,8 @@ RECREATED = "-recreated-"  # a replacement's name: <victim>-recreated-<n>
 
 
 def _backoff(count: int) -> float:
-    duration = BACKOFF_INITIAL
-    for _ in range(1, count):
-        duration = min(duration * 2, BACKOFF_MAX)
-    return min(duration, BACKOFF_MAX)
+    """The initial backoff doubled once per earlier attempt, capped (attempts run into the thousands)."""
+    return min(BACKOFF_INITIAL * 2.0 ** min(max(count - 1, 0), 64), BACKOFF_MAX)
 
 
 @dataclass
