@@ -152,7 +152,7 @@ def bench(workloads: tuple[str, ...], nodes: int | None, scoring: str, seed: int
         if not workloads:
             slow = [name for name in WORKLOADS if WORKLOADS[name].by_name_only]
             if slow:
-                click.echo(f"{', '.join(slow)} skipped: it runs for minutes; name it to run it", err=True)
+                click.echo(f"{', '.join(slow)} skipped: it runs for about a minute; name it to run it", err=True)
         for name in names:
             if name not in available:
                 raise InputError(f"unknown workload {name!r}; available: {', '.join(available)}")

@@ -263,8 +263,8 @@ class WorkloadSpec:
     init: int
     measured: int
     floor: float | None
-    # run only when named: it takes minutes (PreemptionBasic: its 1000 preemptors, all pending at once, are
-    # tried again at each of their 3000 victims' deletions, as upstream's queue tries them)
+    # run only when named: it takes about a minute (PreemptionBasic: its 1000 preemptors, all pending at once,
+    # are tried again at each of their 3000 victims' deletions, as upstream's queue tries them)
     by_name_only: bool = False
 
     def make(self, nodes: int) -> BenchWorkload:
