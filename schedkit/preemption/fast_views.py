@@ -109,6 +109,15 @@ class BatchViews:
         self.unflushed.setdefault(node, []).append(row)
         self.bound_pods.add(self.current[row], self.node_row[node])  # (node_name is set when flushed)
 
+    def bind_all(self, rows: list[int], chosen: list[int]) -> None:
+        """``bind`` for each of ``rows`` on node rows ``chosen`` (bound by the compiled loop: the columns hold
+        them), the arrays filled at once from the columns."""
+        names = self.c.state.node_names
+        for row, n in zip(rows, chosen):
+            self.unflushed.setdefault(names[n], []).append(row)
+        self.bound_pods.add_all([self.current[row] for row in rows], chosen,
+                                self.c.columns.requests[np.asarray(rows, dtype=np.int64)])
+
     def reserve(self, row: int, n: int) -> None:
         """Pod ``row`` on node row ``n`` in the columns: the framework's accounting and the Reserve kernels."""
         c = self.c

@@ -158,10 +158,36 @@ class FastBatch:
         c = self.v.c
         self.scheduler._run(self.profile, c.state, c.columns, np.asarray(rows, dtype=np.int64), c.prepared,
                             c.outputs, c.rng, c.sig, pod_ids=c.pod_ids, pod_keys=self.v.pod_keys)
-        if any(c.outputs.node[row] >= 0 for row in rows):
+        chosen = c.outputs.node[np.asarray(rows, dtype=np.int64)]
+        if (chosen >= 0).any():
             self.v.version += 1
+        if len(rows) > 1 and (chosen >= 0).all() and self._bindings_move_nobody() \
+                and not any(self.v.current[row].nominated_node for row in rows):
+            self._bind_all(rows, chosen.tolist(), outcome, bound, rejectors)
+            return
         for row in rows:
             rejectors[row] = self._compiled_outcome(row, outcome, bound)
+
+    def _bindings_move_nobody(self) -> bool:
+        """Whether no unschedulable pod waits for a binding (``_event``'s POD_ADD would move nobody)."""
+        self.add_waiting = {r for r in self.add_waiting if self.waiting.where[r] == "unschedulable"}
+        return not self.add_waiting
+
+    def _bind_all(self, rows: list[int], chosen: list[int], outcome: BatchOutcome, bound: set[int],
+                  rejectors: dict[int, set[str]]) -> None:
+        """Every pod of a chunk bound, none holding a nomination, no pod waiting for a binding: what
+        ``_compiled_outcome`` does for each, at once (the bindings' events would move nobody)."""
+        names = self.v.c.state.node_names
+        self.v.bind_all(rows, chosen)
+        where = self.waiting.where
+        for row, n in zip(rows, chosen):
+            where[row] = "gone"  # BatchQueue.done
+            bound.add(row)
+            outcome.results[row] = PodResult(names[n], None)
+            rejectors[row] = set()
+        lowest = min(self.v.current[row].priority for row in rows)
+        if self.min_bound is None or lowest < self.min_bound:
+            self.min_bound = lowest
 
     def _compiled_outcome(self, row: int, outcome: BatchOutcome, bound: set[int]) -> set[str]:
         """What the compiled cycle of ``row`` left: its binding, or its failure and PostFilter. Returns

@@ -54,6 +54,19 @@ class BoundPods:
             if resource in self.column:
                 self.requests[i, self.column[resource]] = amount
 
+    def add_all(self, pods: list[Pod], nodes: list[int], requests: np.ndarray) -> None:
+        """``add`` for each pod on its node row, ``requests`` its requests over ``resources`` (the columns'
+        rows, which hold what ``add`` reads from ``pod.requests``)."""
+        i = len(self.pods)
+        j = i + len(pods)
+        self.pods.extend(pods)
+        for k, pod in enumerate(pods):
+            self.index[pod.key] = i + k
+        self.node[i:j], self.alive[i:j] = nodes, True
+        self.priority[i:j] = [pod.priority for pod in pods]
+        self.start[i:j] = [NOT_STARTED if pod.start_time is None else pod.start_time for pod in pods]
+        self.requests[i:j] = requests
+
     def replace(self, pod: Pod) -> None:
         """The same pod, changed (a victim marked terminating)."""
         self.pods[self.index[pod.key]] = pod
