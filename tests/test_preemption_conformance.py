@@ -36,12 +36,12 @@ DEFAULT_CONFIG = {"apiVersion": "kubescheduler.config.k8s.io/v1", "kind": "KubeS
 # (rand.Int31n), so its runs differ, and a run of schedkit is one draw from ``--seed``. These pass when
 # some seed among the first OFFSET_SEEDS gives an end state upstream reached (seed 0 does for 20 of 28).
 OFFSET_SEEDS = 64
-# Cases where schedkit's end state is not among upstream's recorded ones (5 of 300). Strict xfails: one
+# Cases where schedkit's end state is not among upstream's recorded ones (4 of 300). Strict xfails: one
 # that starts to pass must leave this list.
 ASYNC = ("end to end only (every explain step matches): the order in which upstream's queue retried pods "
          "around the asynchronous deletions differs from schedkit's batch queue (preemption/batch_queue.py)")
 KNOWN_DIFFERENT: dict[str, str] = {
-    "preempt-0006": ASYNC, "preempt-0118": ASYNC, "preempt-0123": ASYNC, "preempt-0189": ASYNC,
+    "preempt-0118": ASYNC, "preempt-0123": ASYNC, "preempt-0189": ASYNC,
     "preempt-0253": ASYNC,
 }
 

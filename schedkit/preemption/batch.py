@@ -105,7 +105,15 @@ def schedule_with_preemption(scheduler, cluster: Cluster, pods: list[Pod], queue
         waiting.event(moves)
 
     for _ in range(max_steps(len(queue), len(cluster.pods) + len(queue))):
+        for node_name, victim, by in waiting.due_marks():
+            if mark_terminating(usage[node_name], victim) is not None:  # (a second preemptor's delete: no-op)
+                waiting.delete_later((node_name, victim, by))
         row = waiting.pop()
+        if row is None and waiting.marks_before_deletions():
+            for node_name, victim, by in waiting.due_marks(flush=True):
+                if mark_terminating(usage[node_name], victim) is not None:
+                    waiting.delete_later((node_name, victim, by))
+            continue
         if row is None:
             deletion = waiting.next_deletion()
             if deletion is None:
@@ -148,8 +156,7 @@ def schedule_with_preemption(scheduler, cluster: Cluster, pods: list[Pod], queue
             current[row] = dataclasses.replace(pod, nominated_node=preemption.nominated_node)
             for victim in preemption.victims:
                 if victim.deletion_timestamp is None:  # one already terminating needs no second delete
-                    mark_terminating(usage[preemption.nominated_node], victim)
-                    waiting.delete_later((preemption.nominated_node, victim, pod.key))
+                    waiting.mark_later(row, (preemption.nominated_node, victim, pod.key))
             for other in preemption.cleared_nominations:
                 r = row_of.get(other.key)
                 if r is not None and r not in bound:

@@ -9,6 +9,12 @@ is popped at once, earliest expiry first (SchedulerPopFromBackoffQ). A schedulin
 seconds; a victim of preemption is gone ``DELETION`` seconds after it was deleted (its kubelet confirming
 the stop: the conformance corpus's clusters take 0.3 s; real ones take longer, which changes when, not
 what). Deletions come only when no pod is left to try, as a scheduler is far faster than a kubelet.
+
+Preemption is asynchronous (SchedulerAsyncPreemption, on by default since v1.33: preemption.go's
+prepareCandidateAsync): the preemptor is nominated at once, but its victims are deleted by a goroutine's
+API calls, so they show as terminating ``MARK_DELAY`` later (``mark_later``, ``due_marks``), after the
+cycles of the pods already queued; until then DefaultPreemption's PreEnqueue keeps the preemptor out of
+the queues (``gated``: IsPodRunningPreemption) and other pods see the victims as running pods.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import heapq
 
 CYCLE = 1e-6  # seconds per scheduling cycle on the batch's clock
 DELETION = 0.3  # seconds from a victim's deletion to its leaving the cluster
+MARK_DELAY = 1e-3  # seconds from preemption to its victims showing as terminating (the async API calls)
 BACKOFF_INITIAL, BACKOFF_MAX = 1.0, 10.0  # podInitialBackoffSeconds, podMaxBackoffSeconds
 
 
@@ -42,6 +49,8 @@ class BatchQueue:
         self.backoff: list[tuple[float, int, int]] = []
         self.unschedulable: list[int] = []
         self.deletions: list[tuple[float, int, object]] = []  # (time, sequence, payload)
+        self.marks: list[tuple[float, int, object]] = []  # victims whose deletion the API has not shown yet
+        self.gated: dict[int, int] = {}  # preemptor row -> its victims not yet shown terminating
         self.sequence = 0
 
     def pop(self) -> int | None:
@@ -83,9 +92,32 @@ class BatchQueue:
             heapq.heappush(self.backoff, (self.expiry[row], self.rank[row], row))
 
     def event(self, moves) -> None:
-        """A cluster event: every unschedulable row for which ``moves(row)`` is true is requeued."""
-        for row in [r for r in self.unschedulable if moves(r)]:
+        """A cluster event: every unschedulable row for which ``moves(row)`` is true is requeued (a row
+        whose preemption is still in flight stays: DefaultPreemption's PreEnqueue gates it)."""
+        for row in [r for r in self.unschedulable if moves(r) and not self.gated.get(r)]:
             self.requeue(row)
+
+    def mark_later(self, row: int, payload) -> None:
+        """Preemptor ``row`` deleted a victim now: the deletion shows (the victim terminating) after
+        MARK_DELAY, as the asynchronous preemption's API calls come back; ``row`` is gated until then."""
+        self.sequence += 1
+        self.gated[row] = self.gated.get(row, 0) + 1
+        heapq.heappush(self.marks, (self.now + MARK_DELAY, self.sequence, (row, payload)))
+
+    def marks_before_deletions(self) -> bool:
+        """Whether a victim's deletion is still to show before the next victim leaves."""
+        return bool(self.marks) and (not self.deletions or self.marks[0][0] <= self.deletions[0][0])
+
+    def due_marks(self, flush: bool = False) -> list:
+        """The victims whose deletion shows by now (``flush``: the next ones, the clock moved to them)."""
+        out = []
+        if flush and self.marks:
+            self.now = max(self.now, self.marks[0][0])
+        while self.marks and self.marks[0][0] <= self.now:
+            _, _, (row, payload) = heapq.heappop(self.marks)
+            self.gated[row] -= 1
+            out.append(payload)
+        return out
 
     def delete_later(self, payload) -> None:
         """A victim deleted now: ``payload`` comes back from ``next_deletion`` once it is gone."""

@@ -143,13 +143,15 @@ class BatchViews:
                 assume(nodes, columns, row, n, 1)
                 self.assumed[row] = n
 
-    def mark_terminating(self, node: str, victim: Pod) -> None:
-        """A victim whose deletion started: terminating (deletionTimestamp, DisruptionTarget) on its node."""
+    def mark_terminating(self, node: str, victim: Pod) -> bool:
+        """A victim whose deletion shows: terminating (deletionTimestamp, DisruptionTarget) on its node.
+        False when it was terminating already (another preemptor deleted it first)."""
         self.flush(node)
         marked = mark_terminating(self.usage[node], victim)
         if marked is None:
-            raise KeyError(victim.key)
+            return False
         self.bound_pods.replace(marked)
+        return True
 
     def remove(self, node: str, victim: Pod) -> None:
         """A victim's deletion completes: it leaves both views (the columns as NodeInfo.RemovePod)."""

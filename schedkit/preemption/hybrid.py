@@ -303,8 +303,7 @@ class FastBatch:
             self.v.flush(preemption.nominated_node)
             for victim in preemption.victims:
                 if victim.deletion_timestamp is None:
-                    self.v.mark_terminating(preemption.nominated_node, victim)
-                    self.waiting.delete_later((preemption.nominated_node, victim, pod.key))
+                    self.waiting.mark_later(row, (preemption.nominated_node, victim, pod.key))
             for other in preemption.cleared_nominations:
                 r = self.row_of.get(other.key)
                 if r is not None and r not in self.bound:
@@ -462,6 +461,13 @@ class FastBatch:
                 self.waiting.requeue(r)
         self.cleared_now = []
 
+    def _show_deletions(self, marks: list) -> None:
+        """Victims whose deletion the API shows now: terminating on their node, gone DELETION later (a
+        victim another preemptor deleted first is terminating already)."""
+        for node_name, victim, by in marks:
+            if self.v.mark_terminating(node_name, victim):
+                self.waiting.delete_later((node_name, victim, by))
+
     def _segment(self, first: int, bound: set[int]) -> tuple[list[int], dict[int, int], int | None]:
         """Pods popped from ``first`` on that add the same nominated pods, up to and including the first
         that may preempt or holds a nomination; the nominated pods; the next pod popped, when it starts
@@ -492,7 +498,11 @@ class FastBatch:
         rejectors: dict[int, set[str]] = self.rejectors
         ahead: int | None = None
         for _ in range(max_steps(len(queue), len(self.cluster.pods) + len(queue))):
+            self._show_deletions(self.waiting.due_marks())
             row, ahead = (ahead, None) if ahead is not None else (self.waiting.pop(), None)
+            if row is None and self.waiting.marks_before_deletions():
+                self._show_deletions(self.waiting.due_marks(flush=True))
+                continue
             if row is None:
                 deletion = self.waiting.next_deletion()
                 if deletion is None:
