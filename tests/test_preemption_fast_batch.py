@@ -82,15 +82,21 @@ def test_fast_batch_decides_as_the_plain_python_batch(case):
     assert [(e.pod.key, e.node, e.by) for e in got.evicted] == [(e.pod.key, e.node, e.by) for e in expected.evicted]
 
 
-def test_the_generator_makes_pods_preempt():
-    """The cases above are worth something only if many of them preempt."""
-    preempting = 0
-    for seed in range(60):
+def _batches(count: int):
+    """The first ``count`` cases as (scheduler, cluster, pods, queue, seed)."""
+    for seed in range(count):
         nodes, running, pending, budgets, s = make_case(seed)
         cluster = cluster_from_objects([SourcedObject(o, "case", "") for o in nodes + running + pending + budgets])
         pods = cluster.pending_pods
         scheduler = Scheduler()
         queue, _ = scheduler._queue(pods)
+        yield scheduler, cluster, pods, queue, s
+
+
+def test_the_generator_makes_pods_preempt():
+    """The cases above are worth something only if many of them preempt."""
+    preempting = 0
+    for scheduler, cluster, pods, queue, s in _batches(60):
         if needs_preemption(scheduler, cluster, [pods[r] for r in queue]):
             preempting += bool(schedule_fast(scheduler, cluster, pods, queue, s).evicted)
     assert preempting >= 15, preempting
@@ -111,12 +117,7 @@ def test_the_cases_reach_the_retry_shortcut(monkeypatch):
 
     monkeypatch.setattr(retry.RetryShortcut, "fails_again", counting)
     cases = 0
-    for seed in range(60):
-        nodes, running, pending, budgets, s = make_case(seed)
-        cluster = cluster_from_objects([SourcedObject(o, "case", "") for o in nodes + running + pending + budgets])
-        pods = cluster.pending_pods
-        scheduler = Scheduler()
-        queue, _ = scheduler._queue(pods)
+    for scheduler, cluster, pods, queue, s in _batches(60):
         before = sum(decided)
         schedule_fast(scheduler, cluster, pods, queue, s)
         cases += sum(decided) > before
